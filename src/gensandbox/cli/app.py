@@ -1,0 +1,50 @@
+"""The `gensandbox` command. Known errors are one line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import click
+import typer
+
+from gensandbox.cli import inspect_cmd, report_cmd, run_cmd
+from gensandbox.cli.output import errors
+from gensandbox.config import debug_enabled
+from gensandbox.errors import GenSandboxError
+
+app = typer.Typer(
+    name="gensandbox",
+    help="A model-neutral sandbox for generative AI: evaluate, compare and switch models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(run_cmd.run)
+app.command()(inspect_cmd.show)
+app.command()(inspect_cmd.runs)
+app.command()(inspect_cmd.models)
+app.command()(inspect_cmd.suites)
+app.command()(report_cmd.report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except GenSandboxError as error:
+        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        return 1
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        errors.print("interrupted")
+        return 130
+    except Exception as error:  # a bug: still one line, with the way to see more
+        if debug_enabled():
+            raise
+        errors.print(f"unexpected error: {type(error).__name__}: {error} "
+                     "(set GENSANDBOX_DEBUG=1 for the traceback, and please report it)", markup=False)
+        return 2
+    return result if isinstance(result, int) else 0
+

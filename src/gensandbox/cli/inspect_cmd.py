@@ -1,0 +1,69 @@
+"""`gensandbox show`, `runs`, `models`, `suites`: look at what is stored and what can be run."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from gensandbox.cli.output import console, results_table
+from gensandbox.cli.run_cmd import ConfigOption
+from gensandbox.config import load_config
+from gensandbox.runner import aggregate, builtin_suite_names, resolve_suite, results_json
+from gensandbox.runner.results import by_model_and_suite
+from gensandbox.store import SQLiteStore
+
+
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run to show (see `gensandbox runs`).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Show a run's results: score with 95% CI, latency, tokens and cost per model and suite."""
+    config = load_config(config_path)
+    store = SQLiteStore(config.database_path)
+    run = store.get_run(run_id)
+    rows = aggregate(store.samples(run_id), by_model_and_suite, resamples=config.file.run.bootstrap_resamples)
+    if as_json:
+        print(json.dumps(results_json(run_id, rows), ensure_ascii=False, indent=2))
+    else:
+        console.print(results_table(run, rows))
+
+
+def runs(config_path: ConfigOption = None) -> None:
+    """List stored runs, newest first."""
+    config = load_config(config_path)
+    store = SQLiteStore(config.database_path)
+    listed = store.list_runs()
+    if not listed:
+        console.print("No runs yet. Start one with: gensandbox run")
+        return
+    table = Table("run id", "started", "status", "models", "suites", "samples")
+    for run in listed:
+        table.add_row(run.run_id, run.created_at, run.status, ", ".join(m["name"] for m in run.models),
+                      ", ".join(s["name"] for s in run.suites), str(store.count_samples(run.run_id)))
+    console.print(table)
+
+
+def models(config_path: ConfigOption = None) -> None:
+    """List the models you can name in --models (built-in and from gensandbox.toml)."""
+    config = load_config(config_path)
+    table = Table("provider", "vendor", "origin", "weights", "prompting")
+    table.add_column("name", no_wrap=True)
+    for model in config.models.values():
+        table.add_row(model.provider, model.vendor or "–", model.origin or "–",
+                      model.weights or "–", model.prompt_style, model.name)
+    console.print(table)
+    console.print("Any GGUF file also works as local:/path/to/model.gguf")
+
+
+def suites(config_path: ConfigOption = None) -> None:
+    """List the suites you can name in --suites (built-in and from gensandbox.toml)."""
+    config = load_config(config_path)
+    table = Table("name", "items", "categories", "license")
+    for name in builtin_suite_names() + [s.name for s in config.file.suites]:
+        suite = resolve_suite(name, config)
+        table.add_row(name, str(len(suite.items)), ", ".join(suite.categories), suite.license)
+    console.print(table)

@@ -1,0 +1,27 @@
+"""Configuration: gensandbox.toml, the built-in model catalogue, paths and the environment."""
+
+from gensandbox.config.loading import (
+    Config,
+    api_key_from_env,
+    data_path,
+    debug_enabled,
+    load_config,
+    read_toml,
+    validate,
+)
+from gensandbox.config.schema import FileConfig, ModelConfig, RunConfig, SuiteConfig, WeightsPackage
+
+__all__ = [
+    "Config",
+    "FileConfig",
+    "ModelConfig",
+    "RunConfig",
+    "SuiteConfig",
+    "WeightsPackage",
+    "api_key_from_env",
+    "data_path",
+    "debug_enabled",
+    "load_config",
+    "read_toml",
+    "validate",
+]

@@ -1,0 +1,147 @@
+"""Reading gensandbox.toml, the built-in catalogue and the environment.
+
+This module is the only reader of os.environ in GenSandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gensandbox.config.schema import FileConfig, ModelConfig
+from gensandbox.errors import ConfigError, NotFoundError
+
+DEFAULT_CONFIG_NAME = "gensandbox.toml"
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a command needs to know, resolved: file settings, model catalogue, paths."""
+
+    file: FileConfig
+    models: dict[str, ModelConfig]
+    source: Path | None  # the config file read, if any
+    home: Path
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def database_path(self) -> Path:
+        return self.home / "gensandbox.db"
+
+    @property
+    def price_file(self) -> Path:
+        if self.file.price_file:
+            return self.resolve_path(self.file.price_file)
+        return data_path("prices.toml")
+
+    def resolve_path(self, value: str) -> Path:
+        """Relative paths in a config file are relative to that file, not to the working directory."""
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        return path
+
+
+def data_path(name: str) -> Path:
+    return Path(str(resources.files("gensandbox") / "data" / name))
+
+
+def gensandbox_home() -> Path:
+    return Path(os.environ.get("GENSANDBOX_HOME") or Path.home() / ".cache" / "gensandbox").expanduser()
+
+
+def api_key_from_env(variable: str | None) -> str | None:
+    return os.environ.get(variable) if variable else None
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("GENSANDBOX_DEBUG", "") not in ("", "0")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load `path`, or ./gensandbox.toml if it exists, or the defaults."""
+    if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        path = Path(DEFAULT_CONFIG_NAME)
+    if path is not None and not path.is_file():
+        raise NotFoundError(f"config file {path} not found; pass an existing file to --config")
+    raw = read_toml(path) if path else {}
+    file_config = validate(FileConfig, raw, str(path or DEFAULT_CONFIG_NAME))
+    models = {m.name: m for m in builtin_models()}
+    for model in file_config.models:
+        models[model.name] = model  # the user's definition wins over a built-in of the same name
+    return Config(file=file_config, models=models, source=path.resolve() if path else None,
+                  home=gensandbox_home())
+
+
+def builtin_models() -> list[ModelConfig]:
+    raw = read_toml(data_path("models.toml"))
+    return validate(FileConfig, {"models": raw.get("models", [])}, "built-in models.toml").models
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise NotFoundError(f"cannot read {path}: {error.strerror}") from None
+
+
+def validate(schema: type[T], raw: dict, where: str) -> T:
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{where}: {describe_validation_error(error, schema)}") from None
+
+
+def describe_validation_error(error: ValidationError, schema: type[BaseModel]) -> str:
+    """The first problem, in the user's terms: which key, what is wrong, what is allowed."""
+    first = error.errors()[0]
+    location = _dotted(first["loc"])
+    if first["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(schema, first["loc"][:-1]))
+        return f"unknown key `{location}`; allowed here: {allowed}"
+    if first["type"] == "missing":
+        return f"`{location}` is required"
+    message = first["msg"].removeprefix("Value error, ")
+    got = first.get("input")
+    suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
+    return f"`{location}`: {message}{suffix}" if location else f"{message}{suffix}"
+
+
+def _dotted(location: tuple) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _allowed_keys(schema: type[BaseModel], parent: tuple) -> list[str]:
+    model = schema
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        model = _model_inside(annotation) or model
+    return list(model.model_fields)
+
+
+def _model_inside(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_inside(arg)
+        if found:
+            return found
+    return None

@@ -1,0 +1,77 @@
+"""The shape of gensandbox.toml, as pydantic models. Unknown keys are errors, so typos surface."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ProviderName = Literal["local", "openai", "anthropic"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WeightsPackage(_Strict):
+    """Where a built-in model's GGUF comes from: raw slices or an assembler, all on PyPI."""
+
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int | None = None
+    slices: list[str] = []  # "python_package:relative/path" in order
+    assembler: str | None = None  # module exposing assemble(path)
+    install_hint: str = "pip install 'gensandbox[local]'"
+
+
+class ModelConfig(_Strict):
+    name: str = Field(min_length=1)
+    provider: ProviderName
+    model: str | None = None  # the provider's own model id; defaults to `name`
+    path: str | None = None  # local GGUF file
+    weights_package: WeightsPackage | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    price_per_million_input_tokens: float | None = Field(default=None, ge=0)
+    price_per_million_output_tokens: float | None = Field(default=None, ge=0)
+    compute_usd_per_hour: float | None = Field(default=None, ge=0)
+    origin: Literal["domestic", "foreign"] | None = None
+    weights: Literal["open", "closed"] | None = None
+    vendor: str | None = None
+    license: str | None = None
+    prompt_style: Literal["chat", "completion"] = "chat"
+    few_shot: list[tuple[str, str]] = []  # (question, answer) pairs for completion-style prompts
+    concurrency: int | None = Field(default=None, ge=1, le=1024)
+    timeout_s: float = Field(default=120.0, gt=0)
+    n_ctx: int = Field(default=4096, ge=256)
+
+    @model_validator(mode="after")
+    def _provider_needs(self) -> ModelConfig:
+        if self.provider == "local" and not (self.path or self.weights_package):
+            raise ValueError("a local model needs `path` (a .gguf file)")
+        return self
+
+    @property
+    def provider_model_id(self) -> str:
+        return self.model or self.name
+
+
+class SuiteConfig(_Strict):
+    name: str = Field(min_length=1)
+    path: str
+
+
+class RunConfig(_Strict):
+    models: list[str] = ["local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m"]
+    suites: list[str] = ["basics-en", "basics-ko"]
+    max_tokens: int = Field(default=96, ge=1, le=32768)
+    bootstrap_resamples: int = Field(default=2000, ge=100, le=100000)
+
+
+class FileConfig(_Strict):
+    """The root of gensandbox.toml."""
+
+    run: RunConfig = RunConfig()
+    models: list[ModelConfig] = []
+    suites: list[SuiteConfig] = []
+    price_file: str | None = None

@@ -1,0 +1,64 @@
+"""One error tree for GenSandbox.
+
+    GenSandboxError
+    ├── UserError                 you can fix this: bad config, unknown model or suite, missing file
+    │   ├── ConfigError           gensandbox.toml (or a built-in data file) is invalid
+    │   ├── NotFoundError         a named model, suite, run or file does not exist
+    │   └── MissingDependencyError an optional extra is not installed; the message says which
+    └── RunError                  a call to a model failed; the run records it and goes on
+        ├── ProviderHTTPError     the endpoint answered with an error status (status, body, retry_after)
+        ├── ProviderConnectionError the endpoint could not be reached
+        ├── ProviderTimeoutError  the endpoint did not answer in time
+        └── ProviderResponseError the endpoint answered something we cannot read
+
+Foreign exceptions (httpx, llama.cpp, pydantic) are translated into this tree at one choke point
+per boundary; the CLI shows any GenSandboxError as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class GenSandboxError(Exception):
+    """Base of every error GenSandbox raises on purpose."""
+
+
+class UserError(GenSandboxError):
+    """Something the user can fix; the message says what and how."""
+
+
+class ConfigError(UserError):
+    """The configuration is invalid."""
+
+
+class NotFoundError(UserError):
+    """A named thing (model, suite, run, file) does not exist."""
+
+
+class MissingDependencyError(UserError):
+    """An optional part of GenSandbox is not installed."""
+
+
+class RunError(GenSandboxError):
+    """A model call failed."""
+
+
+class ProviderHTTPError(RunError):
+    """The endpoint answered with an HTTP error status."""
+
+    def __init__(self, message: str, *, status: int, body: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+class ProviderConnectionError(RunError):
+    """The endpoint could not be reached."""
+
+
+class ProviderTimeoutError(RunError):
+    """The endpoint did not answer in time."""
+
+
+class ProviderResponseError(RunError):
+    """The endpoint's answer could not be understood."""

@@ -1,0 +1,77 @@
+"""The one place where httpx exceptions and HTTP error statuses become GenSandbox errors."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import httpx
+
+from gensandbox.errors import (
+    ProviderConnectionError,
+    ProviderHTTPError,
+    ProviderResponseError,
+    ProviderTimeoutError,
+)
+
+
+async def post_json(
+    client: httpx.AsyncClient, url: str, payload: dict, headers: dict[str, str], timeout_s: float
+) -> tuple[dict, float]:
+    """POST `payload` as JSON; return (decoded body, seconds taken) or raise a RunError."""
+    started = time.perf_counter()
+    try:
+        response = await client.post(url, json=payload, headers=headers, timeout=timeout_s)
+    except httpx.TimeoutException:
+        raise ProviderTimeoutError(f"{url} did not answer within {timeout_s:g} s") from None
+    except httpx.HTTPError as error:
+        raise ProviderConnectionError(f"cannot reach {url}: {_reason(error)}") from None
+    latency_s = time.perf_counter() - started
+    if response.status_code >= 400:
+        raise ProviderHTTPError(
+            f"{url} answered HTTP {response.status_code}: {_error_message(response)}",
+            status=response.status_code,
+            body=response.text[:2000],
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        raise ProviderResponseError(f"{url} answered with something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise ProviderResponseError(f"{url} answered JSON that is not an object")
+    return body, latency_s
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After is either seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _reason(error: httpx.HTTPError) -> str:
+    text = str(error) or type(error).__name__
+    return text.splitlines()[0][:200]
+
+
+def _error_message(response: httpx.Response) -> str:
+    """Providers put the human message in error.message (OpenAI, Anthropic) or return plain text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])[:300]
+    if isinstance(error, str):
+        return error[:300]
+    return response.text[:200]

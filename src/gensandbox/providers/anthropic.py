@@ -1,0 +1,83 @@
+"""Anthropic's Messages API. Pure wire functions plus a thin connecting class."""
+
+from __future__ import annotations
+
+import httpx
+
+from gensandbox.errors import ProviderResponseError
+from gensandbox.providers._http import post_json
+from gensandbox.types import ChatRequest, ChatResponse, Usage
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+
+# Anthropic's stop reasons, in OpenAI's vocabulary so results compare across providers.
+_FINISH_REASONS = {
+    "end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
+}
+
+
+def request_to_anthropic(request: ChatRequest) -> dict:
+    system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+    payload: dict = {
+        "model": request.model,
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
+    }
+    if system:
+        payload["system"] = system
+    if request.stop:
+        payload["stop_sequences"] = list(request.stop)
+    return payload
+
+
+def response_from_anthropic(body: dict, latency_s: float) -> ChatResponse:
+    try:
+        text = "".join(block["text"] for block in body["content"] if block.get("type") == "text")
+        usage = body.get("usage") or {}
+        stop_reason = body.get("stop_reason") or "end_turn"
+        return ChatResponse(
+            text=text,
+            finish_reason=_FINISH_REASONS.get(stop_reason, stop_reason),
+            usage=Usage(
+                input_tokens=int(usage.get("input_tokens") or 0),
+                output_tokens=int(usage.get("output_tokens") or 0),
+            ),
+            latency_s=latency_s,
+            model=str(body.get("model") or ""),
+            raw=body,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ProviderResponseError(f"not an Anthropic message: missing or bad {error}") from None
+
+
+class AnthropicProvider:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 120.0,
+        client: httpx.AsyncClient | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.endpoint = self.base_url
+        self._api_key = api_key
+        self._timeout_s = timeout_s
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient()
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        headers = {"anthropic-version": API_VERSION}
+        if self._api_key:
+            headers["x-api-key"] = self._api_key
+        body, latency_s = await post_json(
+            self._client, f"{self.base_url}/v1/messages", request_to_anthropic(request), headers,
+            self._timeout_s,
+        )
+        return response_from_anthropic(body, latency_s)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

