@@ -9,20 +9,23 @@ from gensandbox.runner import Aggregate
 from gensandbox.store import RunRecord
 
 console = Console()
+if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 columns
+    console = Console(width=160)
 errors = Console(stderr=True)
 
 
 def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:
     completion_style = {m["name"] for m in run.models if m.get("prompt_style") == "completion"}
     table = Table(title=f"Run {run.run_id}", title_justify="left")
-    for header in ("model", "suite", "n", "score [95% CI]", "p50 latency", "tokens in/out", "cost (USD)"):
-        table.add_column(header, justify="left" if header in ("model", "suite") else "right")
+    for header in ("model", "suite", "n", "score", "95% CI", "p50 latency", "tokens in/out", "cost (USD)"):
+        table.add_column(header, justify="left" if header in ("model", "suite") else "right", no_wrap=True)
     if any(row.errors for row in rows):
         table.add_column("errors", justify="right", style="red")
     ordered = sorted(rows, key=lambda r: (r.key[1], -(r.score if r.score == r.score else -1), r.cost_usd))
     for row in ordered:
         model = row.key[0] + (" †" if row.key[0] in completion_style else "")
-        cells = [model, row.key[1], str(row.n), _score(row), _seconds(row.latency_p50_s),
+        cells = [model, row.key[1], str(row.n), _percent(row.score), _interval(row),
+                 _seconds(row.latency_p50_s),
                  f"{row.input_tokens:,} / {row.output_tokens:,}", f"{row.cost_usd:.6f}"]
         if any(r.errors for r in rows):
             cells.append(str(row.errors))
@@ -32,10 +35,12 @@ def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:
     return table
 
 
-def _score(row: Aggregate) -> str:
-    if row.score != row.score:
-        return "–"
-    return f"{row.score:.1%} [{row.ci_low:.1%}, {row.ci_high:.1%}]"
+def _percent(value: float) -> str:
+    return "–" if value != value else f"{value:.1%}"
+
+
+def _interval(row: Aggregate) -> str:
+    return "–" if row.score != row.score else f"{row.ci_low:.1%}–{row.ci_high:.1%}"
 
 
 def _seconds(value: float) -> str:

@@ -19,6 +19,7 @@ from gensandbox.store import SampleRecord, SQLiteStore
 
 MODELS_HELP = "Comma-separated model names (see `gensandbox models`)."
 SUITES_HELP = "Comma-separated suite names or .jsonl paths (see `gensandbox suites`)."
+RUN_ID_HELP = "Name this run (default: time-based)."
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="gensandbox.toml to read.")]
 
 
@@ -27,12 +28,10 @@ def split_names(value: str | None) -> list[str] | None:
 
 
 def run(
-    config_path: MODELS_HELP = "Comma-separated model names (see `gensandbox models`)."
-SUITES_HELP = "Comma-separated suite names or .jsonl paths (see `gensandbox suites`)."
-ConfigOption = None,
+    config_path: ConfigOption = None,
     models: Annotated[str | None, typer.Option("--models", "-m", help=MODELS_HELP)] = None,
     suites: Annotated[str | None, typer.Option("--suites", "-s", help=SUITES_HELP)] = None,
-    run_id: Annotated[str | None, typer.Option("--run-id", help="Name this run (default: time-based).")] = None,
+    run_id: Annotated[str | None, typer.Option("--run-id", help=RUN_ID_HELP)] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
 ) -> None:
     """Evaluate models on suites: score with 95% CI, latency, tokens and cost per model and suite."""

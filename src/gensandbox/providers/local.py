@@ -9,6 +9,8 @@ examples) are cheap when sent one after another.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import logging
 import os
 import threading
 import time
@@ -34,17 +36,36 @@ def load_llama(path: Path, n_ctx: int) -> tuple[object, threading.Lock]:
 
 def _new_llama(path: Path, n_ctx: int):
     try:
-        from llama_cpp import Llama
+        import llama_cpp
     except ImportError:
         raise MissingDependencyError(
             "local models need llama-cpp-python; run: pip install 'gensandbox[local]'"
         ) from None
+    _route_llama_logs(llama_cpp)
     if not path.is_file():
         raise NotFoundError(f"model file {path} not found")
     try:
-        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=os.cpu_count() or 1, verbose=False)
+        threads = os.cpu_count() or 1
+        return llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
     except ValueError as error:  # llama-cpp-python's way of saying the file would not load
         raise NotFoundError(f"{path} is not a GGUF model llama.cpp can load: {error}") from None
+
+
+_log_callback = None
+
+
+def _route_llama_logs(llama_cpp) -> None:
+    """llama.cpp prints some notices to stderr even when quiet; send them to Python logging instead."""
+    global _log_callback
+    if _log_callback is None:
+        log = logging.getLogger("gensandbox.llama_cpp")
+
+        @llama_cpp.llama_log_callback
+        def to_debug_log(level, text, user_data):
+            log.debug(text.decode("utf-8", errors="replace").rstrip())
+
+        _log_callback = to_debug_log  # ctypes callbacks must outlive every call into the library
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 def completion_prompt(messages: tuple[Message, ...], few_shot: list[tuple[str, str]]) -> str:

@@ -18,7 +18,7 @@ from gensandbox.store.base import RunRecord, SampleRecord
 
 
 def _create_runs_and_samples(db: sqlite3.Connection) -> None:
-    db.executescript(
+    db.execute(
         """
         CREATE TABLE runs (
             run_id TEXT PRIMARY KEY,
@@ -28,7 +28,11 @@ def _create_runs_and_samples(db: sqlite3.Connection) -> None:
             models TEXT NOT NULL,
             suites TEXT NOT NULL,
             settings TEXT NOT NULL
-        );
+        )
+        """
+    )
+    db.execute(
+        """
         CREATE TABLE samples (
             id INTEGER PRIMARY KEY,
             run_id TEXT NOT NULL REFERENCES runs(run_id),
@@ -50,7 +54,7 @@ def _create_runs_and_samples(db: sqlite3.Connection) -> None:
             error TEXT,
             created_at TEXT NOT NULL,
             UNIQUE (run_id, model, suite, item_id)
-        );
+        )
         """
     )
 
