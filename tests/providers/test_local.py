@@ -1,0 +1,62 @@
+"""The real embedded models through llama.cpp (marked slow: seconds, not milliseconds)."""
+
+import pytest
+
+from gensandbox.config import load_config
+from gensandbox.providers.local import LocalProvider, completion_prompt
+from gensandbox.providers.registry import build_provider, resolve_model
+from gensandbox.types import ChatRequest, Message
+
+QWEN = "local/qwen2.5-coder-0.5b-instruct"
+GEMMA = "local/gemma-3-270m"
+
+
+def test_completion_prompt_frames_few_shot_questions():
+    prompt = completion_prompt((Message("system", "Be brief."), Message("user", "2+2?")), [("Q1", "A1")])
+    assert prompt == "Q: Q1\nA: A1\n\nQ: Be brief.\n2+2?\nA:"
+
+
+def provider(home, name) -> LocalProvider:
+    config = load_config()
+    return build_provider(resolve_model(name, config), config)
+
+
+def ask(text: str) -> ChatRequest:
+    return ChatRequest(model="local", messages=(Message("user", text),), max_tokens=24)
+
+
+@pytest.mark.slow
+async def test_qwen_answers_in_english_and_korean(home):
+    qwen = provider(home, QWEN)
+    english = await qwen.complete(ask("What is the capital of France? Answer with the city name only."))
+    korean = await qwen.complete(ask("대한민국의 수도는 어디입니까? 도시 이름만 답하세요."))
+    assert "Paris" in english.text
+    assert "서울" in korean.text
+    assert english.usage.input_tokens > 10 and english.usage.output_tokens >= 1
+    assert english.latency_s > 0
+    assert english.finish_reason in ("stop", "length")
+
+
+@pytest.mark.slow
+async def test_qwen_is_deterministic_at_temperature_zero(home):
+    qwen = provider(home, QWEN)
+    request = ask("Name three colours.")
+    first, second = await qwen.complete(request), await qwen.complete(request)
+    assert first.text == second.text
+    assert first.text
+
+
+@pytest.mark.slow
+async def test_gemma_base_model_answers_one_line_in_completion_style(home):
+    gemma = provider(home, GEMMA)
+    response = await gemma.complete(ask("What is the capital of France?"))
+    assert "\n" not in response.text
+    assert "Paris" in response.text
+
+
+@pytest.mark.slow
+def test_one_loaded_model_per_file(home):
+    from gensandbox.providers.local import load_llama
+
+    qwen = provider(home, QWEN)
+    assert load_llama(qwen.path, qwen.n_ctx)[0] is load_llama(qwen.path, qwen.n_ctx)[0]

@@ -1,0 +1,150 @@
+"""A scripted upstream on 127.0.0.1 that speaks OpenAI's and Anthropic's wire formats.
+
+The model name picks the behaviour, so one server covers every case:
+  echo            answers with the last user message
+  echo-slow-50ms  the same after 50 ms (for concurrency and throughput checks)
+  error-500       HTTP 500 with an OpenAI/Anthropic-shaped error body
+  rate-limited    HTTP 429 with Retry-After: 7
+  hang            sleeps 30 s (for timeouts)
+  not-json        HTTP 200 with a plain-text body
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+
+@dataclass
+class Recorder:
+    requests: list[dict] = field(default_factory=list)
+    headers: list[dict] = field(default_factory=list)
+    in_flight: dict[str, int] = field(default_factory=dict)
+    max_in_flight: dict[str, int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.headers.clear()
+        self.in_flight.clear()
+        self.max_in_flight.clear()
+
+
+def _last_user_text(messages: list[dict]) -> str:
+    users = [m["content"] for m in messages if m.get("role") == "user"]
+    return users[-1] if users else ""
+
+
+async def _behave(model: str, error_body: dict):
+    """Return a Response for fault models, or None to answer normally."""
+    if model == "error-500":
+        return JSONResponse(error_body, status_code=500)
+    if model == "rate-limited":
+        return JSONResponse(error_body, status_code=429, headers={"retry-after": "7"})
+    if model == "hang":
+        await asyncio.sleep(30)
+    if model == "not-json":
+        return PlainTextResponse("<html>gateway error</html>")
+    if model.startswith("echo-slow"):
+        await asyncio.sleep(0.05)
+    return None
+
+
+def create_app(recorder: Recorder) -> Starlette:
+    async def tracked(request: Request, handler):
+        body = await request.json()
+        recorder.requests.append(body)
+        recorder.headers.append(dict(request.headers))
+        model = body.get("model", "")
+        recorder.in_flight[model] = recorder.in_flight.get(model, 0) + 1
+        recorder.max_in_flight[model] = max(recorder.max_in_flight.get(model, 0), recorder.in_flight[model])
+        try:
+            return await handler(body)
+        finally:
+            recorder.in_flight[model] -= 1
+
+    async def openai_chat(request: Request):
+        async def handle(body: dict):
+            error = {"error": {"message": "upstream exploded", "type": "server_error"}}
+            faulty = await _behave(body["model"], error)
+            if faulty is not None:
+                return faulty
+            text = _last_user_text(body["messages"])
+            return JSONResponse({
+                "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": len(text.split()) + 3, "completion_tokens": len(text.split()),
+                          "total_tokens": 2 * len(text.split()) + 3},
+            })
+
+        return await tracked(request, handle)
+
+    async def anthropic_messages(request: Request):
+        async def handle(body: dict):
+            error = {"type": "error", "error": {"type": "api_error", "message": "upstream exploded"}}
+            faulty = await _behave(body["model"], error)
+            if faulty is not None:
+                return faulty
+            text = _last_user_text(body["messages"])
+            return JSONResponse({
+                "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": len(text.split()) + 5, "output_tokens": len(text.split())},
+            })
+
+        return await tracked(request, handle)
+
+    return Starlette(routes=[
+        Route("/v1/chat/completions", openai_chat, methods=["POST"]),
+        Route("/v1/messages", anthropic_messages, methods=["POST"]),
+    ])
+
+
+class UpstreamServer:
+    """uvicorn in a background thread, on a free loopback port."""
+
+    def __init__(self):
+        self.recorder = Recorder()
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(create_app(self.recorder), log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> UpstreamServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("upstream server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._server.force_exit = True  # do not wait for requests left hanging on purpose
+        self._thread.join(timeout=5)
+
+
+def unused_port() -> int:
+    """A loopback port with nothing listening on it (for 'unreachable endpoint' cases)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
