@@ -11,7 +11,7 @@ from gensandbox.store import RunRecord
 console = Console()
 if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 columns
     console = Console(width=160)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True, highlight=False)  # one message, one line
 
 
 def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:

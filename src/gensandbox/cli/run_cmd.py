@@ -66,21 +66,23 @@ def _execute_with_progress(plan, store) -> str:
             progress.update(task, advance=1, description=f"{sample.model} · {sample.suite}")
 
         try:
-            asyncio.run(execute(plan, store, advance))
+            asyncio.run(_execute_then_close(plan, store, advance))
         except KeyboardInterrupt:
             errors.print(f"interrupted: finished items are kept in run {plan.run_id}")
             return "interrupted"
         except GenSandboxError:
             store.finish_run(plan.run_id, "failed")
             raise
-        finally:
-            asyncio.run(_close(plan))
     return "finished"
 
 
-async def _close(plan) -> None:
-    for target in plan.targets:
-        await target.provider.aclose()
+async def _execute_then_close(plan, store, on_sample) -> None:
+    """One event loop for the calls and the clean-up: HTTP connections belong to the loop that made them."""
+    try:
+        await execute(plan, store, on_sample)
+    finally:
+        for target in plan.targets:
+            await target.provider.aclose()
 
 
 def _summarise_failures(samples: list[SampleRecord]) -> None:

@@ -100,7 +100,7 @@ def numeric(answer: str, target: Target, tolerance: float = 0.0) -> Score:
 _EXPLICIT_CHOICE = re.compile(
     r"(?:answer|정답|답)\s*(?:is|은|는|:|=|：)?\s*[(\[]?([a-e])(?![a-z])", re.IGNORECASE
 )
-_LEADING_CHOICE = re.compile(r"^\s*[(\[]?([A-E])(?:[)\].:]|\s|$)")
+_LEADING_CHOICE = re.compile(r"^\s*[(\[]?([A-E])[)\].:]")
 _STANDALONE_CHOICE = re.compile(r"(?<![A-Za-z])([A-E])(?![A-Za-z])")
 
 
@@ -110,7 +110,7 @@ def extract_choice(answer: str) -> str | None:
         match = pattern.search(text)
         if match:
             return match.group(1).upper()
-    letters = set(_STANDALONE_CHOICE.findall(text))
+    letters = set(_STANDALONE_CHOICE.findall(text))  # "B" alone counts; "A or B" is no answer
     return letters.pop() if len(letters) == 1 else None
 
 

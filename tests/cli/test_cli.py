@@ -1,0 +1,141 @@
+"""The `gensandbox` command end to end, against the loopback upstream."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gensandbox.cli.app import main
+from tests.helpers import write_config, write_suite
+from tests.upstream import unused_port
+
+
+@pytest.fixture
+def setup(home, tmp_path, upstream):
+    config = write_config(tmp_path, upstream.url, {"echo-a": "echo", "anthropic-b": "echo"})
+    return config, write_suite(tmp_path)
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_run_show_runs_and_report(setup, capsys, tmp_path):
+    config, suite = setup
+    code, out, err = run_cli(capsys, "run", "-c", str(config), "-m", "echo-a,anthropic-b", "-s", str(suite),
+                             "--run-id", "first")
+    assert code == 0, err
+    assert "run id: first" in out
+    assert "echo-a" in out and "75.0%" in out
+
+    code, out, _ = run_cli(capsys, "show", "first", "--json", "-c", str(config))
+    shown = json.loads(out)
+    assert shown["run_id"] == "first"
+    assert [r["model"] for r in shown["results"]] == ["anthropic-b", "echo-a"]
+    row = shown["results"][1]
+    assert set(row) >= {"model", "suite", "n", "score", "ci_low", "ci_high", "latency_p50_s", "input_tokens",
+                        "output_tokens", "cost_usd"}
+    assert (row["suite"], row["n"], row["score"]) == ("echo-suite", 4, 0.75)
+    assert row["ci_low"] <= 0.75 <= row["ci_high"]
+    assert row["cost_usd"] > 0
+
+    code, out, _ = run_cli(capsys, "runs", "-c", str(config))
+    assert "first" in out and "finished" in out
+
+    code, out, _ = run_cli(capsys, "report", "first", "-o", str(tmp_path / "r.html"), "-c", str(config))
+    assert code == 0 and (tmp_path / "r.html").read_text().count("echo-a") >= 3
+
+
+def test_run_writes_report_when_asked(setup, capsys, tmp_path):
+    config, suite = setup
+    code, out, _ = run_cli(capsys, "run", "-c", str(config), "-m", "echo-a", "-s", str(suite),
+                           "--report", str(tmp_path / "out" / "rep.html"))
+    assert code == 0
+    assert out.strip().endswith(str(tmp_path / "out" / "rep.html"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "-m", "gpt-9"], "error: unknown model `gpt-9`; known models:"),
+    (["run", "-s", "basics-fr"], "error: unknown suite `basics-fr`"),
+    (["run", "-s", "missing.jsonl"], "error: suite file missing.jsonl not found"),
+    (["run", "-c", "nope.toml"], "error: config file nope.toml not found"),
+    (["show", "no-such-run"], "error: no run `no-such-run`"),
+    (["report", "no-such-run"], "error: no run `no-such-run`"),
+])
+def test_bad_input_is_one_clear_line(home, capsys, args, message):
+    code, out, err = run_cli(capsys, *args)
+    assert code == 1
+    assert err.startswith(message)
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_config_is_one_line_naming_the_key(home, capsys, tmp_path):
+    (tmp_path / "gensandbox.toml").write_text('[run]\nmodel = ["x"]\n')
+    code, _, err = run_cli(capsys, "runs")
+    assert code == 1
+    assert err.startswith("error: gensandbox.toml: unknown key `run.model`; allowed here: models, suites")
+
+
+def test_duplicate_run_id_keeps_the_first_run(setup, capsys):
+    config, suite = setup
+    assert run_cli(capsys, "run", "-c", str(config), "-m", "echo-a", "-s", str(suite), "--run-id", "x")[0] == 0
+    code, _, err = run_cli(capsys, "run", "-c", str(config), "-m", "echo-a", "-s", str(suite), "--run-id", "x")
+    assert code == 1 and "run id `x` already exists" in err
+    assert json.loads(run_cli(capsys, "show", "x", "--json", "-c", str(config))[1])["results"][0]["n"] == 4
+
+
+def test_unreachable_endpoint_records_failures_with_a_summary(home, capsys, tmp_path):
+    config = write_config(tmp_path, f"http://127.0.0.1:{unused_port()}", {"gone": "echo"})
+    code, out, err = run_cli(capsys, "run", "-c", str(config), "-m", "gone", "-s", str(write_suite(tmp_path)))
+    assert code == 0
+    assert "gone: 4 of 4 calls failed; first error: cannot reach http://127.0.0.1:" in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_are_short(home, capsys):
+    code, _, err = run_cli(capsys, "run", "--bogus")
+    assert code == 2 and "No such option: --bogus" in err
+
+
+def test_installed_command_prints_no_traceback(home):
+    result = subprocess.run([sys.executable, "-m", "gensandbox", "run", "-m", "nope"], capture_output=True,
+                            text=True, env=os.environ)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: unknown model `nope`")
+    assert "Traceback" not in result.stderr
+
+
+def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
+    items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
+              "messages": [{"role": "user", "content": "x"}]} for n in range(400)]
+    config = write_config(tmp_path, upstream.url, {"slow": "echo-slow-50ms"})
+    suite = write_suite(tmp_path, "long", items)
+    process = subprocess.Popen([sys.executable, "-m", "gensandbox", "run", "-c", str(config), "-m", "slow",
+                                "-s", str(suite), "--run-id", "cut"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ)
+    database = home / "gensandbox.db"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _samples(database) < 20:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted: finished items are kept in run cut" in err
+    kept = _samples(database)
+    assert 20 <= kept < 400
+    status = sqlite3.connect(database).execute("SELECT status FROM runs WHERE run_id='cut'").fetchone()[0]
+    assert status == "interrupted"
+
+
+def _samples(database) -> int:
+    try:
+        return sqlite3.connect(database).execute("SELECT count(*) FROM samples").fetchone()[0]
+    except sqlite3.Error:
+        return 0
