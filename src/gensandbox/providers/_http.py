@@ -43,6 +43,29 @@ async def post_json(
     return body, latency_s
 
 
+class HTTPEndpoint:
+    """Where and how to connect (base URL, key, timeout, client lifecycle), apart from any wire format.
+
+    Adapters subclass it and add `complete()`; pass `client` to share a pool or to test in-process.
+    """
+
+    def __init__(self, base_url: str, api_key: str | None = None, *, timeout_s: float = 120.0,
+                 client: httpx.AsyncClient | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.endpoint = self.base_url
+        self.api_key = api_key
+        self.timeout_s = timeout_s
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient()
+
+    async def post(self, path: str, payload: dict, headers: dict[str, str]) -> tuple[dict, float]:
+        return await post_json(self._client, f"{self.base_url}{path}", payload, headers, self.timeout_s)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Retry-After is either seconds or an HTTP date."""
     if not value:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
-
 from gensandbox.errors import ProviderResponseError
-from gensandbox.providers._http import post_json
+from gensandbox.providers._http import HTTPEndpoint
 from gensandbox.types import ChatRequest, ChatResponse, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -52,32 +50,10 @@ def response_from_anthropic(body: dict, latency_s: float) -> ChatResponse:
         raise ProviderResponseError(f"not an Anthropic message: missing or bad {error}") from None
 
 
-class AnthropicProvider:
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        api_key: str | None = None,
-        *,
-        timeout_s: float = 120.0,
-        client: httpx.AsyncClient | None = None,
-    ):
-        self.base_url = base_url.rstrip("/")
-        self.endpoint = self.base_url
-        self._api_key = api_key
-        self._timeout_s = timeout_s
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient()
-
+class AnthropicProvider(HTTPEndpoint):
     async def complete(self, request: ChatRequest) -> ChatResponse:
         headers = {"anthropic-version": API_VERSION}
-        if self._api_key:
-            headers["x-api-key"] = self._api_key
-        body, latency_s = await post_json(
-            self._client, f"{self.base_url}/v1/messages", request_to_anthropic(request), headers,
-            self._timeout_s,
-        )
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        body, latency_s = await self.post("/v1/messages", request_to_anthropic(request), headers)
         return response_from_anthropic(body, latency_s)
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()

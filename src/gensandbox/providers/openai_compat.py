@@ -3,10 +3,8 @@ llama.cpp server, Upstage, and many more. Wire conversion is pure functions; the
 
 from __future__ import annotations
 
-import httpx
-
 from gensandbox.errors import ProviderResponseError
-from gensandbox.providers._http import post_json
+from gensandbox.providers._http import HTTPEndpoint
 from gensandbox.types import ChatRequest, ChatResponse, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -47,30 +45,8 @@ def response_from_openai(body: dict, latency_s: float) -> ChatResponse:
         raise ProviderResponseError(f"not an OpenAI chat completion: missing or bad {error}") from None
 
 
-class OpenAICompatProvider:
-    def __init__(
-        self,
-        base_url: str = DEFAULT_BASE_URL,
-        api_key: str | None = None,
-        *,
-        timeout_s: float = 120.0,
-        client: httpx.AsyncClient | None = None,
-    ):
-        self.base_url = base_url.rstrip("/")
-        self.endpoint = self.base_url
-        self._api_key = api_key
-        self._timeout_s = timeout_s
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient()
-
+class OpenAICompatProvider(HTTPEndpoint):
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        headers = {"authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        body, latency_s = await post_json(
-            self._client, f"{self.base_url}/chat/completions", request_to_openai(request), headers,
-            self._timeout_s,
-        )
+        headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        body, latency_s = await self.post("/chat/completions", request_to_openai(request), headers)
         return response_from_openai(body, latency_s)
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
