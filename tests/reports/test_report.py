@@ -57,6 +57,7 @@ def test_html_is_self_contained_escaped_and_marks_base_models():
     assert "base-&lt;b&gt;" in html and "base-<b>" not in html
     assert "base model, completion-style" in html
     assert "sorted by measured score only" in html
+    assert "s (4 items)" in html
     for name in ("cheap-good", "pricey-good"):
         assert name in html
 

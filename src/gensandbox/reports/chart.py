@@ -80,6 +80,9 @@ def _marker(point: Point, x: float, y_of) -> list[str]:
     colour = "#1c7ed6" if point.domestic else "#7048e8"
     fill = colour if point.open_weights else "white"
     y = y_of(point.score)
+    # Labels go on the side with room, so the rightmost point's name does not run into the legend.
+    right_half = x > (LEFT + WIDTH - RIGHT) / 2
+    label_x, anchor = (x - 10, "end") if right_half else (x + 10, "start")
     title = (f"{point.label}: score {point.score:.1%} (95% CI {point.ci_low:.1%}–{point.ci_high:.1%}), "
              f"cost ${point.cost_usd:.4g}, p50 latency {point.latency_p50_s:.2f} s")
     return [
@@ -87,8 +90,9 @@ def _marker(point: Point, x: float, y_of) -> list[str]:
         f'<line x1="{x:.1f}" y1="{y_of(point.ci_low):.1f}" x2="{x:.1f}" y2="{y_of(point.ci_high):.1f}" '
         f'stroke="{colour}" stroke-width="2"/>',
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{fill}" stroke="{colour}" stroke-width="2"/>',
-        f'<text x="{x + 10:.1f}" y="{y - 8:.1f}" class="label">{escape(point.label)}</text>',
-        f'<text x="{x + 10:.1f}" y="{y + 6:.1f}" class="sub">p50 {point.latency_p50_s:.2f} s</text>',
+        f'<text x="{label_x:.1f}" y="{y - 8:.1f}" text-anchor="{anchor}" class="label">{escape(point.label)}</text>',
+        f'<text x="{label_x:.1f}" y="{y + 14:.1f}" text-anchor="{anchor}" class="sub">'
+        f'p50 {point.latency_p50_s:.2f} s</text>',
         "</g>",
     ]
 
