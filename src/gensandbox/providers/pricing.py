@@ -38,32 +38,24 @@ class PriceTable:
     models: dict[str, _TokenPrice]
 
     def price_for(self, model: ModelConfig) -> Price:
-        """The model's own keys win; then the table; local models default to the compute rate."""
+        """The model's own keys in gensandbox.toml win; then this table; local models pay for compute."""
         if model.provider == "local":
-            rate = model.compute_usd_per_hour
-            source = "gensandbox.toml" if rate is not None else f"price table {self.version}: compute"
-            return Price(per_compute_hour_usd=self.compute.usd_per_hour if rate is None else rate,
-                         source=source)
+            if model.compute_usd_per_hour is not None:
+                return Price(per_compute_hour_usd=model.compute_usd_per_hour, source="gensandbox.toml")
+            return Price(per_compute_hour_usd=self.compute.usd_per_hour,
+                         source=f"price table {self.version}: compute")
+        if model.price_per_million_input_tokens is not None or model.price_per_million_output_tokens is not None:
+            return Price(per_million_input_tokens_usd=model.price_per_million_input_tokens or 0.0,
+                         per_million_output_tokens_usd=model.price_per_million_output_tokens or 0.0,
+                         source="gensandbox.toml")
         listed = self.models.get(model.name)
-        per_input = _first(model.price_per_million_input_tokens, listed and listed.input)
-        per_output = _first(model.price_per_million_output_tokens, listed and listed.output)
-        if model.price_per_million_input_tokens is not None:
-            source = "gensandbox.toml"
-        elif listed:
-            source = f"price table {self.version}"
-        else:
-            source = "unpriced: add price_per_million_* to gensandbox.toml"
-        return Price(per_million_input_tokens_usd=per_input, per_million_output_tokens_usd=per_output,
-                     source=source)
+        if listed:
+            return Price(per_million_input_tokens_usd=listed.input, per_million_output_tokens_usd=listed.output,
+                         source=f"price table {self.version}")
+        return Price(source="unpriced: add price_per_million_* to gensandbox.toml")
 
 
 def load_price_table(path: Path) -> PriceTable:
     parsed = validate(_PriceFile, read_toml(path), str(path))
     return PriceTable(version=parsed.version, compute=parsed.compute, models=parsed.models)
 
-
-def _first(*values) -> float:
-    for value in values:
-        if value is not None and value is not False:
-            return float(value)
-    return 0.0
