@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
     except GenSandboxError as error:
-        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"error: {error}", markup=False)
         return 1
     except click.exceptions.Exit as done:
         return done.exit_code
