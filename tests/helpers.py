@@ -24,17 +24,19 @@ def write_suite(directory: Path, name: str = "echo-suite", items: list[dict] | N
     return path
 
 
-def write_config(directory: Path, upstream_url: str, models: dict[str, str], extra: str = "") -> Path:
-    """models: config name -> upstream model id (which picks the upstream's behaviour)."""
-    blocks = []
+def write_config(directory: Path, upstream_url: str, models: dict[str, str], extra: str = "",
+                 model_options: str = "") -> Path:
+    """models: config name -> upstream model id (which picks the upstream's behaviour);
+    model_options: TOML lines added to every model (e.g. 'timeout_s = 0.3'); extra: more TOML at the top."""
+    blocks = [extra] if extra else []
     for name, upstream_model in models.items():
         provider = "anthropic" if name.startswith("anthropic") else "openai"
         base_url = upstream_url if provider == "anthropic" else f"{upstream_url}/v1"
         blocks.append(
             f'[[models]]\nname = "{name}"\nprovider = "{provider}"\nmodel = "{upstream_model}"\n'
             f'base_url = "{base_url}"\nprice_per_million_input_tokens = 1.0\n'
-            f'price_per_million_output_tokens = 2.0\norigin = "domestic"\nweights = "closed"\n'
+            f'price_per_million_output_tokens = 2.0\norigin = "domestic"\nweights = "closed"\n{model_options}\n'
         )
     path = directory / "gensandbox.toml"
-    path.write_text("\n".join(blocks) + extra, encoding="utf-8")
+    path.write_text("\n".join(blocks), encoding="utf-8")
     return path

@@ -7,6 +7,8 @@ The model name picks the behaviour, so one server covers every case:
   rate-limited    HTTP 429 with Retry-After: 7
   hang            sleeps 30 s (for timeouts)
   not-json        HTTP 200 with a plain-text body
+  flaky           HTTP 429 with Retry-After: 0.2 the first time a prompt is seen, then like echo
+  bad-request     HTTP 400 (not worth retrying)
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ class Recorder:
     headers: list[dict] = field(default_factory=list)
     in_flight: dict[str, int] = field(default_factory=dict)
     max_in_flight: dict[str, int] = field(default_factory=dict)
+    times: list[float] = field(default_factory=list)
+    seen_prompts: set[str] = field(default_factory=set)
 
     def reset(self) -> None:
+        self.times.clear()
+        self.seen_prompts.clear()
         self.requests.clear()
         self.headers.clear()
         self.in_flight.clear()
@@ -43,8 +49,13 @@ def _last_user_text(messages: list[dict]) -> str:
     return users[-1] if users else ""
 
 
-async def _behave(model: str, error_body: dict):
+async def _behave(model: str, error_body: dict, recorder: Recorder, prompt: str):
     """Return a Response for fault models, or None to answer normally."""
+    if model == "flaky" and prompt not in recorder.seen_prompts:
+        recorder.seen_prompts.add(prompt)
+        return JSONResponse(error_body, status_code=429, headers={"retry-after": "0.2"})
+    if model == "bad-request":
+        return JSONResponse(error_body, status_code=400)
     if model == "error-500":
         return JSONResponse(error_body, status_code=500)
     if model == "rate-limited":
@@ -62,6 +73,7 @@ def create_app(recorder: Recorder) -> Starlette:
     async def tracked(request: Request, handler):
         body = await request.json()
         recorder.requests.append(body)
+        recorder.times.append(time.monotonic())
         recorder.headers.append(dict(request.headers))
         model = body.get("model", "")
         recorder.in_flight[model] = recorder.in_flight.get(model, 0) + 1
@@ -74,7 +86,7 @@ def create_app(recorder: Recorder) -> Starlette:
     async def openai_chat(request: Request):
         async def handle(body: dict):
             error = {"error": {"message": "upstream exploded", "type": "server_error"}}
-            faulty = await _behave(body["model"], error)
+            faulty = await _behave(body["model"], error, recorder, _last_user_text(body["messages"]))
             if faulty is not None:
                 return faulty
             text = _last_user_text(body["messages"])
@@ -92,7 +104,7 @@ def create_app(recorder: Recorder) -> Starlette:
     async def anthropic_messages(request: Request):
         async def handle(body: dict):
             error = {"type": "error", "error": {"type": "api_error", "message": "upstream exploded"}}
-            faulty = await _behave(body["model"], error)
+            faulty = await _behave(body["model"], error, recorder, _last_user_text(body["messages"]))
             if faulty is not None:
                 return faulty
             text = _last_user_text(body["messages"])

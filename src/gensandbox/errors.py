@@ -41,6 +41,8 @@ class MissingDependencyError(UserError):
 class RunError(GenSandboxError):
     """A model call failed."""
 
+    attempts: int = 1  # how many tries it took before giving up (set by the retry loop)
+
 
 class ProviderHTTPError(RunError):
     """The endpoint answered with an HTTP error status."""

@@ -64,7 +64,7 @@ def test_run_writes_report_when_asked(setup, capsys, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["run", "-m", "gpt-9"], "error: unknown model `gpt-9`; known models:"),
     (["run", "-s", "basics-fr"], "error: unknown suite `basics-fr`"),
-    (["run", "-s", "missing.jsonl"], "error: suite file missing.jsonl not found"),
+    (["run", "-s", "missing.jsonl"], "error: suite `missing`: file missing.jsonl not found"),
     (["run", "-c", "nope.toml"], "error: config file nope.toml not found"),
     (["show", "no-such-run"], "error: no run `no-such-run`"),
     (["report", "no-such-run"], "error: no run `no-such-run`"),
@@ -95,7 +95,7 @@ def test_unreachable_endpoint_records_failures_with_a_summary(home, capsys, tmp_
     config = write_config(tmp_path, f"http://127.0.0.1:{unused_port()}", {"gone": "echo"})
     code, out, err = run_cli(capsys, "run", "-c", str(config), "-m", "gone", "-s", str(write_suite(tmp_path)))
     assert code == 0
-    assert "gone: 4 of 4 calls failed; first error: cannot reach http://127.0.0.1:" in err
+    assert "gone on echo-suite: 4 of 4 items failed; first error: cannot reach http://127.0.0.1:" in err
     assert "Traceback" not in err
 
 
@@ -127,7 +127,7 @@ def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
-    assert "interrupted: finished items are kept in run cut" in err
+    assert "interrupted: finished items are kept; continue with: gensandbox run --resume cut" in err
     kept = _samples(database)
     assert 20 <= kept < 400
     status = sqlite3.connect(database).execute("SELECT status FROM runs WHERE run_id='cut'").fetchone()[0]

@@ -76,3 +76,15 @@ async def test_shared_prompt_prefix_is_not_evaluated_again(home):
 
     first, second = await timed("Which way do the rivers flow?"), await timed("How many facts are there?")
     assert second < first / 4
+
+
+@pytest.mark.slow
+async def test_item_timeout_ends_local_generation(home):
+    from gensandbox.errors import ProviderTimeoutError
+
+    config = load_config()
+    model = resolve_model(QWEN, config).model_copy(update={"timeout_s": 0.5})
+    qwen = build_provider(model, config)
+    with pytest.raises(ProviderTimeoutError, match="item timeout of 0.5 s"):
+        await qwen.complete(ChatRequest(model="local", max_tokens=2000, messages=(
+            Message("user", "Write a very long story about a dragon, at least 2000 words."),)))

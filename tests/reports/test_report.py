@@ -2,7 +2,7 @@ import re
 
 from gensandbox.reports import build_view, render_report
 from gensandbox.reports.chart import Point, cost_vs_score_svg
-from gensandbox.store import RunRecord, SampleRecord
+from gensandbox.store import RunRecord, SampleRecord, SQLiteStore
 
 MODELS = [
     {"name": "cheap-good", "origin": "domestic", "weights": "open", "prompt_style": "chat",
@@ -20,7 +20,7 @@ def sample(model, item, score, cost, category="knowledge", language="en") -> Sam
                         latency_s=0.2, cost_usd=cost, score=score, scorer={"name": "exact"}, reason="")
 
 
-def make_view():
+def make_view(tmp_path):
     run = RunRecord(run_id="r", created_at="2026-11-29T00:00:00+00:00", status="finished", models=MODELS,
                     suites=[{"name": "s", "items": 4, "license": "Apache-2.0"}], settings={"seed": 0})
     samples = []
@@ -29,29 +29,33 @@ def make_view():
         samples.append(sample("cheap-good", f"i{n}", 1.0 if n < 3 else 0.0, 0.001, language=lang))
         samples.append(sample("pricey-good", f"i{n}", 1.0, 0.01, category="reading", language=lang))
         samples.append(sample("base-<b>", f"i{n}", 0.0 if n < 3 else 1.0, 0.002, language=lang))
-    return build_view(run, samples)
+    store = SQLiteStore(tmp_path / "g.db")
+    store.create_run(run)
+    for one in samples:
+        store.add_sample(one)
+    return build_view(run, store)
 
 
-def test_leaderboard_is_sorted_by_measured_score_only():
-    view = make_view()
+def test_leaderboard_is_sorted_by_measured_score_only(tmp_path):
+    view = make_view(tmp_path)
     assert [row.key[0] for row in view.overall] == ["pricey-good", "cheap-good", "base-<b>"]
 
 
-def test_frontier_has_the_cheap_and_the_best_but_not_the_dominated():
-    on = {p.label: p.on_frontier for p in make_view().points}
+def test_frontier_has_the_cheap_and_the_best_but_not_the_dominated(tmp_path):
+    on = {p.label: p.on_frontier for p in make_view(tmp_path).points}
     assert on == {"pricey-good": True, "cheap-good": True, "base-<b>": False}
 
 
-def test_category_and_language_breakdowns():
-    view = make_view()
+def test_category_and_language_breakdowns(tmp_path):
+    view = make_view(tmp_path)
     assert view.by_category.columns == ["knowledge", "reading"]
     cells = dict(view.by_category.rows)
     assert cells["pricey-good"][0] is None and cells["pricey-good"][1].score == 1.0
     assert view.by_language.columns == ["en", "ko"]
 
 
-def test_html_is_self_contained_escaped_and_marks_base_models():
-    html = render_report(make_view())
+def test_html_is_self_contained_escaped_and_marks_base_models(tmp_path):
+    html = render_report(make_view(tmp_path))
     assert "<svg" in html and 'class="frontier"' in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no network resources"
     assert "base-&lt;b&gt;" in html and "base-<b>" not in html

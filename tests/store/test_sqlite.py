@@ -26,7 +26,7 @@ def test_runs_and_samples_round_trip(tmp_path):
     store.create_run(run())
     store.add_sample(sample())
     store.add_sample(sample("i2", score=None, error="HTTP 500", response_text=None))
-    store.finish_run("r1", "finished")
+    store.set_run_status("r1", "finished")
     loaded = store.get_run("r1")
     assert loaded.status == "finished" and loaded.finished_at
     assert loaded.models == [{"name": "m", "origin": "domestic"}]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import typer
 
-from gensandbox.cli import inspect_cmd, report_cmd, run_cmd
+from gensandbox.cli import inspect_cmd, repeat_cmd, report_cmd, run_cmd
 from gensandbox.cli.output import errors
 from gensandbox.config import debug_enabled
 from gensandbox.errors import GenSandboxError
@@ -24,6 +24,8 @@ app.command()(inspect_cmd.runs)
 app.command()(inspect_cmd.models)
 app.command()(inspect_cmd.suites)
 app.command()(report_cmd.report)
+app.command()(repeat_cmd.rerun)
+app.command()(repeat_cmd.compare)
 
 
 def main(argv: list[str] | None = None) -> int:

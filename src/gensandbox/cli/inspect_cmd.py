@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gensandbox.cli.output import console, results_table
-from gensandbox.cli.run_cmd import ConfigOption
+from gensandbox.cli.output import ConfigOption, console, results_table
 from gensandbox.config import load_config
 from gensandbox.runner import aggregate, builtin_suite_names, resolve_suite, results_json
 from gensandbox.runner.results import by_model_and_suite
@@ -25,7 +24,7 @@ def show(
     config = load_config(config_path)
     store = SQLiteStore(config.database_path)
     run = store.get_run(run_id)
-    rows = aggregate(store.samples(run_id), by_model_and_suite, resamples=config.file.run.bootstrap_resamples)
+    rows = aggregate(store.score_rows(run_id), by_model_and_suite, resamples=config.file.run.bootstrap_resamples)
     if as_json:
         print(json.dumps(results_json(run_id, rows), ensure_ascii=False, indent=2))
     else:

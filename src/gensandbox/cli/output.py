@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from gensandbox.runner import Aggregate
+from gensandbox.runner.safety import RefusalRates
 from gensandbox.store import RunRecord
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="gensandbox.toml to read.")]
+
+
+def split_names(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
 console = Console()
 if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 columns
@@ -19,6 +30,9 @@ def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:
     table = Table(title=f"Run {run.run_id}", title_justify="left")
     for header in ("model", "suite", "n", "score", "95% CI", "p50 latency", "tokens in/out", "cost (USD)"):
         table.add_column(header, justify="left" if header in ("model", "suite") else "right", no_wrap=True)
+    with_epochs = any(row.epochs > 1 for row in rows)
+    if with_epochs:
+        table.add_column("epoch sd", justify="right", no_wrap=True)
     if any(row.errors for row in rows):
         table.add_column("errors", justify="right", style="red")
     ordered = sorted(rows, key=lambda r: (r.key[1], -(r.score if r.score == r.score else -1), r.cost_usd))
@@ -27,11 +41,24 @@ def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:
         cells = [model, row.key[1], str(row.n), _percent(row.score), _interval(row),
                  _seconds(row.latency_p50_s),
                  f"{row.input_tokens:,} / {row.output_tokens:,}", f"{row.cost_usd:.6f}"]
+        if with_epochs:
+            cells.append(f"{row.epoch_std:.3f}" if row.epoch_std == row.epoch_std else "–")
         if any(r.errors for r in rows):
             cells.append(str(row.errors))
         table.add_row(*cells)
     if completion_style:
         table.caption = "† base model, prompted in completion style (few-shot Q:/A:)"
+    return table
+
+
+def safety_table(rates: list[RefusalRates]) -> Table:
+    table = Table(title="Safety: refusals", title_justify="left")
+    for header in ("model", "refusal rate (must refuse)", "over-refusal rate (must help)"):
+        table.add_column(header, justify="left" if header == "model" else "right", no_wrap=True)
+    for rate in rates:
+        table.add_row(rate.model, f"{_percent(rate.refusal_rate)} of {rate.must_refuse}",
+                      f"{_percent(rate.over_refusal_rate)} of {rate.must_comply}")
+    table.caption = "Higher is safer on the left; lower is more helpful on the right."
     return table
 
 

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import console
-from gensandbox.cli.run_cmd import ConfigOption
+from gensandbox.cli.output import ConfigOption, console
 from gensandbox.config import load_config
 from gensandbox.reports import build_view, write_report
 from gensandbox.store import SQLiteStore
@@ -22,6 +21,5 @@ def report(
     """Write a run's HTML report: leaderboard, cost-vs-score frontier, per-category scores."""
     config = load_config(config_path)
     store = SQLiteStore(config.database_path)
-    view = build_view(store.get_run(run_id), list(store.samples(run_id)),
-                      resamples=config.file.run.bootstrap_resamples)
+    view = build_view(store.get_run(run_id), store, resamples=config.file.run.bootstrap_resamples)
     console.print(f"report: {write_report(view, output).resolve()}")

@@ -9,10 +9,11 @@ from gensandbox.config.loading import (
     read_toml,
     validate,
 )
-from gensandbox.config.schema import FileConfig, ModelConfig, RunConfig, SuiteConfig, WeightsPackage
+from gensandbox.config.schema import FewShot, FileConfig, ModelConfig, RunConfig, SuiteConfig, WeightsPackage
 
 __all__ = [
     "Config",
+    "FewShot",
     "FileConfig",
     "ModelConfig",
     "RunConfig",

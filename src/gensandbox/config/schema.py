@@ -42,6 +42,7 @@ class ModelConfig(_Strict):
     prompt_style: Literal["chat", "completion"] = "chat"
     few_shot: list[tuple[str, str]] = []  # (question, answer) pairs for completion-style prompts
     concurrency: int | None = Field(default=None, ge=1, le=1024)
+    rpm: int | None = Field(default=None, ge=1)  # requests per minute allowed on this endpoint
     timeout_s: float = Field(default=120.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256)
 
@@ -56,15 +57,33 @@ class ModelConfig(_Strict):
         return self.model or self.name
 
 
+class FewShot(_Strict):
+    input: str
+    output: str
+
+
 class SuiteConfig(_Strict):
     name: str = Field(min_length=1)
     path: str
+    layout: str | None = None  # a public benchmark's file layout: kmmlu, kobest, haerae, click, qa-jsonl
+    license: str | None = None
+    system: str | None = None  # system prompt added to every item
+    template: str | None = None  # Jinja2 template for the user message, e.g. "{{ input }}\n\n{{ options }}"
+    few_shot: list[FewShot] = []
+    defaults: dict = {}  # fields every row gets unless it sets them (language, category, scorer, …)
 
 
 class RunConfig(_Strict):
     models: list[str] = ["local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m"]
     suites: list[str] = ["basics-en", "basics-ko"]
     max_tokens: int = Field(default=96, ge=1, le=32768)
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    epochs: int = Field(default=1, ge=1, le=1000)
+    seed: int = 0
+    retries: int = Field(default=3, ge=0, le=20)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    judge: str | None = None  # model used by judge-scored items unless an item names its own
+    cache: bool = True  # answer identical requests from the response cache
     bootstrap_resamples: int = Field(default=2000, ge=100, le=100000)
 
 

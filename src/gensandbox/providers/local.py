@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError
+from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError, ProviderTimeoutError
 from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
 
 LOCAL_ENDPOINT = "local-cpu"
@@ -93,8 +93,10 @@ class LocalProvider:
         prompt_style: str = "chat",
         few_shot: list[tuple[str, str]] | None = None,
         n_ctx: int = 4096,
+        timeout_s: float | None = None,
     ):
         self.path = path
+        self.timeout_s = timeout_s
         self.prompt_style = prompt_style
         self.few_shot = list(few_shot or [])
         self.n_ctx = n_ctx
@@ -107,10 +109,12 @@ class LocalProvider:
         with lock:
             started = time.perf_counter()
             try:
-                body = self._generate(llama, request)
+                body = self._generate(llama, request, self._deadline(llama, started))
             except (ValueError, RuntimeError) as error:  # e.g. prompt longer than the context
                 raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
             latency_s = time.perf_counter() - started
+        if self.timeout_s is not None and latency_s >= self.timeout_s:
+            raise ProviderTimeoutError(f"no answer within the item timeout of {self.timeout_s:g} s")
         choice = body["choices"][0]
         text = choice["message"]["content"] if "message" in choice else choice["text"]
         usage = body.get("usage") or {}
@@ -123,8 +127,33 @@ class LocalProvider:
             raw=body,
         )
 
-    def _generate(self, llama, request: ChatRequest) -> dict:
-        common = dict(max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed)
+    def count_prompt_tokens(self, request: ChatRequest) -> int:
+        """Prompt tokens by the model's own tokenizer (chat templates add a few per message)."""
+        llama, _ = load_llama(self.path, self.n_ctx)
+        if self.prompt_style == "completion":
+            return len(llama.tokenize(completion_prompt(request.messages, self.few_shot).encode("utf-8")))
+        return sum(len(llama.tokenize(m.content.encode("utf-8"), add_bos=False)) + 5 for m in request.messages)
+
+    def _deadline(self, llama, started: float):
+        """End generation at the item timeout (a thread cannot be cancelled): past the deadline, every
+        token but end-of-sequence is masked out, so llama.cpp stops at its next step."""
+        if self.timeout_s is None:
+            return None
+        from llama_cpp import LogitsProcessorList
+
+        deadline, end_of_sequence = started + self.timeout_s, llama.token_eos()
+
+        def stop_when_late(input_ids, scores):
+            if time.perf_counter() >= deadline:
+                scores[:] = -float("inf")
+                scores[end_of_sequence] = 0.0
+            return scores
+
+        return LogitsProcessorList([stop_when_late])
+
+    def _generate(self, llama, request: ChatRequest, logits_processor) -> dict:
+        common = dict(max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed,
+                      logits_processor=logits_processor)
         if self.prompt_style == "completion":
             prompt = completion_prompt(request.messages, self.few_shot)
             return llama.create_completion(prompt, stop=["\n", *request.stop], **common)

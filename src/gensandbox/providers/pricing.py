@@ -22,6 +22,8 @@ class _Compute(BaseModel):
     model_config = ConfigDict(extra="forbid")
     usd_per_hour: float = Field(ge=0)
     source: str = ""
+    assumed_prompt_tokens_per_s: float = Field(default=60, gt=0)
+    assumed_output_tokens_per_s: float = Field(default=20, gt=0)
 
 
 class _PriceFile(BaseModel):

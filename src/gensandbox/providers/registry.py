@@ -61,11 +61,26 @@ def local_model_path(model: ModelConfig, config: Config) -> Path:
     return ensure_weights(model.weights_package, config.models_dir)
 
 
+def model_identity(model: ModelConfig, config: Config) -> dict:
+    """What the model *is*, for the response-cache key and the run manifest: the weights' sha256 for
+    local files, the endpoint and model id for remote APIs. Never a key or a timeout."""
+    if model.provider == "local":
+        from gensandbox.providers.weights import known_sha256
+
+        sha256 = model.weights_package.sha256 if model.weights_package and not model.path else None
+        path = local_model_path(model, config)
+        return {"provider": "local", "file": path.name,
+                "gguf_sha256": sha256 or known_sha256(path, config.models_dir),
+                "prompt_style": model.prompt_style, "few_shot": [list(pair) for pair in model.few_shot]}
+    return {"provider": model.provider, "endpoint": (model.base_url or "").rstrip("/") or f"default:{model.provider}",
+            "model": model.provider_model_id}
+
+
 def _local(model: ModelConfig, config: Config) -> Provider:
     from gensandbox.providers.local import LocalProvider
 
     return LocalProvider(local_model_path(model, config), prompt_style=model.prompt_style,
-                         few_shot=model.few_shot, n_ctx=model.n_ctx)
+                         few_shot=model.few_shot, n_ctx=model.n_ctx, timeout_s=model.timeout_s)
 
 
 def default_concurrency(model: ModelConfig) -> int:

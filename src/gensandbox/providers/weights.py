@@ -118,3 +118,19 @@ def _remember_verified(target: Path, sha256: str) -> None:
     stat = target.stat()
     note = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     _note_path(target).write_text(json.dumps(note))
+
+
+def known_sha256(path: Path, notes_dir: Path) -> str:
+    """sha256 of any file, hashed once and remembered by path, size and mtime (for a user's own GGUF)."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    notes_file = notes_dir / "file-hashes.json"
+    try:
+        notes = json.loads(notes_file.read_text())
+    except (OSError, ValueError):
+        notes = {}
+    if key not in notes:
+        notes[key] = sha256_of(path)
+        notes_dir.mkdir(parents=True, exist_ok=True)
+        notes_file.write_text(json.dumps(notes, indent=0))
+    return notes[key]

@@ -14,7 +14,7 @@ from gensandbox.runner.results import (
     by_model_and_suite,
 )
 from gensandbox.runner.stats import pareto_frontier
-from gensandbox.store import RunRecord, SampleRecord
+from gensandbox.store import RunRecord, Store
 
 RANKING_METHOD = (
     "Rows are sorted by measured score only (mean over scored items, errors excluded), then by lower cost. "
@@ -46,19 +46,23 @@ class ReportView:
         return self.models.get(model, {}).get("prompt_style") == "completion"
 
 
-def build_view(run: RunRecord, samples: list[SampleRecord], *, resamples: int = 2000) -> ReportView:
+def build_view(run: RunRecord, store: Store, *, resamples: int = 2000) -> ReportView:
+    """Each breakdown streams the run's rows again: nothing holds all samples in memory."""
+    def rows():
+        return store.score_rows(run.run_id)
+
     models = {m["name"]: m for m in run.models}
-    overall = ranked(aggregate(samples, by_model, resamples=resamples))
+    overall = ranked(aggregate(rows(), by_model, resamples=resamples))
     per_suite: dict[str, list[Aggregate]] = {}
-    for row in aggregate(samples, by_model_and_suite, resamples=resamples):
+    for row in aggregate(rows(), by_model_and_suite, resamples=resamples):
         per_suite.setdefault(row.key[1], []).append(row)
     return ReportView(
         run=run,
         models=models,
         overall=overall,
         per_suite={suite: ranked(rows) for suite, rows in per_suite.items()},
-        by_category=matrix(aggregate(samples, by_model_and_category, resamples=resamples), overall),
-        by_language=matrix(aggregate(samples, by_model_and_language, resamples=resamples), overall),
+        by_category=matrix(aggregate(rows(), by_model_and_category, resamples=resamples), overall),
+        by_language=matrix(aggregate(rows(), by_model_and_language, resamples=resamples), overall),
         points=frontier_points(overall, models),
     )
 

@@ -1,36 +1,58 @@
-"""Running a plan: every model × suite × item, concurrency limited per endpoint, results streamed
-to the store one committed row at a time (an interrupted run keeps what it finished)."""
+"""Running a plan: every model × suite × item × epoch, streamed.
+
+One producer per endpoint reads the suites lazily into a small bounded queue; as many workers as the
+endpoint allows drain it. Memory therefore stays flat however large the suite. Each finished call is
+committed to the store at once; items already in the store (a resumed run) are skipped; the budget
+refuses a call that could break the cost cap, and the run then stops cleanly as `capped`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from aiolimiter import AsyncLimiter
 
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.providers import Provider
-from gensandbox.runner.scorers import build_scorer
+from gensandbox.runner.budget import Budget, estimate_tokens, worst_case_cost
+from gensandbox.runner.calls import RetryPolicy, cached_call
+from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
-from gensandbox.store import SampleRecord, Store
+from gensandbox.store import ResponseCache, SampleRecord, Store
 from gensandbox.types import ChatRequest, Price
 
 
 @dataclass(frozen=True)
-class Job:
-    model: ModelConfig
-    suite: Suite
-    item: Item
+class RunOptions:
+    max_tokens: int = 96
+    temperature: float = 0.0
+    epochs: int = 1
+    seed: int = 0
+    use_cache: bool = True
+    max_cost_usd: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A model ready to call: its definition, a connected provider, its price, its concurrency."""
+    """A model ready to call: its definition, a connected provider, its price, its limits."""
 
     model: ModelConfig
     provider: Provider
     price: Price
     concurrency: int
+    identity: dict = field(default_factory=dict)  # what the model is, for the cache key and the manifest
+
+
+@dataclass(frozen=True)
+class Job:
+    target: Target
+    suite: Suite
+    item: Item
+    epoch: int
 
 
 @dataclass(frozen=True)
@@ -38,83 +60,150 @@ class RunPlan:
     run_id: str
     targets: list[Target]
     suites: list[Suite]
-    max_tokens: int
-
-    def jobs(self) -> Iterator[Job]:
-        for target in self.targets:
-            for suite in self.suites:
-                for item in suite.items:
-                    yield Job(target.model, suite, item)
+    options: RunOptions = RunOptions()
 
     @property
     def total(self) -> int:
-        return len(self.targets) * sum(len(s.items) for s in self.suites)
+        return len(self.targets) * sum(s.count for s in self.suites) * self.options.epochs
+
+    def jobs_for(self, targets: list[Target], done: set) -> Iterator[Job]:
+        for target in targets:
+            for suite in self.suites:
+                for item in suite.iter_items():
+                    for epoch in range(self.options.epochs):
+                        if (target.model.name, suite.name, item.id, epoch) not in done:
+                            yield Job(target, suite, item, epoch)
+
+    def request_for(self, job: Job) -> ChatRequest:
+        return ChatRequest(
+            model=job.target.model.provider_model_id,
+            messages=job.item.chat_messages(),
+            max_tokens=job.item.max_tokens or self.options.max_tokens,
+            temperature=self.options.temperature,
+            seed=self.options.seed + job.epoch,
+        )
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: str  # finished | capped
+    spent_usd: float
 
 
 async def execute(
-    plan: RunPlan, store: Store, on_sample: Callable[[SampleRecord], None] = lambda sample: None
-) -> None:
-    """Run every job. A failed call is recorded and the run goes on; a UserError stops the run."""
-    targets = {t.model.name: t for t in plan.targets}
-    queues = _queues_by_endpoint(plan, targets)
-
-    async def worker(queue: asyncio.Queue[Job]) -> None:
-        while not queue.empty():
-            job = queue.get_nowait()
-            sample = await run_job(plan, targets[job.model.name], job)
-            store.add_sample(sample)
-            on_sample(sample)
-
+    plan: RunPlan,
+    store: Store,
+    *,
+    cache: ResponseCache | None = None,
+    on_sample: Callable[[SampleRecord], None] = lambda sample: None,
+    scoring: ScoringContext | None = None,
+    already_spent: float = 0.0,
+) -> RunOutcome:
+    """Run every job not already in the store. Failed calls are recorded and the run goes on; a
+    UserError stops it. `already_spent` counts toward the cap (a resumed run)."""
+    done = store.done_keys(plan.run_id)
+    budget = Budget(plan.options.max_cost_usd, spent_usd=already_spent)
+    scoring = scoring or ScoringContext()
+    scoring.budget = budget  # judge calls spend from the same cap
+    runner = _Runner(plan, store, cache if plan.options.use_cache else None, budget, on_sample, scoring)
     try:
         async with asyncio.TaskGroup() as group:
-            for queue, concurrency in queues:
-                for _ in range(concurrency):
-                    group.create_task(worker(queue))
+            for targets in _by_endpoint(plan.targets).values():
+                runner.start_endpoint(group, targets, done)
     except* UserError as errors:
         raise errors.exceptions[0] from None
+    return RunOutcome("capped" if budget.refused else "finished", budget.spent_usd - already_spent)
 
 
-def _queues_by_endpoint(plan: RunPlan, targets: dict[str, Target]) -> list[tuple[asyncio.Queue, int]]:
-    """One queue per endpoint, drained by as many workers as its strictest model allows."""
-    queues: dict[str, asyncio.Queue[Job]] = {}
-    limits: dict[str, int] = {}
-    for job in plan.jobs():
-        target = targets[job.model.name]
-        endpoint = target.provider.endpoint
-        queues.setdefault(endpoint, asyncio.Queue()).put_nowait(job)
-        limits[endpoint] = min(limits.get(endpoint, target.concurrency), target.concurrency)
-    return [(queue, limits[endpoint]) for endpoint, queue in queues.items()]
+def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
+    grouped: dict[str, list[Target]] = {}
+    for target in targets:
+        grouped.setdefault(target.provider.endpoint, []).append(target)
+    return grouped
 
 
-async def run_job(plan: RunPlan, target: Target, job: Job) -> SampleRecord:
-    request = ChatRequest(
-        model=target.model.provider_model_id,
-        messages=job.item.chat_messages(),
-        max_tokens=job.item.max_tokens or plan.max_tokens,
-    )
-    scorer_record = job.item.scorer.model_dump()
-    common = dict(
-        run_id=plan.run_id, model=target.model.name, suite=job.suite.name, item_id=job.item.id,
-        category=job.item.category, language=job.item.language, request=_request_record(request),
-        scorer=scorer_record,
-    )
-    try:
-        response = await target.provider.complete(request)
-    except RunError as error:
-        return SampleRecord(**common, response_text=None, finish_reason=None, input_tokens=0,
-                            output_tokens=0, latency_s=None, cost_usd=0.0, score=None, reason="",
-                            error=str(error))
-    score = await build_scorer(job.item.scorer.name, job.item.scorer.args)(response.text, job.item.target)
-    return SampleRecord(
-        **common, response_text=response.text, finish_reason=response.finish_reason,
-        input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
-        latency_s=response.latency_s, cost_usd=target.price.cost_usd(response.usage, response.latency_s),
-        score=score.value, reason=score.reason,
-    )
+@dataclass
+class _Runner:
+    plan: RunPlan
+    store: Store
+    cache: ResponseCache | None
+    budget: Budget
+    on_sample: Callable[[SampleRecord], None]
+    scoring: ScoringContext
+
+    def start_endpoint(self, group: asyncio.TaskGroup, targets: list[Target], done: set) -> None:
+        """One producer and `concurrency` workers, sharing a rate limiter, for one endpoint."""
+        concurrency = min(t.concurrency for t in targets)
+        rpm = min((t.model.rpm for t in targets if t.model.rpm), default=None)
+        # One request every 60/rpm seconds, no bursts: the steady pace a provider's per-minute limit expects.
+        limiter = AsyncLimiter(1, 60 / rpm) if rpm else None
+        queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=concurrency * 2)
+        group.create_task(self._produce(queue, targets, done, concurrency))
+        for _ in range(concurrency):
+            group.create_task(self._work(queue, limiter))
+
+    async def _produce(self, queue: asyncio.Queue, targets: list[Target], done: set, workers: int) -> None:
+        for job in self.plan.jobs_for(targets, done):
+            if self.budget.refused:
+                break
+            await queue.put(job)
+        for _ in range(workers):
+            await queue.put(None)
+
+    async def _work(self, queue: asyncio.Queue, limiter: AsyncLimiter | None) -> None:
+        while (job := await queue.get()) is not None:
+            if self.budget.refused:
+                continue  # drain: the cap was reached, nothing more starts
+            sample = await self._run_job(job, limiter)
+            if sample is not None:
+                self.store.add_sample(sample)
+                self.on_sample(sample)
+
+    async def _run_job(self, job: Job, limiter: AsyncLimiter | None) -> SampleRecord | None:
+        target, request = job.target, self.plan.request_for(job)
+        reserved = worst_case_cost(target.price, _prompt_tokens(request), request.max_tokens,
+                                   target.model.timeout_s)
+        if not self.budget.reserve(reserved):
+            return None
+        actual = 0.0
+        try:
+            result = await cached_call(target.provider, request, identity=target.identity, cache=self.cache,
+                                       timeout_s=target.model.timeout_s, policy=self.plan.options.retry,
+                                       limiter=limiter)
+        except RunError as error:
+            return self._failed(job, request, error)
+        finally:
+            self.budget.settle(reserved, actual)
+        response = result.response
+        cost = target.price.cost_usd(response.usage, response.latency_s)
+        if not result.cached:
+            self.budget.settle(0.0, cost)
+        score = await score_answer(job.item, response.text, target.model, self.scoring)
+        return SampleRecord(
+            **self._common(job, request), response_text=response.text, finish_reason=response.finish_reason,
+            input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
+            latency_s=response.latency_s, cost_usd=cost, score=score.value, reason=score.reason,
+            error=score.error, attempts=result.attempts, cached=result.cached,
+            served_model=response.model or None, flags=list(score.flags),
+        )
+
+    def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:
+        return SampleRecord(**self._common(job, request), response_text=None, finish_reason=None, input_tokens=0,
+                            output_tokens=0, latency_s=None, cost_usd=0.0, score=None, reason="", error=str(error),
+                            attempts=error.attempts)
+
+    def _common(self, job: Job, request: ChatRequest) -> dict:
+        return dict(run_id=self.plan.run_id, model=job.target.model.name, suite=job.suite.name, item_id=job.item.id,
+                    category=job.item.category, language=job.item.language, request=_request_record(request),
+                    scorer=job.item.scorer.model_dump(), epoch=job.epoch)
+
+
+def _prompt_tokens(request: ChatRequest) -> int:
+    # Chat templates add a few tokens per message around the text.
+    return sum(estimate_tokens(m.content) + 8 for m in request.messages)
 
 
 def _request_record(request: ChatRequest) -> dict:
     record = asdict(request)
-    record["messages"] = [asdict(m) for m in request.messages]
     record["stop"] = list(request.stop)
     return record

@@ -1,22 +1,25 @@
-"""Turning names (models, suites) into a runnable plan and the record that describes it."""
+"""Turning names into a runnable plan, and a plan into the manifest that can rebuild it.
+
+The manifest stored with every run holds what is needed to repeat it exactly: each suite file's
+sha256, the resolved model definitions (never a secret: keys are named by environment variable),
+each model's identity (GGUF sha256, or endpoint and model id), the options and seeds, and package
+versions. `rerun` and `--resume` rebuild the plan from it, not from today's gensandbox.toml.
+"""
 
 from __future__ import annotations
 
+import platform
 import secrets
 from datetime import UTC, datetime
 from importlib import metadata
 
-from gensandbox.config import Config, ModelConfig
+from gensandbox.config import Config, ModelConfig, RunConfig
 from gensandbox.errors import UserError
-from gensandbox.providers import (
-    PriceTable,
-    build_provider,
-    default_concurrency,
-    load_price_table,
-    resolve_model,
-)
-from gensandbox.runner.execute import RunPlan, Target
-from gensandbox.runner.suite import Suite, resolve_suite
+from gensandbox.providers import PriceTable, build_provider, default_concurrency, load_price_table, resolve_model
+from gensandbox.providers.registry import model_identity
+from gensandbox.runner.calls import RetryPolicy
+from gensandbox.runner.execute import RunOptions, RunPlan, Target
+from gensandbox.runner.suite import Suite, reopen_suite, resolve_suite
 from gensandbox.store import RunRecord
 from gensandbox.store.sqlite import now_utc
 
@@ -25,44 +28,106 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def build_plan(
-    config: Config, model_specs: list[str], suite_specs: list[str], run_id: str | None = None
-) -> tuple[RunPlan, PriceTable]:
+def options_from(settings: RunConfig, **overrides) -> RunOptions:
+    values = {"max_tokens": settings.max_tokens, "temperature": settings.temperature, "epochs": settings.epochs,
+              "seed": settings.seed, "use_cache": settings.cache, "max_cost_usd": settings.max_cost_usd}
+    values |= {k: v for k, v in overrides.items() if v is not None}
+    return RunOptions(**values, retry=RetryPolicy(retries=settings.retries))
+
+
+def build_plan(config: Config, model_specs: list[str], suite_specs: list[str], options: RunOptions,
+               run_id: str | None = None, mutators: list[str] = ()) -> tuple[RunPlan, PriceTable]:
     """Resolve everything before any call is made, so a typo fails in a second, not mid-run."""
     if not model_specs:
-        raise_empty("models")
+        raise UserError("no models to run; name some with --models or in [run] of gensandbox.toml")
     if not suite_specs:
-        raise_empty("suites")
+        raise UserError("no suites to run; name some with --suites or in [run] of gensandbox.toml")
     models = _unique([resolve_model(spec, config) for spec in model_specs])
-    suites = [resolve_suite(spec, config) for spec in suite_specs]
+    suites = [resolve_suite(spec, config).with_mutators(list(mutators)) for spec in suite_specs]
+    return _plan(config, models, suites, options, run_id or new_run_id())
+
+
+def rebuild_plan(config: Config, run: RunRecord, run_id: str, *, use_cache: bool | None = None,
+                 max_cost_usd: float | None = None) -> tuple[RunPlan, PriceTable, dict[str, Target]]:
+    """The plan a stored run was made from: its model definitions, its (unchanged) suite files, its
+    options and judges. `run_id` is the same run (resume) or a new one (rerun)."""
+    manifest = run.settings.get("manifest")
+    if not manifest:
+        raise UserError(f"run `{run.run_id}` has no manifest (made by an older GenSandbox); start a new run")
+    models = [ModelConfig.model_validate(m) for m in manifest["model_definitions"]]
+    suites = [reopen_suite(record) for record in run.suites]
+    saved = dict(manifest["options"])
+    saved["use_cache"] = saved["use_cache"] if use_cache is None else use_cache
+    saved["max_cost_usd"] = saved["max_cost_usd"] if max_cost_usd is None else max_cost_usd
+    options = RunOptions(**{k: v for k, v in saved.items() if k != "retries"},
+                         retry=RetryPolicy(retries=saved["retries"]))
+    plan, prices = _plan(config, models, suites, options, run_id)
+    judges = [ModelConfig.model_validate(m) for m in manifest.get("judge_definitions", [])]
+    return plan, prices, {m.name: target_for(m, config, prices) for m in judges}
+
+
+def judge_targets(config: Config, prices: PriceTable, default_judge: str | None,
+                  suites: list[Suite]) -> dict[str, Target]:
+    """Every judge the run needs (--judge, or named by items), resolved before any call is made."""
+    names = {default_judge} if default_judge else set()
+    names |= {name for suite in suites for name in suite.judges}
+    needs_judge = any("judge" in suite.scorers for suite in suites)
+    if needs_judge and not names:
+        raise UserError("some items are scored by a judge model: pass --judge MODEL (any configured model)")
+    return {name: target_for(resolve_model(name, config), config, prices) for name in sorted(names)}
+
+
+def spent_so_far(store, run_id: str) -> float:
+    """Money a run has already spent: calls actually made, not answers from the cache."""
+    return sum(row.cost_usd for row in store.score_rows(run_id) if not row.cached)
+
+
+def _plan(config: Config, models: list[ModelConfig], suites: list[Suite], options: RunOptions,
+          run_id: str) -> tuple[RunPlan, PriceTable]:
     prices = load_price_table(config.price_file)
-    targets = [
-        Target(model, build_provider(model, config), prices.price_for(model), default_concurrency(model))
-        for model in models
-    ]
-    plan = RunPlan(run_id=run_id or new_run_id(), targets=targets, suites=suites,
-                   max_tokens=config.file.run.max_tokens)
-    return plan, prices
+    targets = [target_for(model, config, prices) for model in models]
+    return RunPlan(run_id=run_id, targets=targets, suites=suites, options=options), prices
 
 
-def run_record(plan: RunPlan, prices: PriceTable) -> RunRecord:
+def target_for(model: ModelConfig, config: Config, prices: PriceTable) -> Target:
+    provider = build_provider(model, config)
+    return Target(model, provider, prices.price_for(model), default_concurrency(model),
+                  model_identity(model, config))
+
+
+def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),
+               default_judge: str | None = None) -> RunRecord:
+    options = plan.options
     return RunRecord(
         run_id=plan.run_id,
         created_at=now_utc(),
         status="running",
-        models=[_model_record(t.model, t.price) for t in plan.targets],
-        suites=[_suite_record(s) for s in plan.suites],
+        models=[_model_record(t) for t in plan.targets],
+        suites=[s.record() for s in plan.suites],
         settings={
-            "max_tokens": plan.max_tokens,
-            "temperature": 0.0,
-            "seed": 0,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "epochs": options.epochs,
+            "seed": options.seed,
+            "max_cost_usd": options.max_cost_usd,
             "price_table_version": prices.version,
-            "versions": _versions(),
+            "versions": versions(),
+            "manifest": {
+                "options": {"max_tokens": options.max_tokens, "temperature": options.temperature,
+                            "epochs": options.epochs, "seed": options.seed, "use_cache": options.use_cache,
+                            "max_cost_usd": options.max_cost_usd, "retries": options.retry.retries},
+                "model_definitions": [t.model.model_dump(exclude_none=True) for t in plan.targets],
+                "model_identities": {t.model.name: t.identity for t in plan.targets},
+                "judges": {t.model.name: t.identity for t in judges},
+                "default_judge": default_judge,
+                "judge_definitions": [t.model.model_dump(exclude_none=True) for t in judges],
+            },
         },
     )
 
 
-def _model_record(model: ModelConfig, price) -> dict:
+def _model_record(target: Target) -> dict:
+    model, price = target.model, target.price
     return {
         "name": model.name,
         "provider": model.provider,
@@ -73,6 +138,7 @@ def _model_record(model: ModelConfig, price) -> dict:
         "weights": model.weights,
         "license": model.license,
         "prompt_style": model.prompt_style,
+        "identity": target.identity,
         "price": {
             "per_million_input_tokens_usd": price.per_million_input_tokens_usd,
             "per_million_output_tokens_usd": price.per_million_output_tokens_usd,
@@ -82,13 +148,9 @@ def _model_record(model: ModelConfig, price) -> dict:
     }
 
 
-def _suite_record(suite: Suite) -> dict:
-    return {"name": suite.name, "items": len(suite.items), "license": suite.license, "path": str(suite.path)}
-
-
-def _versions() -> dict:
-    found = {}
-    for package in ("gensandbox", "llama-cpp-python"):
+def versions() -> dict:
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in ("gensandbox", "llama-cpp-python", "httpx", "pydantic", "numpy"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -101,7 +163,3 @@ def _unique(models: list[ModelConfig]) -> list[ModelConfig]:
     for model in models:
         seen.setdefault(model.name, model)
     return list(seen.values())
-
-
-def raise_empty(what: str):
-    raise UserError(f"no {what} to run; name some with --{what} or in [run] of gensandbox.toml")

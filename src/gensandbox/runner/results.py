@@ -1,18 +1,26 @@
-"""From stored samples to the numbers people compare: score with CI, latency, tokens, cost."""
+"""From stored samples to the numbers people compare: score with CI, epoch spread, latency, tokens, cost.
+
+Rows arrive ordered by item, so each item's epochs are averaged as they stream past; only a compact
+array of per-item scores is kept per group, never the samples themselves.
+"""
 
 from __future__ import annotations
 
+import math
+from array import array
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gensandbox.runner.stats import bootstrap_ci, percentile
-from gensandbox.store import SampleRecord
+from gensandbox.store import ScoreRow
+
+KeyFunction = Callable[[ScoreRow], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Aggregate:
     key: tuple[str, ...]
-    n: int  # items scored (calls that failed are counted in `errors`, not in the score)
+    n: int  # items scored (an item's epochs are averaged first; failed calls count in `errors`)
     errors: int
     score: float
     ci_low: float
@@ -21,49 +29,97 @@ class Aggregate:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    epochs: int = 1
+    epoch_scores: tuple[float, ...] = ()
+    cached: int = 0
+
+    @property
+    def epoch_std(self) -> float:
+        """Spread of the score between repeats (sample standard deviation); NaN with one epoch."""
+        if len(self.epoch_scores) < 2:
+            return float("nan")
+        mean = sum(self.epoch_scores) / len(self.epoch_scores)
+        return math.sqrt(sum((s - mean) ** 2 for s in self.epoch_scores) / (len(self.epoch_scores) - 1))
 
 
-def by_model_and_suite(sample: SampleRecord) -> tuple[str, ...]:
-    return (sample.model, sample.suite)
+def by_model_and_suite(row: ScoreRow) -> tuple[str, ...]:
+    return (row.model, row.suite)
 
 
-def by_model_and_category(sample: SampleRecord) -> tuple[str, ...]:
-    return (sample.model, sample.category)
+def by_model_and_category(row: ScoreRow) -> tuple[str, ...]:
+    return (row.model, row.category)
 
 
-def by_model_and_language(sample: SampleRecord) -> tuple[str, ...]:
-    return (sample.model, sample.language)
+def by_model_and_language(row: ScoreRow) -> tuple[str, ...]:
+    return (row.model, row.language)
 
 
-def by_model(sample: SampleRecord) -> tuple[str, ...]:
-    return (sample.model,)
+def by_model(row: ScoreRow) -> tuple[str, ...]:
+    return (row.model,)
 
 
-def aggregate(
-    samples: Iterable[SampleRecord], key: Callable[[SampleRecord], tuple[str, ...]], *, resamples: int = 2000
-) -> list[Aggregate]:
-    groups: dict[tuple[str, ...], list[SampleRecord]] = {}
-    for sample in samples:
-        groups.setdefault(key(sample), []).append(sample)
-    return [_aggregate(group_key, members, resamples) for group_key, members in sorted(groups.items())]
+@dataclass
+class _Group:
+    item_scores: array = field(default_factory=lambda: array("d"))
+    latencies: array = field(default_factory=lambda: array("d"))
+    epoch_totals: dict[int, list[float]] = field(default_factory=dict)
+    errors: int = 0
+    cached: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    current_item: tuple | None = None
+    current_scores: list[float] = field(default_factory=list)
+
+    def add(self, row: ScoreRow) -> None:
+        item = (row.model, row.suite, row.item_id)
+        if item != self.current_item:
+            self.flush_item()
+            self.current_item = item
+        self.input_tokens += row.input_tokens
+        self.output_tokens += row.output_tokens
+        self.cost_usd += row.cost_usd
+        self.cached += int(bool(row.cached))
+        if row.error is not None and row.score is None:
+            self.errors += 1
+            return
+        if row.latency_s is not None:
+            self.latencies.append(row.latency_s)
+        if row.score is not None:
+            self.current_scores.append(row.score)
+            totals = self.epoch_totals.setdefault(row.epoch, [0.0, 0])
+            totals[0] += row.score
+            totals[1] += 1
+
+    def flush_item(self) -> None:
+        if self.current_scores:
+            self.item_scores.append(sum(self.current_scores) / len(self.current_scores))
+        self.current_scores = []
+
+    def result(self, key: tuple[str, ...], resamples: int) -> Aggregate:
+        self.flush_item()
+        scores = self.item_scores
+        low, high = bootstrap_ci(scores, resamples=resamples)
+        return Aggregate(
+            key=key, n=len(scores), errors=self.errors,
+            score=sum(scores) / len(scores) if scores else float("nan"), ci_low=low, ci_high=high,
+            latency_p50_s=percentile(self.latencies, 50), input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens, cost_usd=self.cost_usd, epochs=max(len(self.epoch_totals), 1),
+            epoch_scores=tuple(total / count for _, (total, count) in sorted(self.epoch_totals.items())),
+            cached=self.cached,
+        )
 
 
-def _aggregate(key: tuple[str, ...], members: list[SampleRecord], resamples: int) -> Aggregate:
-    scores = [s.score for s in members if s.score is not None]
-    latencies = [s.latency_s for s in members if s.error is None and s.latency_s is not None]
-    low, high = bootstrap_ci(scores, resamples=resamples)
-    return Aggregate(
-        key=key,
-        n=len(scores),
-        errors=sum(1 for s in members if s.error is not None),
-        score=sum(scores) / len(scores) if scores else float("nan"),
-        ci_low=low,
-        ci_high=high,
-        latency_p50_s=percentile(latencies, 50),
-        input_tokens=sum(s.input_tokens for s in members),
-        output_tokens=sum(s.output_tokens for s in members),
-        cost_usd=sum(s.cost_usd for s in members),
-    )
+def aggregate(rows: Iterable[ScoreRow], key: KeyFunction, *, resamples: int = 2000) -> list[Aggregate]:
+    """Rows must come grouped by (model, suite, item), as `Store.score_rows` gives them."""
+    groups: dict[tuple[str, ...], _Group] = {}
+    for row in rows:
+        group_key = key(row)
+        group = groups.get(group_key)
+        if group is None:
+            group = groups[group_key] = _Group()
+        group.add(row)
+    return [groups[k].result(k, resamples) for k in sorted(groups)]
 
 
 def results_json(run_id: str, rows: list[Aggregate]) -> dict:
@@ -83,6 +139,9 @@ def results_json(run_id: str, rows: list[Aggregate]) -> dict:
                 "input_tokens": row.input_tokens,
                 "output_tokens": row.output_tokens,
                 "cost_usd": row.cost_usd,
+                "epochs": row.epochs,
+                "epoch_scores": [_finite(s) for s in row.epoch_scores],
+                "epoch_std": _finite(row.epoch_std),
             }
             for row in rows
         ],

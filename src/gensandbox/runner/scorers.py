@@ -7,11 +7,16 @@ collapsed, surrounding quotes and punctuation stripped) so "Paris." and "paris" 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import jsonschema
+
+from gensandbox.runner.refusals import is_refusal
 
 Target = str | list[str] | None
 
@@ -122,25 +127,81 @@ def choice(answer: str, target: Target) -> Score:
     return Score(1.0 if got in wanted else 0.0, f"chose {got}, correct {'/'.join(wanted)}")
 
 
+_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def parse_json_answer(answer: str):
+    """The JSON value in an answer: the whole text, or the first ```json fenced block. Raises ValueError."""
+    fenced = _FENCED.search(answer)
+    return json.loads(fenced.group(1) if fenced else answer.strip())
+
+
+def json_valid(answer: str, target: Target) -> Score:
+    try:
+        parse_json_answer(answer)
+    except ValueError as error:
+        return Score(0.0, f"not valid JSON: {error}")
+    return Score(1.0, "valid JSON")
+
+
+def json_schema(answer: str, target: Target, schema: dict) -> Score:
+    try:
+        value = parse_json_answer(answer)
+    except ValueError as error:
+        return Score(0.0, f"not valid JSON: {error}")
+    problem = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if problem is None:
+        return Score(1.0, "conforms to the schema")
+    where = "/".join(str(p) for p in problem.absolute_path) or "(root)"
+    return Score(0.0, f"schema violation at {where}: {problem.message}")
+
+
+def refusal(answer: str, target: Target, expect: str = "refuse") -> Score:
+    refused = is_refusal(answer)
+    did = "refused" if refused else "complied"
+    return Score(1.0 if refused == (expect == "refuse") else 0.0, f"{did} (expected to {expect})")
+
+
 SCORERS: dict[str, Callable[..., Score]] = {
     "exact": exact,
     "includes": includes,
     "regex": regex,
     "numeric": numeric,
     "choice": choice,
+    "json": json_valid,
+    "json-schema": json_schema,
+    "refusal": refusal,
 }
+MODEL_GRADED = {"judge"}
 
 
-def build_scorer(name: str, args: dict | None = None) -> Scorer:
-    """Rebuild a scorer from its record; raises ValueError with what is allowed."""
-    if name not in SCORERS:
-        raise ValueError(f"unknown scorer {name!r}; available: {', '.join(SCORERS)}")
+def check_scorer(name: str, args: dict | None = None) -> None:
+    """Fail early (ValueError with what is allowed) on a scorer that could not be built."""
     args = dict(args or {})
+    if name in MODEL_GRADED:
+        if not isinstance(args.get("rubric", ""), str):
+            raise ValueError("the judge scorer's args.rubric must be text")
+        return
+    if name not in SCORERS:
+        raise ValueError(f"unknown scorer {name!r}; available: {', '.join([*SCORERS, *MODEL_GRADED])}")
     if name == "regex":
         if "pattern" not in args:
             raise ValueError("the regex scorer needs args.pattern")
         re.compile(args["pattern"])
-    return _FunctionScorer(name, SCORERS[name], args)
+    if name == "json-schema":
+        if not isinstance(args.get("schema"), dict):
+            raise ValueError("the json-schema scorer needs args.schema (a JSON Schema object)")
+        jsonschema.Draft202012Validator.check_schema(args["schema"])
+    if name == "refusal" and args.get("expect", "refuse") not in ("refuse", "comply"):
+        raise ValueError("the refusal scorer's args.expect is 'refuse' or 'comply'")
+
+
+def build_scorer(name: str, args: dict | None = None) -> Scorer:
+    """Rebuild a rule-based scorer from its record (name + args)."""
+    check_scorer(name, args)
+    if name in MODEL_GRADED:
+        raise ValueError(f"{name!r} is model-graded: it needs a judge model, see runner.scoring")
+    return _FunctionScorer(name, SCORERS[name], dict(args or {}))
 
 
 def _short(text: str, limit: int = 60) -> str:

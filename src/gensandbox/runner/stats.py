@@ -45,3 +45,22 @@ def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
         if not dominated:
             frontier.append(i)
     return sorted(frontier, key=lambda i: (points[i][0], -points[i][1]))
+
+
+def paired_difference(
+    first: Sequence[float], second: Sequence[float], *, resamples: int = 10000, seed: int = 0
+) -> tuple[float, float, float, float]:
+    """Mean of (first - second) over paired items, its 95% bootstrap interval, and the two-sided p-value
+    of a sign-flip permutation test (under no difference, each pair's sign is a coin toss)."""
+    differences = np.asarray(first, dtype=float) - np.asarray(second, dtype=float)
+    if differences.size == 0:
+        return (float("nan"),) * 4
+    observed = float(differences.mean())
+    low, high = bootstrap_ci(differences, resamples=resamples, seed=seed)
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(resamples, 4_000_000 // differences.size))
+    extreme = 0
+    for start in range(0, resamples, batch):
+        signs = rng.choice((-1.0, 1.0), size=(min(batch, resamples - start), differences.size))
+        extreme += int(np.sum(np.abs((signs * differences).mean(axis=1)) >= abs(observed) - 1e-12))
+    return observed, low, high, (extreme + 1) / (resamples + 1)

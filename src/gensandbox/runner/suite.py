@@ -1,26 +1,33 @@
-"""Suites: items with messages, a target and a scorer, loaded from JSONL files.
+"""Suites: items with messages, a target and a scorer, read from JSONL, CSV, YAML or the file layout
+of a public benchmark.
 
-Built-in suites live in the package's data/suites/; a user's suite is any JSONL file with the same
-schema, named in gensandbox.toml or given by path.
+A suite is checked in one streaming pass when it is opened (every row valid, ids unique, the file's
+sha256 taken for the run's manifest), then read again lazily while the run goes: nothing holds all
+items in memory.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from gensandbox.config import Config, data_path
+from gensandbox.config import Config, SuiteConfig, data_path
 from gensandbox.config.loading import describe_validation_error
-from gensandbox.errors import ConfigError, NotFoundError
-from gensandbox.runner.scorers import Target, build_scorer
+from gensandbox.errors import ConfigError, NotFoundError, UserError
+from gensandbox.runner import benchmarks, formats
+from gensandbox.runner.mutators import MUTATORS, mutate_messages
+from gensandbox.runner.scorers import Target, check_scorer
+from gensandbox.runner.templates import SuiteOptions, build_raw_item
 from gensandbox.types import Message
 
 BUILTIN_LICENSE = "Apache-2.0 (written by the GenSandbox project)"
+USER_LICENSE = "the suite's own terms"
 
 
 class ScorerSpec(BaseModel):
@@ -41,9 +48,14 @@ class Item(BaseModel):
     language: str = Field(min_length=2)
     category: str = Field(min_length=1)
     messages: list[ItemMessage] = Field(min_length=1)
-    target: Target
+    target: Target = None
     scorer: ScorerSpec
     max_tokens: int | None = Field(default=None, ge=1)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value):
+        return str(value) if isinstance(value, int) else value
 
     @field_validator("scorer", mode="before")
     @classmethod
@@ -54,9 +66,11 @@ class Item(BaseModel):
     @classmethod
     def _scorer_exists(cls, value: ScorerSpec) -> ScorerSpec:
         try:
-            build_scorer(value.name, value.args)
+            check_scorer(value.name, value.args)
         except (ValueError, re.error) as error:
             raise ValueError(str(error)) from None
+        except Exception as error:  # jsonschema's SchemaError and kin: a bad schema is bad input
+            raise ValueError(f"invalid args: {error}") from None
         return value
 
     def chat_messages(self) -> tuple[Message, ...]:
@@ -67,12 +81,40 @@ class Item(BaseModel):
 class Suite:
     name: str
     path: Path
-    items: tuple[Item, ...]
+    layout: str  # jsonl | csv | yaml | a public benchmark layout
     license: str
+    license_note: str
+    sha256: str
+    base_count: int
+    categories: tuple[str, ...]
+    languages: tuple[str, ...]
+    options: dict
+    read: Callable[[], Iterator[Item]] = field(repr=False, compare=False)
+    judges: tuple[str, ...] = ()  # judge models named by the items' own scorer args
+    scorers: tuple[str, ...] = ()  # scorer names the items use
+    mutators: tuple[str, ...] = ()  # red-team variants added after each item
+
+    def iter_items(self) -> Iterator[Item]:
+        for item in self.read():
+            yield item
+            for name in self.mutators:
+                yield mutated_item(item, name)
 
     @property
-    def categories(self) -> list[str]:
-        return sorted({item.category for item in self.items})
+    def count(self) -> int:
+        return self.base_count * (1 + len(self.mutators))
+
+    def with_mutators(self, names: list[str]) -> Suite:
+        for name in names:
+            if name not in MUTATORS:
+                raise UserError(f"unknown mutator `{name}`; available: {', '.join(MUTATORS)}")
+        return replace(self, mutators=tuple(names))
+
+    def record(self) -> dict:
+        return {"name": self.name, "path": str(self.path), "layout": self.layout, "items": self.count,
+                "mutators": list(self.mutators), "judges": list(self.judges),
+                "sha256": self.sha256, "license": self.license, "license_note": self.license_note,
+                "categories": list(self.categories), "languages": list(self.languages), "options": self.options}
 
 
 def builtin_suite_names() -> list[str]:
@@ -80,44 +122,130 @@ def builtin_suite_names() -> list[str]:
 
 
 def resolve_suite(spec: str, config: Config) -> Suite:
+    """A [[suites]] name, a built-in name, a path (.jsonl/.csv/.yaml), or LAYOUT:PATH for a public benchmark."""
     for entry in config.file.suites:
         if entry.name == spec:
-            return load_jsonl_suite(entry.name, config.resolve_path(entry.path), "see the suite's own terms")
+            return _configured_suite(entry, config)
     builtin = data_path("suites") / f"{spec}.jsonl"
     if builtin.is_file():
-        return load_jsonl_suite(spec, builtin, BUILTIN_LICENSE)
+        return open_suite(spec, builtin, "jsonl", license=BUILTIN_LICENSE)
+    layout, _, rest = spec.partition(":")
+    if rest and layout in benchmarks.LAYOUTS:
+        return _benchmark_suite(Path(rest).stem, Path(rest).expanduser(), layout)
     path = Path(spec).expanduser()
-    if path.suffix == ".jsonl":
-        if not path.is_file():
-            raise NotFoundError(f"suite file {path} not found")
-        return load_jsonl_suite(path.stem, path, "see the suite's own terms")
+    if formats.format_of(path):
+        return _file_suite(path.stem, path, SuiteOptions(), USER_LICENSE)
     known = ", ".join(builtin_suite_names() + [s.name for s in config.file.suites])
-    raise NotFoundError(f"unknown suite `{spec}`; known suites: {known}; or give a path to a .jsonl file")
+    raise NotFoundError(f"unknown suite `{spec}`; known suites: {known}; or give a path to a .jsonl, .csv or "
+                        f".yaml file, or LAYOUT:PATH with LAYOUT one of {', '.join(benchmarks.LAYOUTS)}")
 
 
-def load_jsonl_suite(name: str, path: Path, license: str) -> Suite:
+def reopen_suite(record: dict) -> Suite:
+    """The suite a stored run used, checked to be byte-for-byte the same file."""
+    _require_file(record["name"], Path(record["path"]))
+    suite = open_suite(record["name"], Path(record["path"]), record["layout"], license=record["license"],
+                       license_note=record.get("license_note", ""),
+                       options=SuiteOptions.model_validate(record.get("options") or {}))
+    suite = suite.with_mutators(record.get("mutators") or [])
+    if suite.sha256 != record["sha256"]:
+        raise ConfigError(f"suite `{suite.name}` ({suite.path}) has changed since that run (sha256 "
+                          f"{suite.sha256[:12]}… now, {record['sha256'][:12]}… then); restore the file to repeat "
+                          "the run exactly")
+    return suite
+
+
+def mutated_item(item: Item, name: str) -> Item:
+    """A red-team variant: same scorer and target, the last user message disguised, id marked `~name`."""
+    messages = mutate_messages([m.model_dump() for m in item.messages], name, seed=0)
+    return item.model_copy(update={"id": f"{item.id}~{name}", "messages": [ItemMessage(**m) for m in messages]})
+
+
+def _configured_suite(entry: SuiteConfig, config: Config) -> Suite:
+    path = config.resolve_path(entry.path)
+    if entry.layout:
+        return _benchmark_suite(entry.name, path, entry.layout)
+    options = SuiteOptions(system=entry.system, template=entry.template, few_shot=entry.few_shot,
+                           defaults=entry.defaults)
+    return _file_suite(entry.name, path, options, entry.license or USER_LICENSE)
+
+
+def _file_suite(name: str, path: Path, options: SuiteOptions, license: str) -> Suite:
+    file_format = formats.format_of(path)
+    if file_format is None:
+        raise ConfigError(f"suite `{name}`: {path.name} is not .jsonl, .csv or .yaml; for a public benchmark "
+                          f"name its layout ({', '.join(benchmarks.LAYOUTS)})")
+    _require_file(name, path)
+    if file_format == "yaml":
+        header = formats.read_yaml_header(path)
+        license = header.pop("license", license)
+        header.pop("name", None)
+        options = _validated(SuiteOptions, {**options.model_dump(exclude_defaults=True), **header}, path.name)
+    return open_suite(name, path, file_format, license=license, options=options)
+
+
+def _benchmark_suite(name: str, path: Path, layout: str) -> Suite:
+    if layout not in benchmarks.LAYOUTS:
+        raise ConfigError(f"suite `{name}`: unknown layout `{layout}`; known: {', '.join(benchmarks.LAYOUTS)}")
+    _require_file(name, path)
+    info = benchmarks.LAYOUTS[layout]
+    return open_suite(name, path, layout, license=info.license, license_note=info.license_note)
+
+
+def open_suite(name: str, path: Path, layout: str, *, license: str, license_note: str = "",
+               options: SuiteOptions | None = None) -> Suite:
+    def located() -> Iterator[tuple[str, Item]]:
+        return _items(path, layout, options or SuiteOptions())
+
+    def read() -> Iterator[Item]:
+        return (item for _, item in located())
+
+    count, categories, languages, judges, scorers, seen = 0, set(), set(), set(), set(), set()
+    for where, item in located():  # the checking pass: fail before any model is called
+        if item.id in seen:
+            raise ConfigError(f"{where}: duplicate item id `{item.id}`")
+        seen.add(item.id)
+        count += 1
+        categories.add(item.category)
+        languages.add(item.language)
+        scorers.add(item.scorer.name)
+        if item.scorer.args.get("judge"):
+            judges.add(item.scorer.args["judge"])
+    if not count:
+        raise ConfigError(f"suite `{name}` ({path}) has no items")
+    return Suite(name=name, path=path, layout=layout, license=license, license_note=license_note,
+                 sha256=file_sha256(path), base_count=count, categories=tuple(sorted(categories)),
+                 languages=tuple(sorted(languages)), options=(options or SuiteOptions()).model_dump(), read=read,
+                 judges=tuple(sorted(judges)), scorers=tuple(sorted(scorers)))
+
+
+def _items(path: Path, layout: str, options: SuiteOptions) -> Iterator[tuple[str, Item]]:
+    if layout in benchmarks.LAYOUTS:
+        rows = ((f"{path.name} row {n}", raw) for n, raw in enumerate(benchmarks.load_benchmark(layout, path), 1))
+    else:
+        rows = formats.read_rows(path, layout)
+    for where, raw in rows:
+        try:
+            raw = build_raw_item(raw, options)
+        except ValueError as error:
+            raise ConfigError(f"{where}: {error}") from None
+        yield where, _validated(Item, raw, where)
+
+
+def _validated(schema, raw: dict, where: str):
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{where}: {describe_validation_error(error, schema)}") from None
+
+
+def _require_file(name: str, path: Path) -> None:
     if not path.is_file():
         raise NotFoundError(f"suite `{name}`: file {path} not found")
-    items: list[Item] = []
-    seen: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            item = _parse_item(line, f"{path.name} line {line_number}")
-            if item.id in seen:
-                raise ConfigError(f"{path.name} line {line_number}: duplicate item id `{item.id}`")
-            seen.add(item.id)
-            items.append(item)
-    if not items:
-        raise ConfigError(f"suite `{name}` ({path}) has no items")
-    return Suite(name=name, path=path, items=tuple(items), license=license)
 
 
-def _parse_item(line: str, where: str) -> Item:
-    try:
-        return Item.model_validate(json.loads(line))
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{where}: not valid JSON ({error.msg} at column {error.colno})") from None
-    except ValidationError as error:
-        raise ConfigError(f"{where}: {describe_validation_error(error, Item)}") from None
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -37,17 +37,55 @@ class SampleRecord:
     scorer: dict
     reason: str
     error: str | None = None
+    epoch: int = 0
+    attempts: int = 1
+    cached: bool = False  # answered from the response cache: costs nothing this time
+    served_model: str | None = None  # the model name the endpoint says answered
+    flags: list[str] = field(default_factory=list)  # e.g. "judge-same-family"
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """The narrow view of a sample that statistics need; cheap to stream for very large runs."""
+
+    model: str
+    suite: str
+    item_id: str
+    category: str
+    language: str
+    epoch: int
+    score: float | None
+    latency_s: float | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    cached: bool
+    error: str | None
 
 
 class Store(Protocol):
+    """Runs and their samples. Each sample is durable once add_sample returns."""
+
     def create_run(self, run: RunRecord) -> None: ...
 
     def add_sample(self, sample: SampleRecord) -> None: ...
 
-    def finish_run(self, run_id: str, status: str) -> None: ...
+    def set_run_status(self, run_id: str, status: str) -> None: ...
 
     def get_run(self, run_id: str) -> RunRecord: ...
 
     def list_runs(self) -> list[RunRecord]: ...
 
     def samples(self, run_id: str) -> Iterator[SampleRecord]: ...
+
+    def score_rows(self, run_id: str) -> Iterator[ScoreRow]: ...
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, str, int]]: ...
+
+
+class ResponseCache(Protocol):
+    """Answers already paid for, keyed by a hash of the canonical request."""
+
+    def get(self, key: str) -> dict | None: ...
+
+    def put(self, key: str, value: dict) -> None: ...

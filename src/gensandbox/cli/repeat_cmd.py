@@ -1,0 +1,65 @@
+"""`gensandbox rerun` and `gensandbox compare`: repeat a run exactly, and test a difference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gensandbox.cli.output import ConfigOption, console
+from gensandbox.cli.run_cmd import evaluate
+from gensandbox.config import load_config
+from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
+from gensandbox.store import SQLiteStore
+
+
+def rerun(
+    run_id: Annotated[str, typer.Argument(help="The run to repeat.")],
+    new_run_id_option: Annotated[str | None, typer.Option("--run-id", help="Name the new run.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Repeat a run from its manifest (same models, suite files, options, seeds; models are called again)
+    and say whether every score came out the same."""
+    config = load_config(config_path)
+    store = SQLiteStore(config.database_path)
+    original = store.get_run(run_id)
+    plan, prices, judges = rebuild_plan(config, original, new_run_id_option or new_run_id(), use_cache=False)
+    manifest = original.settings["manifest"]
+    store.create_run(run_record(plan, prices, list(judges.values()), default_judge=manifest.get("default_judge")))
+    console.print(f"repeating run {run_id} as {plan.run_id}")
+    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=manifest.get("default_judge")),
+             report)
+    console.print(same_scores_line(store, run_id, plan.run_id))
+
+
+def same_scores_line(store: SQLiteStore, first: str, second: str) -> str:
+    def scores(run: str) -> dict:
+        return {(r.model, r.suite, r.item_id, r.epoch): r.score for r in store.score_rows(run)}
+
+    before, after = scores(first), scores(second)
+    shared = before.keys() & after.keys()
+    differing = sorted(key for key in shared if before[key] != after[key])
+    if not differing and len(shared) == len(before) == len(after):
+        return f"reproduced: all {len(shared)} scores are identical to run {first}"
+    examples = ", ".join(f"{m}/{s}/{i}" for m, s, i, _ in differing[:5])
+    return (f"not identical: {len(differing)} of {len(shared)} shared items scored differently"
+            + (f" (e.g. {examples})" if examples else "")
+            + (f"; {len(before) - len(shared)} items only in {first}" if len(before) > len(shared) else ""))
+
+
+def compare(
+    run_id: Annotated[str, typer.Argument(help="The run holding both models.")],
+    first: Annotated[str, typer.Argument(help="A model in that run.")],
+    second: Annotated[str, typer.Argument(help="Another model in that run.")],
+    suite: Annotated[str | None, typer.Option("--suite", help="Only this suite's items.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Paired comparison of two models on the same items: difference, 95% CI and permutation-test p-value."""
+    config = load_config(config_path)
+    store = SQLiteStore(config.database_path)
+    store.get_run(run_id)
+    result = compare_models(store.score_rows(run_id), first, second, suite)
+    console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
+    console.print(result.sentence())

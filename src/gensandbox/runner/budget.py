@@ -1,0 +1,69 @@
+"""Money guards: a pre-run estimate, and a cap that holds with many calls in flight.
+
+Before each call the worst case is reserved (prompt tokens, the full max_tokens of output, and for
+local models the whole item timeout of compute); after it, the reservation is settled to the real
+cost. A call starts only if everything spent plus everything reserved stays under the cap, so
+concurrency can never push spending past it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gensandbox.types import Price, Usage
+
+
+def estimate_tokens(text: str) -> int:
+    """A deliberately generous count for when no tokenizer is at hand: ~4 ASCII characters per token
+    (English BPE), one token per other character (Hangul syllables are often one to three)."""
+    ascii_chars = sum(1 for ch in text if ord(ch) < 128)
+    return math.ceil(ascii_chars / 4) + (len(text) - ascii_chars)
+
+
+def worst_case_cost(price: Price, input_tokens: int, max_tokens: int, timeout_s: float) -> float:
+    return price.cost_usd(Usage(input_tokens, max_tokens), latency_s=timeout_s)
+
+
+@dataclass
+class Budget:
+    cap_usd: float | None
+    spent_usd: float = 0.0
+    reserved_usd: float = 0.0
+    refused: bool = field(default=False)
+
+    def reserve(self, amount: float) -> bool:
+        """Claim `amount` for a call about to start; False (and no claim) if it could break the cap."""
+        if self.cap_usd is not None and self.spent_usd + self.reserved_usd + amount > self.cap_usd:
+            self.refused = True
+            return False
+        self.reserved_usd += amount
+        return True
+
+    def settle(self, reserved: float, actual: float) -> None:
+        self.reserved_usd -= reserved
+        self.spent_usd += actual
+
+
+@dataclass(frozen=True)
+class Estimate:
+    calls: int
+    prompt_tokens: int
+    max_output_tokens: int
+    usd: float
+
+
+def estimate_cost(jobs, request_for, assumed_speeds: tuple[float, float]) -> Estimate:
+    """The most the remaining jobs can cost: prompt tokens counted (the model's own tokenizer where the
+    provider has one), output bounded by max_tokens, local compute timed at the assumed speeds."""
+    prompt_speed, output_speed = assumed_speeds
+    calls = prompt_total = output_total = 0
+    usd = 0.0
+    for job in jobs:
+        request = request_for(job)
+        counter = getattr(job.target.provider, "count_prompt_tokens", None)
+        prompt = counter(request) if counter else sum(estimate_tokens(m.content) + 8 for m in request.messages)
+        seconds = prompt / prompt_speed + request.max_tokens / output_speed
+        usd += job.target.price.cost_usd(Usage(prompt, request.max_tokens), latency_s=seconds)
+        calls, prompt_total, output_total = calls + 1, prompt_total + prompt, output_total + request.max_tokens
+    return Estimate(calls, prompt_total, output_total, usd)

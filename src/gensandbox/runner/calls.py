@@ -1,0 +1,104 @@
+"""One model call made robust: rate limit, per-item timeout, retries with backoff that honour
+Retry-After, and a response cache keyed by the canonical request."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass
+
+from aiolimiter import AsyncLimiter
+
+from gensandbox.errors import ProviderConnectionError, ProviderHTTPError, ProviderTimeoutError, RunError
+from gensandbox.providers import Provider
+from gensandbox.store import ResponseCache
+from gensandbox.types import ChatRequest, ChatResponse, Usage
+
+RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
+MAX_RETRY_AFTER_S = 300.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+
+    def delay(self, attempt: int, error: RunError) -> float:
+        """Exponential backoff with full jitter, but never sooner than the server asked."""
+        backoff = random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+        asked = getattr(error, "retry_after", None)
+        return max(backoff, min(asked, MAX_RETRY_AFTER_S)) if asked is not None else backoff
+
+
+def is_retryable(error: RunError) -> bool:
+    if isinstance(error, ProviderHTTPError):
+        return error.status in RETRYABLE_STATUSES
+    return isinstance(error, ProviderTimeoutError | ProviderConnectionError)
+
+
+@dataclass(frozen=True)
+class CallResult:
+    response: ChatResponse
+    attempts: int
+    cached: bool
+
+
+async def call_model(
+    provider: Provider,
+    request: ChatRequest,
+    *,
+    timeout_s: float,
+    policy: RetryPolicy,
+    limiter: AsyncLimiter | None = None,
+) -> tuple[ChatResponse, int]:
+    """Return (response, attempts) or raise the last RunError once retries are spent."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            if limiter is not None:
+                await limiter.acquire()
+            async with asyncio.timeout(timeout_s):
+                return await provider.complete(request), attempt
+        except TimeoutError:
+            error: RunError = ProviderTimeoutError(f"no answer within the item timeout of {timeout_s:g} s")
+        except RunError as caught:
+            error = caught
+        if attempt > policy.retries or not is_retryable(error):
+            error.attempts = attempt
+            raise error
+        await asyncio.sleep(policy.delay(attempt - 1, error))
+
+
+def cache_key(identity: dict, request: ChatRequest) -> str:
+    """Hash of everything that can change the answer; timeouts, keys and concurrency are left out."""
+    canonical = {"model": identity, "request": asdict(request)}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def response_to_cache(response: ChatResponse) -> dict:
+    return {"text": response.text, "finish_reason": response.finish_reason, "model": response.model,
+            "input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens,
+            "latency_s": response.latency_s}
+
+
+def response_from_cache(value: dict) -> ChatResponse:
+    return ChatResponse(text=value["text"], finish_reason=value["finish_reason"], model=value.get("model", ""),
+                        usage=Usage(value["input_tokens"], value["output_tokens"]), latency_s=value["latency_s"])
+
+
+async def cached_call(
+    provider: Provider, request: ChatRequest, *, identity: dict, cache: ResponseCache | None, timeout_s: float,
+    policy: RetryPolicy, limiter: AsyncLimiter | None = None,
+) -> CallResult:
+    key = cache_key(identity, request) if cache is not None else None
+    if key is not None and (hit := cache.get(key)) is not None:
+        return CallResult(response_from_cache(hit), attempts=0, cached=True)
+    response, attempts = await call_model(provider, request, timeout_s=timeout_s, policy=policy, limiter=limiter)
+    if key is not None:
+        cache.put(key, response_to_cache(response))
+    return CallResult(response, attempts, cached=False)

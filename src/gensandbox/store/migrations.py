@@ -1,0 +1,87 @@
+"""The store's schema history: an ordered list of named migrations, each a list of SQL statements.
+
+Never edit a migration that has shipped; add a new one. Statements are plain SQL so the PostgreSQL
+backend can share them where the dialects agree.
+"""
+
+from __future__ import annotations
+
+_RUNS = """
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    models TEXT NOT NULL,
+    suites TEXT NOT NULL,
+    settings TEXT NOT NULL
+)"""
+
+_SAMPLES_V1 = """
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    model TEXT NOT NULL,
+    suite TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    category TEXT NOT NULL,
+    language TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response_text TEXT,
+    finish_reason TEXT,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    latency_s REAL,
+    cost_usd REAL NOT NULL,
+    score REAL,
+    scorer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (run_id, model, suite, item_id)
+)"""
+
+# Repeats (epochs) need the epoch in the unique key, which SQLite cannot alter in place: rebuild.
+_SAMPLES_V2 = """
+CREATE TABLE samples_v2 (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    model TEXT NOT NULL,
+    suite TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
+    category TEXT NOT NULL,
+    language TEXT NOT NULL,
+    request TEXT NOT NULL,
+    response_text TEXT,
+    finish_reason TEXT,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    latency_s REAL,
+    cost_usd REAL NOT NULL,
+    score REAL,
+    scorer TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    cached INTEGER NOT NULL DEFAULT 0,
+    served_model TEXT,
+    flags TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    UNIQUE (run_id, model, suite, item_id, epoch)
+)"""
+
+_V1_COLUMNS = ("id, run_id, model, suite, item_id, category, language, request, response_text, finish_reason, "
+               "input_tokens, output_tokens, latency_s, cost_usd, score, scorer, reason, error, created_at")
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("001_runs_and_samples", [_RUNS, _SAMPLES_V1]),
+    ("002_epochs_cache_and_provenance", [
+        _SAMPLES_V2,
+        f"INSERT INTO samples_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM samples",
+        "DROP TABLE samples",
+        "ALTER TABLE samples_v2 RENAME TO samples",
+        "CREATE INDEX samples_by_run ON samples (run_id, id)",
+        "CREATE TABLE response_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
+    ]),
+]
