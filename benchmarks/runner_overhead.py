@@ -91,8 +91,8 @@ class UpstreamStats:
 
     def snapshot(self) -> dict:
         # time.monotonic() is CLOCK_MONOTONIC, shared by every process on Linux: the runner compares it to its own.
-        return {"requests": self.requests, "connections": self.connections, "first_request": self.first_request, "last_reply": self.last_reply,
-                "cpu_s": time.process_time() - self.cpu_at_reset}
+        return {"requests": self.requests, "connections": self.connections, "first_request": self.first_request,
+                "last_reply": self.last_reply, "cpu_s": time.process_time() - self.cpu_at_reset}
 
 
 class ChatCompletionsProtocol(asyncio.Protocol):

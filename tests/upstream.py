@@ -9,6 +9,7 @@ The model name picks the behaviour, so one server covers every case:
   not-json        HTTP 200 with a plain-text body
   flaky           HTTP 429 with Retry-After: 0.2 the first time a prompt is seen, then like echo
   bad-request     HTTP 400 (not worth retrying)
+  grader          answers like a judge that finds every answer correct ("… GRADE: C")
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def create_app(recorder: Recorder) -> Starlette:
             if faulty is not None:
                 return faulty
             text = _last_user_text(body["messages"])
+            if body["model"] == "grader":
+                text = "The answer matches the reference.\nGRADE: C"
             return JSONResponse({
                 "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],

@@ -67,3 +67,34 @@ def test_runs_are_listed_newest_first(tmp_path):
     store.create_run(run("a"))
     store.create_run(RunRecord(**{**run("b").__dict__, "created_at": "2026-11-30T00:00:00+00:00"}))
     assert [r.run_id for r in store.list_runs()] == ["b", "a"]
+
+
+def test_a_version_one_store_is_upgraded_in_place_without_loss(tmp_path):
+    from gensandbox.store import migrations
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    for statement in migrations.MIGRATIONS[0][1]:
+        old.execute(statement)
+    old.execute("INSERT INTO _migrations VALUES ('001_runs_and_samples', 'then')")
+    old.execute("INSERT INTO runs VALUES ('r1', 'then', NULL, 'finished', '[]', '[]', '{}')")
+    old.execute("INSERT INTO samples (run_id, model, suite, item_id, category, language, request, response_text, "
+                "finish_reason, input_tokens, output_tokens, latency_s, cost_usd, score, scorer, reason, error, "
+                "created_at) VALUES ('r1', 'm', 's', 'i1', 'c', 'ko', '{}', '서울', 'stop', 5, 1, 0.1, 0.001, 1.0, "
+                "'{}', 'ok', NULL, 'then')")
+    old.commit()
+    old.close()
+    store = SQLiteStore(path)
+    (upgraded,) = store.samples("r1")
+    assert (upgraded.response_text, upgraded.score, upgraded.epoch, upgraded.cached, upgraded.flags) == (
+        "서울", 1.0, 0, 0, [])
+    store.add_sample(sample("i1", epoch=1))  # the new unique key admits a second epoch of the same item
+    assert store.count_samples("r1") == 2
+
+
+def test_response_cache_round_trip(tmp_path):
+    store = SQLiteStore(tmp_path / "g.db")
+    assert store.get("k") is None
+    store.put("k", {"text": "서울"})
+    assert store.get("k") == {"text": "서울"}

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from gensandbox.config import FewShot
 
 LETTERS = string.ascii_uppercase
+ITEM_FIELDS = {"id", "language", "category", "target", "scorer", "max_tokens"}
 ANSWER_WITH_LETTER = {"ko": "정답의 알파벳만 답하세요.", "en": "Answer with the letter only."}
 DEFAULT_TEMPLATE = "{{ input }}{% if options %}\n\n{{ options }}\n\n{{ answer_with_letter }}{% endif %}"
 _environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
@@ -37,10 +38,11 @@ def build_raw_item(raw: dict, options: SuiteOptions) -> dict:
     if "messages" in row:
         messages = list(row["messages"])
     else:
-        if "input" not in row:
+        if "input" not in row and not options.template:
             raise ValueError("a row needs `messages`, or `input` to fill the prompt template")
         messages = [{"role": "user", "content": render_prompt(row, options.template)}]
-        row = _choice_target(row)
+        # The template consumed the row's own fields; keep only what an item is made of.
+        row = {k: v for k, v in _choice_target(row).items() if k in ITEM_FIELDS}
     shots = [turn for example in options.few_shot for turn in (
         {"role": "user", "content": render_prompt({**row, "input": example.input, "choices": []}, options.template)},
         {"role": "assistant", "content": example.output})]
