@@ -10,6 +10,7 @@ The model name picks the behaviour, so one server covers every case:
   flaky           HTTP 429 with Retry-After: 0.2 the first time a prompt is seen, then like echo
   bad-request     HTTP 400 (not worth retrying)
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
+  prefers-first   a position-biased pairwise judge: always "WINNER: 1"
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ def create_app(recorder: Recorder) -> Starlette:
             text = _last_user_text(body["messages"])
             if body["model"] == "grader":
                 text = "The answer matches the reference.\nGRADE: C"
+            if body["model"] == "prefers-first":
+                text = "The first one reads better.\nWINNER: 1"
             return JSONResponse({
                 "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],

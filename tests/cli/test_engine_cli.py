@@ -159,3 +159,17 @@ def test_rerun_of_local_models_at_temperature_zero_is_identical(home, tmp_path, 
     code, out, err = cli(capsys, "rerun", "first", "--run-id", "second")
     assert code == 0, err
     assert "reproduced: all 12 scores are identical to run first" in out
+
+
+def test_pairwise_judging_runs_both_orders_and_exposes_position_bias(home, tmp_path, upstream, recorder, capsys):
+    config = write_config(tmp_path, upstream.url, {"echo": "echo", "other": "echo", "biased": "prefers-first"},
+                          model_options='vendor = "Same Vendor"')
+    suite = write_suite(tmp_path, "s", items(6))
+    assert cli(capsys, "run", "-c", str(config), "-s", str(suite), "-m", "echo,other", "--run-id", "a")[0] == 0
+    recorder.reset()
+    code, out, err = cli(capsys, "compare", "a", "echo", "other", "--judge", "biased", "-c", str(config))
+    assert code == 0, err
+    judged = [body for body in recorder.requests if body["model"] == "prefers-first"]
+    assert len(judged) == 12  # 6 items × both orders
+    assert "echo preferred 0%, other 0%, ties 100% (of which the verdict flipped with the order: 6)" in out
+    assert "warning: biased is from the same vendor family as a model it judged" in out

@@ -80,3 +80,13 @@ def test_same_family_compares_vendors():
     qwen_big = ModelConfig(name="b", provider="openai", vendor="alibaba")
     other = ModelConfig(name="c", provider="openai", vendor="Google")
     assert same_family(qwen, qwen_big) and not same_family(qwen, other)
+
+
+@pytest.mark.parametrize("ab, ba, expected", [
+    ("1", "2", "first"), ("2", "1", "second"), ("1", "1", "inconsistent"), ("2", "2", "inconsistent"),
+    ("TIE", "TIE", "tie"), ("1", "TIE", "tie"), (None, "1", "failed"),
+])
+def test_pairwise_outcome_needs_the_same_winner_in_both_orders(ab, ba, expected):
+    from gensandbox.runner.pairwise import outcome
+
+    assert outcome(ab, ba) == expected

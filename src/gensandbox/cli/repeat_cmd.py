@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -9,8 +10,11 @@ import typer
 
 from gensandbox.cli.output import ConfigOption, console
 from gensandbox.cli.run_cmd import evaluate
-from gensandbox.config import load_config
+from gensandbox.config import ModelConfig, load_config
+from gensandbox.providers import load_price_table, resolve_model
 from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
+from gensandbox.runner.pairwise import judge_pairs, pairs_from
+from gensandbox.runner.plan import target_for
 from gensandbox.store import SQLiteStore
 
 
@@ -54,12 +58,42 @@ def compare(
     first: Annotated[str, typer.Argument(help="A model in that run.")],
     second: Annotated[str, typer.Argument(help="Another model in that run.")],
     suite: Annotated[str | None, typer.Option("--suite", help="Only this suite's items.")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Also ask this model which answer is better, "
+                                              "in both orders.")] = None,
+    rubric: Annotated[str | None, typer.Option("--rubric", help="What the judge should prefer.")] = None,
     config_path: ConfigOption = None,
 ) -> None:
-    """Paired comparison of two models on the same items: difference, 95% CI and permutation-test p-value."""
+    """Paired comparison of two models on the same items: difference, 95% CI and permutation-test p-value;
+    with --judge, a pairwise judgement in both orders."""
     config = load_config(config_path)
     store = SQLiteStore(config.database_path)
-    store.get_run(run_id)
+    run = store.get_run(run_id)
     result = compare_models(store.score_rows(run_id), first, second, suite)
     console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
     console.print(result.sentence())
+    if judge:
+        console.print(pairwise_summary(asyncio.run(_pairwise(config, store, run, first, second, judge, rubric))))
+
+
+async def _pairwise(config, store, run, first: str, second: str, judge: str, rubric: str | None):
+    prices = load_price_table(config.price_file)
+    definitions = {m["name"]: m for m in run.settings["manifest"]["model_definitions"]}
+    first_model, second_model = (ModelConfig.model_validate(definitions[name]) for name in (first, second))
+    targets = [target_for(m, config, prices) for m in (resolve_model(judge, config), first_model, second_model)]
+    try:
+        return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric)
+    finally:
+        for target in targets:
+            await target.provider.aclose()
+
+
+def pairwise_summary(result) -> str:
+    judged = max(result.judged, 1)
+    line = (f"judge {result.judge}, both orders on {result.judged} items: {result.first} preferred "
+            f"{result.first_wins / judged:.0%}, {result.second} {result.second_wins / judged:.0%}, ties "
+            f"{result.ties / judged:.0%} (of which the verdict flipped with the order: {result.inconsistent})")
+    if result.failed:
+        line += f"; {result.failed} items could not be judged"
+    if result.same_family:
+        line += f"; warning: {result.judge} is from the same vendor family as a model it judged"
+    return line
