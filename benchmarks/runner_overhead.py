@@ -311,6 +311,10 @@ def wait_for(process: subprocess.Popen, timeout_s: float) -> tuple[int, object]:
         _, status, usage = os.wait4(process.pid, 0)
     finally:
         timer.cancel()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # helpers the tool left behind would steal CPU from the next tool
+    except ProcessLookupError:
+        pass
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, usage
 

@@ -19,9 +19,9 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="gensa
 def split_names(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
-console = Console()
+console = Console(soft_wrap=True)  # long lines stay whole: the terminal wraps them, greps still match
 if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 columns
-    console = Console(width=160)
+    console = Console(width=160, soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)  # one message, one line
 
 
