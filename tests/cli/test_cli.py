@@ -139,3 +139,11 @@ def _samples(database) -> int:
         return sqlite3.connect(database).execute("SELECT count(*) FROM samples").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_help_does_not_import_the_engine():
+    """`gensandbox --help` must stay instant: the CLI imports numpy, httpx and pydantic only to run a command."""
+    code = ("import sys, gensandbox.cli.app; "
+            "print(sorted(m for m in ('numpy', 'httpx', 'pydantic', 'jinja2', 'llama_cpp') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -7,7 +7,6 @@ import typer
 
 from gensandbox.cli import inspect_cmd, repeat_cmd, report_cmd, run_cmd
 from gensandbox.cli.output import errors
-from gensandbox.config import debug_enabled
 from gensandbox.errors import GenSandboxError
 
 app = typer.Typer(
@@ -43,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         errors.print("interrupted")
         return 130
     except Exception as error:  # a bug: still one line, with the way to see more
+        from gensandbox.config import debug_enabled
+
         if debug_enabled():
             raise
         errors.print(f"unexpected error: {type(error).__name__}: {error} "

@@ -8,11 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gensandbox.cli.output import ConfigOption, console, results_table
-from gensandbox.config import load_config
-from gensandbox.runner import aggregate, builtin_suite_names, resolve_suite, results_json
-from gensandbox.runner.results import by_model_and_suite
-from gensandbox.store import SQLiteStore
+from gensandbox.cli.output import ConfigOption, console, load, results_table
 
 
 def show(
@@ -21,8 +17,10 @@ def show(
     config_path: ConfigOption = None,
 ) -> None:
     """Show a run's results: score with 95% CI, latency, tokens and cost per model and suite."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
+    from gensandbox.runner import aggregate, results_json
+    from gensandbox.runner.results import by_model_and_suite
+
+    config, store = load(config_path)
     run = store.get_run(run_id)
     rows = aggregate(store.score_rows(run_id), by_model_and_suite, resamples=config.file.run.bootstrap_resamples)
     if as_json:
@@ -33,8 +31,7 @@ def show(
 
 def runs(config_path: ConfigOption = None) -> None:
     """List stored runs, newest first."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
+    _, store = load(config_path)
     listed = store.list_runs()
     if not listed:
         console.print("No runs yet. Start one with: gensandbox run")
@@ -48,6 +45,8 @@ def runs(config_path: ConfigOption = None) -> None:
 
 def models(config_path: ConfigOption = None) -> None:
     """List the models you can name in --models (built-in and from gensandbox.toml)."""
+    from gensandbox.config import load_config
+
     config = load_config(config_path)
     table = Table("provider", "vendor", "origin", "weights", "prompting")
     table.add_column("name", no_wrap=True)
@@ -60,6 +59,9 @@ def models(config_path: ConfigOption = None) -> None:
 
 def suites(config_path: ConfigOption = None) -> None:
     """List the suites you can name in --suites (built-in and from gensandbox.toml)."""
+    from gensandbox.config import load_config
+    from gensandbox.runner import builtin_suite_names, resolve_suite
+
     config = load_config(config_path)
     table = Table("name", "items", "categories", "license")
     for name in builtin_suite_names() + [s.name for s in config.file.suites]:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from gensandbox.runner import Aggregate
-from gensandbox.runner.safety import RefusalRates
-from gensandbox.store import RunRecord
+if TYPE_CHECKING:  # the CLI imports the engine only when a command runs, so --help stays instant
+    from gensandbox.runner import Aggregate
+    from gensandbox.runner.safety import RefusalRates
+    from gensandbox.store import RunRecord
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="gensandbox.toml to read.")]
+
+
+def load(config_path: Path | None):
+    """The config and its store, imported on first use so that `--help` stays instant."""
+    from gensandbox.config import load_config
+    from gensandbox.store import SQLiteStore
+
+    config = load_config(config_path)
+    return config, SQLiteStore(config.database_path)
 
 
 def split_names(value: str | None) -> list[str] | None:

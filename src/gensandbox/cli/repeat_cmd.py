@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption, console
-from gensandbox.cli.run_cmd import evaluate
-from gensandbox.config import ModelConfig, load_config
-from gensandbox.providers import load_price_table, resolve_model
-from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
-from gensandbox.runner.pairwise import judge_pairs, pairs_from
-from gensandbox.runner.plan import target_for
-from gensandbox.store import SQLiteStore
+from gensandbox.cli.output import ConfigOption
 
 
 def rerun(
@@ -26,31 +18,9 @@ def rerun(
 ) -> None:
     """Repeat a run from its manifest (same models, suite files, options, seeds; models are called again)
     and say whether every score came out the same."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
-    original = store.get_run(run_id)
-    plan, prices, judges = rebuild_plan(config, original, new_run_id_option or new_run_id(), use_cache=False)
-    manifest = original.settings["manifest"]
-    store.create_run(run_record(plan, prices, list(judges.values()), default_judge=manifest.get("default_judge")))
-    console.print(f"repeating run {run_id} as {plan.run_id}")
-    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=manifest.get("default_judge")),
-             report)
-    console.print(same_scores_line(store, run_id, plan.run_id))
+    from gensandbox.cli.repeating import repeat_run
 
-
-def same_scores_line(store: SQLiteStore, first: str, second: str) -> str:
-    def scores(run: str) -> dict:
-        return {(r.model, r.suite, r.item_id, r.epoch): r.score for r in store.score_rows(run)}
-
-    before, after = scores(first), scores(second)
-    shared = before.keys() & after.keys()
-    differing = sorted(key for key in shared if before[key] != after[key])
-    if not differing and len(shared) == len(before) == len(after):
-        return f"reproduced: all {len(shared)} scores are identical to run {first}"
-    examples = ", ".join(f"{m}/{s}/{i}" for m, s, i, _ in differing[:5])
-    return (f"not identical: {len(differing)} of {len(shared)} shared items scored differently"
-            + (f" (e.g. {examples})" if examples else "")
-            + (f"; {len(before) - len(shared)} items only in {first}" if len(before) > len(shared) else ""))
+    repeat_run(run_id, new_run_id_option, report, config_path)
 
 
 def compare(
@@ -65,35 +35,6 @@ def compare(
 ) -> None:
     """Paired comparison of two models on the same items: difference, 95% CI and permutation-test p-value;
     with --judge, a pairwise judgement in both orders."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
-    run = store.get_run(run_id)
-    result = compare_models(store.score_rows(run_id), first, second, suite)
-    console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
-    console.print(result.sentence())
-    if judge:
-        console.print(pairwise_summary(asyncio.run(_pairwise(config, store, run, first, second, judge, rubric))))
+    from gensandbox.cli.repeating import compare_runs
 
-
-async def _pairwise(config, store, run, first: str, second: str, judge: str, rubric: str | None):
-    prices = load_price_table(config.price_file)
-    definitions = {m["name"]: m for m in run.settings["manifest"]["model_definitions"]}
-    first_model, second_model = (ModelConfig.model_validate(definitions[name]) for name in (first, second))
-    targets = [target_for(m, config, prices) for m in (resolve_model(judge, config), first_model, second_model)]
-    try:
-        return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric)
-    finally:
-        for target in targets:
-            await target.provider.aclose()
-
-
-def pairwise_summary(result) -> str:
-    judged = max(result.judged, 1)
-    line = (f"judge {result.judge}, both orders on {result.judged} items: {result.first} preferred "
-            f"{result.first_wins / judged:.0%}, {result.second} {result.second_wins / judged:.0%}, ties "
-            f"{result.ties / judged:.0%} (of which the verdict flipped with the order: {result.inconsistent})")
-    if result.failed:
-        line += f"; {result.failed} items could not be judged"
-    if result.same_family:
-        line += f"; warning: {result.judge} is from the same vendor family as a model it judged"
-    return line
+    compare_runs(run_id, first, second, suite, judge, rubric, config_path)

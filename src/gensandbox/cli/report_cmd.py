@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption, console
-from gensandbox.config import load_config
-from gensandbox.reports import build_view, write_report
-from gensandbox.store import SQLiteStore
+from gensandbox.cli.output import ConfigOption, console, load
 
 
 def report(
@@ -19,7 +16,8 @@ def report(
     config_path: ConfigOption = None,
 ) -> None:
     """Write a run's HTML report: leaderboard, cost-vs-score frontier, per-category scores."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
+    from gensandbox.reports import build_view, write_report
+
+    config, store = load(config_path)
     view = build_view(store.get_run(run_id), store, resamples=config.file.run.bootstrap_resamples)
     console.print(f"report: {write_report(view, output).resolve()}")

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gensandbox.cli.output import ConfigOption, console, errors, results_table, safety_table, split_names
-from gensandbox.config import Config, load_config
-from gensandbox.errors import GenSandboxError, UserError
-from gensandbox.reports import build_view, write_report
-from gensandbox.runner import RunPlan, ScoringContext, aggregate, build_plan, execute, run_record
-from gensandbox.runner.budget import estimate_cost
-from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, spent_so_far
-from gensandbox.runner.results import by_model_and_suite
-from gensandbox.runner.safety import refusal_rates
-from gensandbox.store import SampleRecord, SQLiteStore
+from gensandbox.cli.output import ConfigOption
 
 
 def run(
@@ -42,124 +31,7 @@ def run(
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
 ) -> None:
     """Evaluate models on suites: score with 95% CI, latency, tokens and cost per model and suite."""
-    config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
-    if resume:
-        if models or suites or run_id:
-            raise UserError("--resume continues a run exactly as it was; drop --models, --suites and --run-id")
-        plan, judges = _resumed_plan(config, store, resume, max_cost)
-    else:
-        options = options_from(config.file.run, temperature=temperature, epochs=epochs, seed=seed,
-                               use_cache=False if no_cache else None, max_cost_usd=max_cost)
-        plan, prices = build_plan(config, split_names(models) or config.file.run.models,
-                                  split_names(suites) or config.file.run.suites, options, run_id,
-                                  mutators=split_names(mutate) or [])
-        judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)
-        store.create_run(run_record(plan, prices, list(judges.values()), default_judge=judge))
-    default_judge = judge or config.file.run.judge or store.get_run(plan.run_id).settings["manifest"].get(
-        "default_judge")
-    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=default_judge), report)
+    from gensandbox.cli.running import start_run
 
-
-def _resumed_plan(config: Config, store: SQLiteStore, run_id: str, max_cost: float | None):
-    record = store.get_run(run_id)
-    if record.status == "finished":
-        raise UserError(f"run `{run_id}` already finished; `gensandbox rerun {run_id}` repeats it as a new run")
-    plan, prices, judges = rebuild_plan(config, record, run_id, max_cost_usd=max_cost)
-    store.set_run_status(run_id, "running")
-    console.print(f"resuming run [bold]{run_id}[/bold]: {store.count_samples(run_id)} of {plan.total} "
-                  "items already done")
-    return plan, judges
-
-
-def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: ScoringContext,
-             report: Path | None) -> None:
-    """Estimate, run with a progress bar, then print the results (shared by run, --resume and rerun)."""
-    _print_licenses(plan)
-    already_spent = spent_so_far(store, plan.run_id)
-    _check_estimate(plan, store, config, already_spent)
-    console.print(f"run id: [bold]{plan.run_id}[/bold]  ({len(plan.targets)} models × {len(plan.suites)} suites"
-                  f"{f' × {plan.options.epochs} epochs' if plan.options.epochs > 1 else ''} = {plan.total} "
-                  f"calls; store {config.database_path})")
-    status = _execute_with_progress(plan, store, scoring, already_spent)
-    store.set_run_status(plan.run_id, status)
-    _print_results(plan, store, config, report)
-    if status == "capped":
-        errors.print(f"stopped at the cost cap (${plan.options.max_cost_usd:g}): items not yet run were left "
-                     f"for later; continue with: gensandbox run --resume {plan.run_id} --max-cost HIGHER")
-    if status not in ("finished", "capped"):
-        raise typer.Exit(130)
-
-
-def _check_estimate(plan: RunPlan, store: SQLiteStore, config: Config, already_spent: float) -> None:
-    cap = plan.options.max_cost_usd
-    if cap is None:
-        return
-    from gensandbox.providers import load_price_table
-
-    compute = load_price_table(config.price_file).compute
-    estimate = estimate_cost(plan.jobs_for(plan.targets, store.done_keys(plan.run_id)), plan.request_for,
-                             (compute.assumed_prompt_tokens_per_s, compute.assumed_output_tokens_per_s))
-    console.print(f"estimate: at most ${estimate.usd:.6f} for {estimate.calls} calls ({estimate.prompt_tokens:,} "
-                  f"prompt tokens, ≤ {estimate.max_output_tokens:,} output tokens); cap ${cap:g}"
-                  + (f", ${already_spent:.6f} already spent" if already_spent else ""))
-    if already_spent + estimate.usd > cap:
-        store.set_run_status(plan.run_id, "refused")
-        raise UserError(f"the estimate (${already_spent + estimate.usd:.6f}) is above --max-cost ${cap:g}; "
-                        "raise the cap, or run fewer models, suites or epochs")
-
-
-def _execute_with_progress(plan: RunPlan, store, scoring: ScoringContext, already_spent: float) -> str:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("evaluating", total=plan.total, completed=store.count_samples(plan.run_id))
-
-        def advance(sample: SampleRecord) -> None:
-            progress.update(task, advance=1, description=f"{sample.model} · {sample.suite}")
-
-        try:
-            outcome = asyncio.run(_execute_then_close(plan, store, scoring, advance, already_spent))
-        except KeyboardInterrupt:
-            errors.print(f"interrupted: finished items are kept; continue with: gensandbox run --resume "
-                         f"{plan.run_id}")
-            return "interrupted"
-        except GenSandboxError:
-            store.set_run_status(plan.run_id, "failed")
-            raise
-    return outcome.status
-
-
-async def _execute_then_close(plan, store, scoring, on_sample, already_spent):
-    """One event loop for the calls and the clean-up: HTTP connections belong to the loop that made them."""
-    try:
-        return await execute(plan, store, cache=store, on_sample=on_sample, scoring=scoring,
-                             already_spent=already_spent)
-    finally:
-        for target in [*plan.targets, *scoring.judges.values()]:
-            await target.provider.aclose()
-
-
-def _print_licenses(plan: RunPlan) -> None:
-    for suite in plan.suites:
-        if suite.license_note:
-            errors.print(f"note: suite {suite.name} is under {suite.license}: {suite.license_note}")
-
-
-def _print_results(plan: RunPlan, store: SQLiteStore, config: Config, report: Path | None) -> None:
-    run = store.get_run(plan.run_id)
-    rows = aggregate(store.score_rows(plan.run_id), by_model_and_suite,
-                     resamples=config.file.run.bootstrap_resamples)
-    console.print(results_table(run, rows))
-    has_refusal_items = any("refusal" in suite.scorers for suite in plan.suites)
-    rates = refusal_rates(store.samples(plan.run_id)) if has_refusal_items else []
-    if rates:
-        console.print(safety_table(rates))
-    for row in rows:
-        if row.errors:
-            first = next(s.error for s in store.samples(plan.run_id) if s.model == row.key[0] and s.error)
-            errors.print(f"{row.key[0]} on {row.key[1]}: {row.errors} of {row.errors + row.n} items failed; "
-                         f"first error: {first}")
-    if report:
-        path = write_report(build_view(run, store), report)
-        console.print(f"report: {path.resolve()}")
-
+    start_run(config_path, models, suites, run_id, resume, max_cost, epochs, temperature, seed, no_cache, judge,
+              mutate, report)

@@ -1,0 +1,76 @@
+"""What `gensandbox rerun` and `gensandbox compare` do once their options are parsed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gensandbox.cli.output import console, load
+from gensandbox.cli.running import evaluate
+from gensandbox.config import ModelConfig
+from gensandbox.providers import load_price_table, resolve_model
+from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
+from gensandbox.runner.pairwise import PairwiseResult, judge_pairs, pairs_from
+from gensandbox.runner.plan import target_for
+from gensandbox.store import SQLiteStore
+
+
+def repeat_run(run_id: str, new_id: str | None, report: Path | None, config_path: Path | None) -> None:
+    config, store = load(config_path)
+    original = store.get_run(run_id)
+    plan, prices, judges = rebuild_plan(config, original, new_id or new_run_id(), use_cache=False)
+    default_judge = original.settings["manifest"].get("default_judge")
+    store.create_run(run_record(plan, prices, list(judges.values()), default_judge=default_judge))
+    console.print(f"repeating run {run_id} as {plan.run_id}")
+    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=default_judge), report)
+    console.print(same_scores_line(store, run_id, plan.run_id))
+
+
+def compare_runs(run_id: str, first: str, second: str, suite: str | None, judge: str | None,
+                 rubric: str | None, config_path: Path | None) -> None:
+    config, store = load(config_path)
+    run = store.get_run(run_id)
+    result = compare_models(store.score_rows(run_id), first, second, suite)
+    console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
+    console.print(result.sentence())
+    if judge:
+        console.print(pairwise_summary(asyncio.run(_pairwise(config, store, run, first, second, judge, rubric))))
+
+
+def same_scores_line(store: SQLiteStore, first: str, second: str) -> str:
+    def scores(run: str) -> dict:
+        return {(r.model, r.suite, r.item_id, r.epoch): r.score for r in store.score_rows(run)}
+
+    before, after = scores(first), scores(second)
+    shared = before.keys() & after.keys()
+    differing = sorted(key for key in shared if before[key] != after[key])
+    if not differing and len(shared) == len(before) == len(after):
+        return f"reproduced: all {len(shared)} scores are identical to run {first}"
+    examples = ", ".join(f"{m}/{s}/{i}" for m, s, i, _ in differing[:5])
+    return (f"not identical: {len(differing)} of {len(shared)} shared items scored differently"
+            + (f" (e.g. {examples})" if examples else "")
+            + (f"; {len(before) - len(shared)} items only in {first}" if len(before) > len(shared) else ""))
+
+
+async def _pairwise(config, store, run, first: str, second: str, judge: str, rubric: str | None):
+    prices = load_price_table(config.price_file)
+    definitions = {m["name"]: m for m in run.settings["manifest"]["model_definitions"]}
+    first_model, second_model = (ModelConfig.model_validate(definitions[name]) for name in (first, second))
+    targets = [target_for(m, config, prices) for m in (resolve_model(judge, config), first_model, second_model)]
+    try:
+        return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric)
+    finally:
+        for target in targets:
+            await target.provider.aclose()
+
+
+def pairwise_summary(result: PairwiseResult) -> str:
+    judged = max(result.judged, 1)
+    line = (f"judge {result.judge}, both orders on {result.judged} items: {result.first} preferred "
+            f"{result.first_wins / judged:.0%}, {result.second} {result.second_wins / judged:.0%}, ties "
+            f"{result.ties / judged:.0%} (of which the verdict flipped with the order: {result.inconsistent})")
+    if result.failed:
+        line += f"; {result.failed} items could not be judged"
+    if result.same_family:
+        line += f"; warning: {result.judge} is from the same vendor family as a model it judged"
+    return line
