@@ -11,7 +11,7 @@
         ├── ProviderTimeoutError  the endpoint did not answer in time
         └── ProviderResponseError the endpoint answered something we cannot read
 
-Foreign exceptions (httpx, llama.cpp, pydantic) are translated into this tree at one choke point
+Foreign exceptions (aiohttp, llama.cpp, pydantic) are translated into this tree at one choke point
 per boundary; the CLI shows any GenSandboxError as one line, never a traceback.
 """
 

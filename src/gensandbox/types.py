@@ -25,6 +25,12 @@ class ChatRequest:
     stop: tuple[str, ...] = ()
     seed: int | None = 0
 
+    def to_record(self) -> dict:
+        """Plain JSON-ready form (what is stored, and what the cache key hashes)."""
+        return {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+                "max_tokens": self.max_tokens, "temperature": self.temperature, "stop": list(self.stop),
+                "seed": self.seed}
+
 
 @dataclass(frozen=True)
 class Usage:

@@ -142,8 +142,8 @@ def _samples(database) -> int:
 
 
 def test_help_does_not_import_the_engine():
-    """`gensandbox --help` must stay instant: the CLI imports numpy, httpx and pydantic only to run a command."""
+    """`gensandbox --help` must stay instant: the CLI imports numpy, aiohttp and pydantic only to run a command."""
     code = ("import sys, gensandbox.cli.app; "
-            "print(sorted(m for m in ('numpy', 'httpx', 'pydantic', 'jinja2', 'llama_cpp') if m in sys.modules))")
+            "print(sorted(m for m in ('numpy', 'aiohttp', 'pydantic', 'jinja2', 'llama_cpp') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -1,39 +1,41 @@
-"""Every exception httpx can raise on a request must become a GenSandbox RunError at the choke point."""
+"""Every exception aiohttp can raise on a request must become a GenSandbox RunError at the choke point."""
 
-import httpx
+import aiohttp
 import pytest
 
-from gensandbox.errors import RunError
-from gensandbox.providers._http import parse_retry_after, post_json
+from gensandbox.errors import ProviderHTTPError, ProviderTimeoutError, RunError
+from gensandbox.providers._http import HTTPEndpoint, parse_retry_after, translate
 
 
-def _transport_exception_types() -> list[type[Exception]]:
-    found = []
-    for name in dir(httpx):
-        value = getattr(httpx, name)
-        if isinstance(value, type) and issubclass(value, httpx.TransportError):
-            found.append(value)
-    return found
+def _client_exception_types() -> list[type[BaseException]]:
+    found, pending = [], [aiohttp.ClientError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return sorted(set(found), key=lambda c: c.__name__)
 
 
-@pytest.mark.parametrize("exception_type", _transport_exception_types(), ids=lambda t: t.__name__)
-async def test_transport_exceptions_are_mapped(exception_type):
-    def fail(request: httpx.Request):
-        raise exception_type("boom", request=request)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(fail)) as client:
-        with pytest.raises(RunError):
-            await post_json(client, "http://127.0.0.1:9/v1/x", {}, {}, 1.0)
+@pytest.mark.parametrize("exception_type", [*_client_exception_types(), TimeoutError], ids=lambda t: t.__name__)
+def test_every_transport_exception_is_mapped(exception_type):
+    error = exception_type.__new__(exception_type)  # no arguments needed: only the type matters here
+    translated = translate(error, "http://127.0.0.1:9/v1/x", 1.0)
+    assert isinstance(translated, RunError)
+    assert "http://127.0.0.1:9/v1/x" in str(translated)
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 429, 500, 502, 503])
-async def test_error_statuses_are_mapped(status):
-    def answer(request: httpx.Request):
-        return httpx.Response(status, json={"error": {"message": f"status {status}"}})
+def test_timeouts_are_timeouts():
+    assert isinstance(translate(TimeoutError(), "u", 2.0), ProviderTimeoutError)
+    assert isinstance(translate(aiohttp.ServerTimeoutError(), "u", 2.0), ProviderTimeoutError)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-        with pytest.raises(RunError, match=f"status {status}"):
-            await post_json(client, "http://127.0.0.1:9/v1/x", {}, {}, 1.0)
+
+@pytest.mark.parametrize("model, status", [("error-500", 500), ("rate-limited", 429), ("bad-request", 400)])
+async def test_error_statuses_are_mapped_with_the_providers_message(upstream, model, status):
+    endpoint = HTTPEndpoint(f"{upstream.url}/v1")
+    with pytest.raises(ProviderHTTPError, match=f"HTTP {status}: upstream exploded") as caught:
+        await endpoint.post("/chat/completions", {"model": model, "messages": []}, {})
+    await endpoint.aclose()
+    assert caught.value.status == status
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

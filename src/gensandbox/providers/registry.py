@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from gensandbox.config import Config, ModelConfig, api_key_from_env
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.providers.base import Provider
@@ -29,7 +27,7 @@ def resolve_model(spec: str, config: Config) -> ModelConfig:
     )
 
 
-def build_provider(model: ModelConfig, config: Config, client: httpx.AsyncClient | None = None) -> Provider:
+def build_provider(model: ModelConfig, config: Config) -> Provider:
     if model.provider == "local":
         return _local(model, config)
     api_key = api_key_from_env(model.api_key_env)
@@ -41,12 +39,10 @@ def build_provider(model: ModelConfig, config: Config, client: httpx.AsyncClient
     if model.provider == "anthropic":
         from gensandbox.providers.anthropic import DEFAULT_BASE_URL, AnthropicProvider
 
-        return AnthropicProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s,
-                                 client=client)
+        return AnthropicProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s)
     from gensandbox.providers.openai_compat import DEFAULT_BASE_URL, OpenAICompatProvider
 
-    return OpenAICompatProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s,
-                                client=client)
+    return OpenAICompatProvider(model.base_url or DEFAULT_BASE_URL, api_key, timeout_s=model.timeout_s)
 
 
 def local_model_path(model: ModelConfig, config: Config) -> Path:

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
 
@@ -75,7 +75,7 @@ async def call_model(
 
 def cache_key(identity: dict, request: ChatRequest) -> str:
     """Hash of everything that can change the answer; timeouts, keys and concurrency are left out."""
-    canonical = {"model": identity, "request": asdict(request)}
+    canonical = {"model": identity, "request": request.to_record()}
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
@@ -194,7 +194,7 @@ class _Runner:
 
     def _common(self, job: Job, request: ChatRequest) -> dict:
         return dict(run_id=self.plan.run_id, model=job.target.model.name, suite=job.suite.name, item_id=job.item.id,
-                    category=job.item.category, language=job.item.language, request=_request_record(request),
+                    category=job.item.category, language=job.item.language, request=request.to_record(),
                     scorer=job.item.scorer.model_dump(), epoch=job.epoch)
 
 
@@ -202,8 +202,3 @@ def _prompt_tokens(request: ChatRequest) -> int:
     # Chat templates add a few tokens per message around the text.
     return sum(estimate_tokens(m.content) + 8 for m in request.messages)
 
-
-def _request_record(request: ChatRequest) -> dict:
-    record = asdict(request)
-    record["stop"] = list(request.stop)
-    return record

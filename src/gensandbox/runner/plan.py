@@ -150,7 +150,7 @@ def _model_record(target: Target) -> dict:
 
 def versions() -> dict:
     found = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in ("gensandbox", "llama-cpp-python", "httpx", "pydantic", "numpy"):
+    for package in ("gensandbox", "llama-cpp-python", "aiohttp", "pydantic", "numpy"):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

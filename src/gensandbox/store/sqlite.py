@@ -68,8 +68,9 @@ class SQLiteStore:
     # samples
 
     def add_sample(self, sample: SampleRecord) -> None:
-        row = _encode(asdict(sample), _JSON_SAMPLE_FIELDS) | {"created_at": now_utc()}
-        self._insert("samples", row)
+        # Field by field, not dataclasses.asdict: that deep-copies every nested dict, on the hot path.
+        row = _encode({name: getattr(sample, name) for name in _SAMPLE_COLUMNS}, _JSON_SAMPLE_FIELDS)
+        self._insert("samples", row | {"created_at": now_utc()})
 
     def count_samples(self, run_id: str) -> int:
         return self._db.execute("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0]
