@@ -115,8 +115,8 @@ def test_installed_command_prints_no_traceback(home):
 def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
     items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
               "messages": [{"role": "user", "content": "x"}]} for n in range(400)]
-    config = write_config(tmp_path, upstream.url, {"slow": "echo-slow-50ms"})
-    suite = write_suite(tmp_path, "long", items)
+    config = write_config(tmp_path, upstream.url, {"slow": "echo-slow-50ms"}, model_options="concurrency = 2")
+    suite = write_suite(tmp_path, "long", items)  # 400 items × 50 ms / 2 in flight: 10 s, far from done
     process = subprocess.Popen([sys.executable, "-m", "gensandbox", "run", "-c", str(config), "-m", "slow",
                                 "-s", str(suite), "--run-id", "cut"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=os.environ)
@@ -126,7 +126,7 @@ def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
         time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert "interrupted: finished items are kept; continue with: gensandbox run --resume cut" in err
     kept = _samples(database)
     assert 20 <= kept < 400
