@@ -114,7 +114,7 @@ def test_installed_command_prints_no_traceback(home):
 
 def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
     items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
-              "messages": [{"role": "user", "content": "x"}]} for n in range(400)]
+              "messages": [{"role": "user", "content": f"x {n}"}]} for n in range(400)]
     config = write_config(tmp_path, upstream.url, {"slow": "echo-slow-50ms"}, model_options="concurrency = 2")
     suite = write_suite(tmp_path, "long", items)  # 400 items × 50 ms / 2 in flight: 10 s, far from done
     process = subprocess.Popen([sys.executable, "-m", "gensandbox", "run", "-c", str(config), "-m", "slow",
