@@ -36,6 +36,8 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/local_throughput.py
+	$(BIN)/python benchmarks/runner_overhead.py
+	$(BIN)/python benchmarks/runner_overhead.py --rss
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

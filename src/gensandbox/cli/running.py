@@ -14,7 +14,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gensandbox.cli.output import console, errors, results_table, safety_table, split_names
 from gensandbox.config import Config, load_config
 from gensandbox.errors import GenSandboxError, UserError
-from gensandbox.reports import build_view, write_report
 from gensandbox.runner import RunPlan, ScoringContext, aggregate, build_plan, execute, run_record
 from gensandbox.runner.budget import estimate_cost
 from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, spent_so_far
@@ -145,6 +144,8 @@ def _print_results(plan: RunPlan, store: SQLiteStore, config: Config, report: Pa
             errors.print(f"{row.key[0]} on {row.key[1]}: {row.errors} of {row.errors + row.n} items failed; "
                          f"first error: {first}")
     if report:
+        from gensandbox.reports import build_view, write_report  # Jinja2 only when a report is asked for
+
         path = write_report(build_view(run, store), report)
         console.print(f"report: {path.resolve()}")
 

@@ -44,6 +44,7 @@ class CallResult:
     response: ChatResponse
     attempts: int
     cached: bool
+    cache_entry: tuple[str, dict] | None = None  # to store with the sample, in the same commit
 
 
 async def call_model(
@@ -99,6 +100,5 @@ async def cached_call(
     if key is not None and (hit := cache.get(key)) is not None:
         return CallResult(response_from_cache(hit), attempts=0, cached=True)
     response, attempts = await call_model(provider, request, timeout_s=timeout_s, policy=policy, limiter=limiter)
-    if key is not None:
-        cache.put(key, response_to_cache(response))
-    return CallResult(response, attempts, cached=False)
+    entry = (key, response_to_cache(response)) if key is not None else None
+    return CallResult(response, attempts, cached=False, cache_entry=entry)

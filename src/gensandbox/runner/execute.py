@@ -105,14 +105,54 @@ async def execute(
     budget = Budget(plan.options.max_cost_usd, spent_usd=already_spent)
     scoring = scoring or ScoringContext()
     scoring.budget = budget  # judge calls spend from the same cap
-    runner = _Runner(plan, store, cache if plan.options.use_cache else None, budget, on_sample, scoring)
+    finished: asyncio.Queue[SampleRecord | None] = asyncio.Queue()
+    runner = _Runner(plan, cache if plan.options.use_cache else None, budget, scoring, finished)
     try:
-        async with asyncio.TaskGroup() as group:
-            for targets in _by_endpoint(plan.targets).values():
-                runner.start_endpoint(group, targets, done)
+        async with asyncio.TaskGroup() as outer:
+            outer.create_task(_record(finished, store, runner.cache, on_sample))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for targets in _by_endpoint(plan.targets).values():
+                        runner.start_endpoint(group, targets, done)
+            finally:
+                finished.put_nowait(None)
     except* UserError as errors:
         raise errors.exceptions[0] from None
     return RunOutcome("capped" if budget.refused else "finished", budget.spent_usd - already_spent)
+
+
+async def _record(finished: asyncio.Queue, store: Store, cache: ResponseCache | None,
+                  on_sample: Callable[[SampleRecord], None]) -> None:
+    """The one writer to the store. Workers hand finished samples over and go straight on to their next
+    call; whatever has finished by the time the writer runs is committed together (answers tend to
+    arrive in bursts), each sample with its cache entry. On cancellation what is queued is still saved."""
+    done = False
+    try:
+        while not done:
+            batch = [await finished.get()]
+            while not finished.empty():
+                batch.append(finished.get_nowait())
+            done = batch[-1] is None
+            _save([item for item in batch if item is not None], store, cache, on_sample)
+    except asyncio.CancelledError:
+        leftover = []
+        while not finished.empty():
+            leftover.append(finished.get_nowait())
+        _save([item for item in leftover if item is not None], store, cache, lambda sample: None)
+        raise
+
+
+def _save(batch: list[tuple[SampleRecord, tuple | None]], store: Store, cache: ResponseCache | None,
+          on_sample: Callable[[SampleRecord], None]) -> None:
+    if not batch:
+        return
+    with store.transaction():
+        for sample, cache_entry in batch:
+            store.add_sample(sample)
+            if cache is not None and cache_entry is not None:
+                cache.put(*cache_entry)
+    for sample, _ in batch:
+        on_sample(sample)
 
 
 def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
@@ -125,11 +165,10 @@ def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
 @dataclass
 class _Runner:
     plan: RunPlan
-    store: Store
     cache: ResponseCache | None
     budget: Budget
-    on_sample: Callable[[SampleRecord], None]
     scoring: ScoringContext
+    finished: asyncio.Queue
 
     def start_endpoint(self, group: asyncio.TaskGroup, targets: list[Target], done: set) -> None:
         """One producer and `concurrency` workers, sharing a rate limiter, for one endpoint."""
@@ -154,15 +193,17 @@ class _Runner:
         while (job := await queue.get()) is not None:
             if self.budget.refused:
                 continue  # drain: the cap was reached, nothing more starts
-            sample = await self._run_job(job, limiter)
-            if sample is not None:
-                self.store.add_sample(sample)
-                self.on_sample(sample)
+            outcome = await self._run_job(job, limiter)
+            if outcome is not None:
+                self.finished.put_nowait(outcome)
 
-    async def _run_job(self, job: Job, limiter: AsyncLimiter | None) -> SampleRecord | None:
+    async def _run_job(self, job: Job, limiter: AsyncLimiter | None) -> tuple[SampleRecord, tuple | None] | None:
+        """The sample (and the cache entry to store with it), or None when the cost cap stops the call."""
         target, request = job.target, self.plan.request_for(job)
-        reserved = worst_case_cost(target.price, _prompt_tokens(request), request.max_tokens,
-                                   target.model.timeout_s)
+        reserved = 0.0
+        if self.budget.cap_usd is not None:  # counting prompt tokens costs CPU: only when there is a cap
+            reserved = worst_case_cost(target.price, _prompt_tokens(request), request.max_tokens,
+                                       target.model.timeout_s)
         if not self.budget.reserve(reserved):
             return None
         actual = 0.0
@@ -171,7 +212,7 @@ class _Runner:
                                        timeout_s=target.model.timeout_s, policy=self.plan.options.retry,
                                        limiter=limiter)
         except RunError as error:
-            return self._failed(job, request, error)
+            return self._failed(job, request, error), None
         finally:
             self.budget.settle(reserved, actual)
         response = result.response
@@ -179,13 +220,14 @@ class _Runner:
         if not result.cached:
             self.budget.settle(0.0, cost)
         score = await score_answer(job.item, response.text, target.model, self.scoring)
-        return SampleRecord(
+        sample = SampleRecord(
             **self._common(job, request), response_text=response.text, finish_reason=response.finish_reason,
             input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
             latency_s=response.latency_s, cost_usd=cost, score=score.value, reason=score.reason,
             error=score.error, attempts=result.attempts, cached=result.cached,
             served_model=response.model or None, flags=list(score.flags),
         )
+        return sample, result.cache_entry
 
     def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:
         return SampleRecord(**self._common(job, request), response_text=None, finish_reason=None, input_tokens=0,

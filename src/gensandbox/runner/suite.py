@@ -27,6 +27,9 @@ from gensandbox.runner.templates import SuiteOptions, build_raw_item
 from gensandbox.types import Message
 
 BUILTIN_LICENSE = "Apache-2.0 (written by the GenSandbox project)"
+# Suites up to this size keep the items parsed by the checking pass; larger ones are read again,
+# lazily, so memory stays flat however large the file.
+KEEP_IN_MEMORY_ITEMS = 20_000
 USER_LICENSE = "the suite's own terms"
 
 
@@ -200,7 +203,12 @@ def open_suite(name: str, path: Path, layout: str, *, license: str, license_note
         return (item for _, item in located())
 
     count, categories, languages, judges, scorers, seen = 0, set(), set(), set(), set(), set()
+    kept: list[Item] | None = []
     for where, item in located():  # the checking pass: fail before any model is called
+        if kept is not None:
+            kept.append(item)
+            if len(kept) > KEEP_IN_MEMORY_ITEMS:
+                kept = None
         if item.id in seen:
             raise ConfigError(f"{where}: duplicate item id `{item.id}`")
         seen.add(item.id)
@@ -214,7 +222,8 @@ def open_suite(name: str, path: Path, layout: str, *, license: str, license_note
         raise ConfigError(f"suite `{name}` ({path}) has no items")
     return Suite(name=name, path=path, layout=layout, license=license, license_note=license_note,
                  sha256=file_sha256(path), base_count=count, categories=tuple(sorted(categories)),
-                 languages=tuple(sorted(languages)), options=(options or SuiteOptions()).model_dump(), read=read,
+                 languages=tuple(sorted(languages)), options=(options or SuiteOptions()).model_dump(),
+                 read=read if kept is None else kept.__iter__,
                  judges=tuple(sorted(judges)), scorers=tuple(sorted(scorers)))
 
 

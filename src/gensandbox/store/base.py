@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,6 +82,8 @@ class Store(Protocol):
     def score_rows(self, run_id: str) -> Iterator[ScoreRow]: ...
 
     def done_keys(self, run_id: str) -> set[tuple[str, str, str, int]]: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
 
 
 class ResponseCache(Protocol):
