@@ -147,3 +147,23 @@ def test_help_does_not_import_the_engine():
             "print(sorted(m for m in ('numpy', 'aiohttp', 'pydantic', 'jinja2', 'llama_cpp') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_show_by_category_and_language(setup, capsys):
+    config, suite = setup
+    assert run_cli(capsys, "run", "-c", str(config), "-m", "echo-a", "-s", str(suite), "--run-id", "r")[0] == 0
+    _, out, _ = run_cli(capsys, "show", "r", "--json", "--by", "language", "-c", str(config))
+    rows = {row["language"]: row for row in json.loads(out)["results"]}
+    assert (rows["en"]["n"], rows["en"]["score"], rows["ko"]["score"]) == (2, 1.0, 0.5)
+    assert rows["ko"]["ci_low"] <= 0.5 <= rows["ko"]["ci_high"]
+    _, out, _ = run_cli(capsys, "show", "r", "--by", "category", "-c", str(config))
+    assert "category" in out and "arithmetic" in out
+
+
+def test_a_bad_suite_stops_before_anything_is_stored(home, capsys, tmp_path, upstream):
+    config = write_config(tmp_path, upstream.url, {"echo-a": "echo"})
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "language": "en", "category": "c", "messages": [], "target": "x", "scorer": "exact"}\n')
+    code, _, err = run_cli(capsys, "run", "-c", str(config), "-m", "echo-a", "-s", str(bad))
+    assert code == 1 and err.startswith("error: bad.jsonl line 1: `messages`")
+    assert "No runs yet" in run_cli(capsys, "runs", "-c", str(config))[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,23 +11,33 @@ from rich.table import Table
 
 from gensandbox.cli.output import ConfigOption, console, load, results_table
 
+BY_HELP = "One row per model and suite, category or language."
+
+
+class Breakdown(StrEnum):
+    suite = "suite"
+    category = "category"
+    language = "language"
+
 
 def show(
     run_id: Annotated[str, typer.Argument(help="The run to show (see `gensandbox runs`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    by: Annotated[Breakdown, typer.Option("--by", help=BY_HELP)] = Breakdown.suite,
     config_path: ConfigOption = None,
 ) -> None:
-    """Show a run's results: score with 95% CI, latency, tokens and cost per model and suite."""
+    """Show a run's results: score with 95% CI, latency, tokens and cost per model and suite (or category,
+    or language)."""
     from gensandbox.runner import aggregate, results_json
-    from gensandbox.runner.results import by_model_and_suite
+    from gensandbox.runner.results import BREAKDOWNS
 
     config, store = load(config_path)
     run = store.get_run(run_id)
-    rows = aggregate(store.score_rows(run_id), by_model_and_suite, resamples=config.file.run.bootstrap_resamples)
+    rows = aggregate(store.score_rows(run_id), BREAKDOWNS[by.value], resamples=config.file.run.bootstrap_resamples)
     if as_json:
-        print(json.dumps(results_json(run_id, rows), ensure_ascii=False, indent=2))
+        print(json.dumps(results_json(run_id, rows, by.value), ensure_ascii=False, indent=2))
     else:
-        console.print(results_table(run, rows))
+        console.print(results_table(run, rows, by.value))
 
 
 def runs(config_path: ConfigOption = None) -> None:

@@ -35,11 +35,11 @@ if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 col
 errors = Console(stderr=True, soft_wrap=True, highlight=False)  # one message, one line
 
 
-def results_table(run: RunRecord, rows: list[Aggregate]) -> Table:
+def results_table(run: RunRecord, rows: list[Aggregate], group: str = "suite") -> Table:
     completion_style = {m["name"] for m in run.models if m.get("prompt_style") == "completion"}
     table = Table(title=f"Run {run.run_id}", title_justify="left")
-    for header in ("model", "suite", "n", "score", "95% CI", "p50 latency", "tokens in/out", "cost (USD)"):
-        table.add_column(header, justify="left" if header in ("model", "suite") else "right", no_wrap=True)
+    for header in ("model", group, "n", "score", "95% CI", "p50 latency", "tokens in/out", "cost (USD)"):
+        table.add_column(header, justify="left" if header in ("model", group) else "right", no_wrap=True)
     with_epochs = any(row.epochs > 1 for row in rows)
     if with_epochs:
         table.add_column("epoch sd", justify="right", no_wrap=True)

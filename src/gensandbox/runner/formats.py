@@ -11,8 +11,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-
 from gensandbox.errors import ConfigError
 
 SUITE_SUFFIXES = {".jsonl": "jsonl", ".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
@@ -86,6 +84,8 @@ def _yaml_rows(path: Path) -> Iterator[tuple[str, dict]]:
 
 
 def _load_yaml(path: Path):
+    import yaml  # only YAML suites need it
+
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.safe_load(handle)

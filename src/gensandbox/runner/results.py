@@ -58,6 +58,11 @@ def by_model(row: ScoreRow) -> tuple[str, ...]:
     return (row.model,)
 
 
+BREAKDOWNS: dict[str, KeyFunction] = {
+    "suite": by_model_and_suite, "category": by_model_and_category, "language": by_model_and_language,
+}
+
+
 @dataclass
 class _Group:
     item_scores: array = field(default_factory=lambda: array("d"))
@@ -122,14 +127,14 @@ def aggregate(rows: Iterable[ScoreRow], key: KeyFunction, *, resamples: int = 20
     return [groups[k].result(k, resamples) for k in sorted(groups)]
 
 
-def results_json(run_id: str, rows: list[Aggregate]) -> dict:
-    """The shape `gensandbox show RUN_ID --json` prints."""
+def results_json(run_id: str, rows: list[Aggregate], group: str = "suite") -> dict:
+    """The shape `gensandbox show RUN_ID --json` prints; `group` names the second key (suite by default)."""
     return {
         "run_id": run_id,
         "results": [
             {
                 "model": row.key[0],
-                "suite": row.key[1],
+                group: row.key[1],
                 "n": row.n,
                 "errors": row.errors,
                 "score": _finite(row.score),

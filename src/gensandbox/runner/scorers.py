@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import jsonschema
-
 from gensandbox.runner.refusals import is_refusal
 
 Target = str | list[str] | None
@@ -145,6 +143,8 @@ def json_valid(answer: str, target: Target) -> Score:
 
 
 def json_schema(answer: str, target: Target, schema: dict) -> Score:
+    import jsonschema  # imported when a suite uses it: it is slow to import and most runs never do
+
     try:
         value = parse_json_answer(answer)
     except ValueError as error:
@@ -189,6 +189,8 @@ def check_scorer(name: str, args: dict | None = None) -> None:
             raise ValueError("the regex scorer needs args.pattern")
         re.compile(args["pattern"])
     if name == "json-schema":
+        import jsonschema
+
         if not isinstance(args.get("schema"), dict):
             raise ValueError("the json-schema scorer needs args.schema (a JSON Schema object)")
         jsonschema.Draft202012Validator.check_schema(args["schema"])

@@ -29,7 +29,7 @@ from gensandbox.types import Message
 BUILTIN_LICENSE = "Apache-2.0 (written by the GenSandbox project)"
 # Suites up to this size keep the items parsed by the checking pass; larger ones are read again,
 # lazily, so memory stays flat however large the file.
-KEEP_IN_MEMORY_ITEMS = 20_000
+KEEP_IN_MEMORY_ITEMS = 5_000
 USER_LICENSE = "the suite's own terms"
 
 

@@ -8,9 +8,8 @@ Template variables are the row's own fields (`input`, `choices`, anything else i
 from __future__ import annotations
 
 import string
+from functools import cache
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict
 
 from gensandbox.config import FewShot
@@ -19,7 +18,6 @@ LETTERS = string.ascii_uppercase
 ITEM_FIELDS = {"id", "language", "category", "target", "scorer", "max_tokens"}
 ANSWER_WITH_LETTER = {"ko": "정답의 알파벳만 답하세요.", "en": "Answer with the letter only."}
 DEFAULT_TEMPLATE = "{{ input }}{% if options %}\n\n{{ options }}\n\n{{ answer_with_letter }}{% endif %}"
-_environment = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 class SuiteOptions(BaseModel):
@@ -62,10 +60,21 @@ def render_prompt(row: dict, template: str | None) -> str:
         "options": "\n".join(f"{LETTERS[i]}. {choice}" for i, choice in enumerate(choices)),
         "answer_with_letter": ANSWER_WITH_LETTER.get(str(row.get("language", "en")), ANSWER_WITH_LETTER["en"]),
     }
+    from jinja2 import TemplateError
+
     try:
-        return _environment.from_string(template or DEFAULT_TEMPLATE).render(variables).strip()
+        return _compiled(template or DEFAULT_TEMPLATE).render(variables).strip()
     except TemplateError as error:
         raise ValueError(f"prompt template: {error}") from None
+
+
+@cache
+def _compiled(template: str):
+    """Templates are compiled once; the sandbox keeps a suite's template from reaching Python internals."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined).from_string(template)
 
 
 def _choice_target(row: dict) -> dict:
