@@ -1,11 +1,12 @@
 """Runner overhead: GenSandbox against inspect_ai and lm-eval on the same loopback workload.
 
-The upstream is an OpenAI-compatible chat-completions server on 127.0.0.1, written on raw asyncio with httptools
-so that it costs little CPU (the machine has 2 cores and the tools under test need them). It runs in its own
-process and answers every request with the same short answer after a fixed delay (50 ms), so at concurrency 64
-the most any tool can do is 64 / 0.05 = 1,280 items/s. Each tool evaluates the same N fixed-answer items, one
-after another, as a whole process (start-up, requests, scoring, writing results, exit). The server records the
-first request and the last reply of each tool run, so the request phase is timed apart from start-up and exit.
+The upstream (benchmarks/fixed_upstream.py) is an OpenAI-compatible chat-completions server on 127.0.0.1,
+written on raw asyncio with httptools so that it costs little CPU (the machine has 2 cores and the tools under
+test need them). It runs in its own process and answers every request with the same short answer after a fixed
+delay (50 ms), so at concurrency 64 the most any tool can do is 64 / 0.05 = 1,280 items/s. Each tool evaluates
+the same N fixed-answer items, one after another, as a whole process (start-up, requests, scoring, writing
+results, exit). The server records the first request and the last reply of each tool run, so the request phase
+is timed apart from start-up and exit.
 
     .venv/bin/python benchmarks/runner_overhead.py [--items 2000] [--concurrency 64] [--skip-peers]
                                                    [--only gensandbox|inspect|lmeval] [--rss]
@@ -18,250 +19,27 @@ libraries behind lm-eval are told to stay offline.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PROJECT = HERE.parent
-PEERS_DIR = HERE / "peers"
-PEERS_VENV = HERE / ".venv-peers"
-PEERS_REQUIREMENTS = PEERS_DIR / "requirements.txt"
+from fixed_upstream import ANSWER, MODEL, Upstream
+from peers_env import PEERS_DIR, PEERS_VENV, PROJECT, ensure_peers_venv, server_python, tail
+
 GENSANDBOX = PROJECT / ".venv" / "bin" / "gensandbox"
 
-MODEL = "bench"
-ANSWER = "Paris"
 QUESTION = "Question {n}: what is the capital of France? Answer with one word."
 MAX_TOKENS = 16
 TOOLS = ("gensandbox", "inspect", "lmeval")
 TOOL_LABELS = {"gensandbox": "GenSandbox", "inspect": "inspect_ai", "lmeval": "lm-eval"}
-
-
-# ---- The upstream server (runs in its own process: `runner_overhead.py --serve`) -----------------------------------
-
-
-def completion_reply(keep_alive: bool) -> bytes:
-    """One fixed reply, built once: the server's per-request work should be parsing and writing only."""
-    body = json.dumps({
-        "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": MODEL,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop",
-                     "logprobs": None}],
-        "usage": {"prompt_tokens": 16, "completion_tokens": 1, "total_tokens": 17},
-    }).encode()
-    return http_response(200, body, keep_alive)
-
-
-def http_response(status: int, body: bytes, keep_alive: bool) -> bytes:
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
-    connection = "keep-alive" if keep_alive else "close"
-    head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-            f"connection: {connection}\r\n\r\n")
-    return head.encode() + body
-
-
-class UpstreamStats:
-    """Counters for one tool run; the runner reads them (GET /stats) and starts a new window (GET /stats/reset)."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.requests = 0
-        self.connections = 0
-        self.first_request: float | None = None
-        self.last_reply: float | None = None
-        self.cpu_at_reset = time.process_time()
-
-    def request_seen(self) -> None:
-        self.requests += 1
-        if self.first_request is None:
-            self.first_request = time.monotonic()
-
-    def snapshot(self) -> dict:
-        # time.monotonic() is CLOCK_MONOTONIC, shared by every process on Linux: the runner compares it to its own.
-        return {"requests": self.requests, "connections": self.connections, "first_request": self.first_request,
-                "last_reply": self.last_reply, "cpu_s": time.process_time() - self.cpu_at_reset}
-
-
-class ChatCompletionsProtocol(asyncio.Protocol):
-    """HTTP/1.1 with keep-alive; the request body is never parsed, since every answer is the same."""
-
-    def __init__(self, stats: UpstreamStats, delay_s: float) -> None:
-        import httptools  # only the server process needs it
-
-        self.stats, self.delay_s = stats, delay_s
-        self.parser = httptools.HttpRequestParser(self)
-        self.parse_error = httptools.HttpParserError
-        self.url = b""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-        self.stats.connections += 1  # more connections than the concurrency means a client is not reusing them
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            self.parser.feed_data(data)
-        except self.parse_error:
-            self.transport.write(http_response(400, b"{}", keep_alive=False))
-            self.transport.close()
-
-    def on_message_begin(self) -> None:
-        self.url = b""
-
-    def on_url(self, url: bytes) -> None:
-        self.url += url  # httptools may deliver the URL in pieces
-
-    def on_message_complete(self) -> None:
-        keep_alive = self.parser.should_keep_alive()
-        if self.url.startswith(b"/stats"):
-            if self.url == b"/stats/reset":
-                self.stats.reset()
-            self.send(http_response(200, json.dumps(self.stats.snapshot()).encode(), keep_alive), keep_alive)
-        elif self.url.endswith(b"/chat/completions"):
-            self.stats.request_seen()
-            asyncio.get_running_loop().call_later(self.delay_s, self.reply, keep_alive)
-        else:
-            self.send(http_response(404, b"{}", keep_alive), keep_alive)
-
-    def reply(self, keep_alive: bool) -> None:
-        if self.transport.is_closing():
-            return
-        self.send(REPLY_KEEP_ALIVE if keep_alive else REPLY_CLOSE, keep_alive)
-        self.stats.last_reply = time.monotonic()
-
-    def send(self, response: bytes, keep_alive: bool) -> None:
-        self.transport.write(response)
-        if not keep_alive:
-            self.transport.close()
-
-
-REPLY_KEEP_ALIVE = completion_reply(keep_alive=True)
-REPLY_CLOSE = completion_reply(keep_alive=False)
-
-
-def serve(delay_ms: float) -> None:
-    """Listen on a free loopback port, print it on stdout, serve until SIGTERM."""
-
-    async def main() -> None:
-        stats = UpstreamStats()
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: ChatCompletionsProtocol(stats, delay_ms / 1000), "127.0.0.1", 0,
-                                          backlog=1024)
-        stop = asyncio.Event()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await stop.wait()
-        server.close()
-
-    asyncio.run(main())
-
-
-# ---- The runner's side of the upstream -------------------------------------------------------------------------
-
-
-# urllib would honour *_proxy variables; the stats side channel must go straight to 127.0.0.1.
-NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class Upstream:
-    """The server process, started with an interpreter that has httptools."""
-
-    def __init__(self, python: Path, delay_ms: float) -> None:
-        command = [str(python), str(Path(__file__).resolve()), "--serve", "--delay-ms", str(delay_ms)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        port = self.process.stdout.readline().strip()
-        if not port.isdigit():
-            self.process.kill()
-            raise SystemExit(f"the upstream server did not start with {python} (it needs httptools)")
-        self.port = int(port)
-        self.delay_ms = delay_ms
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def get(self, path: str) -> dict:
-        with NO_PROXY_OPENER.open(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
-            return json.load(response)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def __enter__(self) -> Upstream:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-# ---- Peers' virtual environment ------------------------------------------------------------------------------------
-
-
-def peers_python() -> Path:
-    return PEERS_VENV / "bin" / "python"
-
-
-def create_peers_venv() -> None:
-    subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
-    # Self-ignoring, like the venvs Python 3.13 creates: git and ruff skip it whatever the project's .gitignore says.
-    (PEERS_VENV / ".gitignore").write_text("*\n")
-
-
-def pip_install(arguments: list[str], what: str) -> bool:
-    """pip install into the peers venv; prints how long it took, or pip's output tail when it fails."""
-    started = time.monotonic()
-    result = subprocess.run([str(peers_python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                             *arguments], capture_output=True, text=True)
-    if result.returncode != 0:
-        print(f"pip install {what} failed:\n{tail(result.stdout + result.stderr)}")
-        return False
-    print(f"installed {what} into {PEERS_VENV.relative_to(PROJECT)} in {time.monotonic() - started:.1f} s")
-    return True
-
-
-def ensure_peers_venv(with_peers: bool) -> bool:
-    """The peers when they are wanted, else only httptools (for the server); installs only what changed."""
-    if not peers_python().exists():
-        create_peers_venv()
-    marker = PEERS_VENV / ".installed-requirements"
-    requirements = PEERS_REQUIREMENTS.read_text()
-    if with_peers:
-        if marker.exists() and marker.read_text() == requirements:
-            return True
-        if not pip_install(["-r", str(PEERS_REQUIREMENTS)], "the peers"):
-            return False
-        marker.write_text(requirements)
-        return True
-    if has_module(peers_python(), "httptools"):
-        return True
-    return pip_install([pinned("httptools", requirements)], "httptools")
-
-
-def pinned(package: str, requirements: str) -> str:
-    return next(line.strip() for line in requirements.splitlines() if line.startswith(f"{package}=="))
-
-
-def has_module(python: Path, module: str) -> bool:
-    return subprocess.run([str(python), "-c", f"import {module}"], capture_output=True).returncode == 0
-
-
-def server_python() -> Path:
-    """This interpreter when it has httptools (e.g. the project venv with uvicorn[standard]), else the peers venv."""
-    return Path(sys.executable) if find_spec("httptools") else peers_python()
 
 
 # ---- Running one tool as a whole process ---------------------------------------------------------------------------
@@ -297,10 +75,6 @@ class ToolRun:
     def request_phase_items_per_s(self) -> float | None:
         phase = self.request_phase_s
         return self.upstream["requests"] / phase if phase else None
-
-
-def tail(text: str, lines: int = 25) -> str:
-    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
 
 
 def wait_for(process: subprocess.Popen, timeout_s: float) -> tuple[int, object]:
@@ -538,15 +312,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rss", action="store_true", help="GenSandbox peak RSS at --rss-items items instead")
     parser.add_argument("--rss-items", type=lambda v: [int(n) for n in v.split(",")], default=[10_000, 100_000])
     parser.add_argument("--rss-delay-ms", type=float, default=0.0)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the upstream server process
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    if args.serve:
-        serve(args.delay_ms)
-    elif args.rss:
+    if args.rss:
         rss(args)
     else:
         compare(args)

@@ -1,0 +1,186 @@
+"""A fixed-answer OpenAI-compatible chat-completions server on 127.0.0.1, for the runner benchmark.
+
+Written on raw asyncio with httptools so that it costs little CPU (the machine has 2 cores and the tools
+under test need them). It answers every request with the same short answer after a fixed delay, and records
+the first request and last reply of each measurement window (GET /stats, GET /stats/reset), so the request
+phase of a tool run can be timed apart from its start-up and exit.
+
+    python benchmarks/fixed_upstream.py --delay-ms 50     # prints the port, serves until SIGTERM
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+MODEL = "bench"
+ANSWER = "Paris"
+
+
+
+def completion_reply(keep_alive: bool) -> bytes:
+    """One fixed reply, built once: the server's per-request work should be parsing and writing only."""
+    body = json.dumps({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop",
+                     "logprobs": None}],
+        "usage": {"prompt_tokens": 16, "completion_tokens": 1, "total_tokens": 17},
+    }).encode()
+    return http_response(200, body, keep_alive)
+
+
+def http_response(status: int, body: bytes, keep_alive: bool) -> bytes:
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
+    connection = "keep-alive" if keep_alive else "close"
+    head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+            f"connection: {connection}\r\n\r\n")
+    return head.encode() + body
+
+
+class UpstreamStats:
+    """Counters for one tool run; the runner reads them (GET /stats) and starts a new window (GET /stats/reset)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.connections = 0
+        self.first_request: float | None = None
+        self.last_reply: float | None = None
+        self.cpu_at_reset = time.process_time()
+
+    def request_seen(self) -> None:
+        self.requests += 1
+        if self.first_request is None:
+            self.first_request = time.monotonic()
+
+    def snapshot(self) -> dict:
+        # time.monotonic() is CLOCK_MONOTONIC, shared by every process on Linux: the runner compares it to its own.
+        return {"requests": self.requests, "connections": self.connections, "first_request": self.first_request,
+                "last_reply": self.last_reply, "cpu_s": time.process_time() - self.cpu_at_reset}
+
+
+class ChatCompletionsProtocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive; the request body is never parsed, since every answer is the same."""
+
+    def __init__(self, stats: UpstreamStats, delay_s: float) -> None:
+        import httptools  # only the server process needs it
+
+        self.stats, self.delay_s = stats, delay_s
+        self.parser = httptools.HttpRequestParser(self)
+        self.parse_error = httptools.HttpParserError
+        self.url = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.stats.connections += 1  # more connections than the concurrency means a client is not reusing them
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except self.parse_error:
+            self.transport.write(http_response(400, b"{}", keep_alive=False))
+            self.transport.close()
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url  # httptools may deliver the URL in pieces
+
+    def on_message_complete(self) -> None:
+        keep_alive = self.parser.should_keep_alive()
+        if self.url.startswith(b"/stats"):
+            if self.url == b"/stats/reset":
+                self.stats.reset()
+            self.send(http_response(200, json.dumps(self.stats.snapshot()).encode(), keep_alive), keep_alive)
+        elif self.url.endswith(b"/chat/completions"):
+            self.stats.request_seen()
+            asyncio.get_running_loop().call_later(self.delay_s, self.reply, keep_alive)
+        else:
+            self.send(http_response(404, b"{}", keep_alive), keep_alive)
+
+    def reply(self, keep_alive: bool) -> None:
+        if self.transport.is_closing():
+            return
+        self.send(REPLY_KEEP_ALIVE if keep_alive else REPLY_CLOSE, keep_alive)
+        self.stats.last_reply = time.monotonic()
+
+    def send(self, response: bytes, keep_alive: bool) -> None:
+        self.transport.write(response)
+        if not keep_alive:
+            self.transport.close()
+
+
+REPLY_KEEP_ALIVE = completion_reply(keep_alive=True)
+REPLY_CLOSE = completion_reply(keep_alive=False)
+
+
+def serve(delay_ms: float) -> None:
+    """Listen on a free loopback port, print it on stdout, serve until SIGTERM."""
+
+    async def main() -> None:
+        stats = UpstreamStats()
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: ChatCompletionsProtocol(stats, delay_ms / 1000), "127.0.0.1", 0,
+                                          backlog=1024)
+        stop = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await stop.wait()
+        server.close()
+
+    asyncio.run(main())
+
+
+# ---- The runner's side of the upstream -------------------------------------------------------------------------
+
+
+# urllib would honour *_proxy variables; the stats side channel must go straight to 127.0.0.1.
+NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class Upstream:
+    """The server process, started with an interpreter that has httptools."""
+
+    def __init__(self, python: Path, delay_ms: float) -> None:
+        command = [str(python), str(Path(__file__).resolve()), "--delay-ms", str(delay_ms)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        port = self.process.stdout.readline().strip()
+        if not port.isdigit():
+            self.process.kill()
+            raise SystemExit(f"the upstream server did not start with {python} (it needs httptools)")
+        self.port = int(port)
+        self.delay_ms = delay_ms
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def get(self, path: str) -> dict:
+        with NO_PROXY_OPENER.open(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
+            return json.load(response)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def __enter__(self) -> Upstream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    serve(parser.parse_args().delay_ms)

@@ -1,0 +1,181 @@
+"""Loaders for the file layouts of well-known public benchmarks, which users download themselves.
+
+Each loader turns rows of one layout into plain item dicts in the suite schema (see runner/suite.py):
+
+    {"id": str, "language": "ko" | "en", "category": str,
+     "messages": [{"role": "user", "content": prompt}], "target": ..., "scorer": "choice" | "includes"}
+
+Multiple-choice prompts list the options as lines "A. …", "B. …" and end with an instruction in the
+item's language to answer with the letter only; the target is the correct letter, scored by "choice".
+GenSandbox ships none of these data sets: the user downloads them and accepts their licences (LAYOUTS).
+
+Rows are read lazily from CSV/TSV (header row), JSONL (one object a line) or a JSON array of objects
+(read whole), chosen by the file's suffix, so any layout may come in any of those containers. "row N" in
+errors and ids means: the Nth data row after the header (CSV), the line number (JSONL), or the 1-based
+position in the array (JSON).
+
+Layouts, and where each was checked (public copies, 2023-2025):
+
+kmmlu — HAERAE-HUB/KMMLU (huggingface.co/datasets/HAERAE-HUB/KMMLU: data/*-{train,dev,test}.csv, whose
+    header is `question,answer,A,B,C,D,Category,Human Accuracy`; licence cc-by-nd-4.0 on the card).
+    `answer` is 1-4 (lm-evaluation-harness tasks/kmmlu uses `answer - 1` as the index of A-D); also
+    accepted: "1.0"-style floats (pandas exports) and a letter A-D or "(A)". Category ← `Category`.
+kobest — skt/kobest_v1 (dataset card, dataset_infos.json and kobest_v1.py; lm-evaluation-harness
+    tasks/kobest/utils.py and kobest_*.yaml). JSONL per task; the task is told from the fields:
+      boolq     paragraph, question, label (0 = False/아니오, 1 = True/예)
+      copa      premise, question ("원인" cause | "결과" effect), alternative_1, alternative_2, label 0/1
+      hellaswag context, ending_1..ending_4, label 0-3
+      sentineg  sentence, label (0 = negative/부정, 1 = positive/긍정)
+      wic       word, context_1, context_2, label (0 = different sense/아니오, 1 = same sense/예)
+    Licence cc-by-sa-4.0 on the card. Category ← the task name.
+haerae — HAERAE-HUB/HAE_RAE_BENCH_1.1 (HAE_RAE_BENCH.py features: query, options, answer, category;
+    licence cc-by-nc-nd-4.0 on the card) and HAE_RAE_BENCH_1.0 (data/HAERAE-Bench-v1-*.csv; its card
+    names no licence). `query` holds the whole prompt, options included, in the form
+    "...### 질문: ...### 선택지: (A) …(B) …### 정답:" (lm-evaluation-harness tasks/haerae scores the
+    choices "(A)".."(E)" against `answer` "(A)"). Known variants accepted: `options` as a list, as a
+    Python/JSON list in a string ("['…', '…']"), as "a|b|c", or absent (then parsed from the query);
+    `answer` as "(A)", "A", a 1-based number, or the option's text; a third-party CSV form with
+    question, A..E, answer, categories. Category ← `category` (or `categories`).
+click — EunsuKim/CLIcK (the card; GitHub rladmstn1714/CLIcK Dataset/**/*.json, e.g. Economy_KIIP.json:
+    a JSON array of {id, paragraph, question, choices, answer}; lm-evaluation-harness tasks/click
+    takes the target as choices.index(answer)). `paragraph` may be empty; `answer` is the text of the
+    correct choice (a letter A-E is accepted too). Neither the card nor the GitHub README states a
+    licence. Category ← a `category` field, else the id without its trailing numbers
+    ("KIIP_economy_12" → "KIIP_economy", "CSAT_korean_22_3" → "CSAT_korean").
+qa-jsonl — plain {"question", "answer"} (or "q"/"a") rows, optional id, category, language; the
+    answer may be a string or a list of accepted strings; scored with "includes".
+
+Modules: _rows (containers, row numbering, errors), _choice (multiple-choice prompts, options, answers),
+and one per layout family: kmmlu, kobest, haerae, click, qa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from gensandbox.errors import ConfigError, NotFoundError
+from gensandbox.runner.benchmarks import click, haerae, kmmlu, kobest, qa
+from gensandbox.runner.benchmarks._choice import INSTRUCTIONS
+from gensandbox.runner.benchmarks._rows import records
+
+__all__ = ["INSTRUCTIONS", "LAYOUTS", "BenchmarkLayout", "detect_layout", "load_benchmark"]
+
+
+@dataclass(frozen=True)
+class BenchmarkLayout:
+    name: str
+    license: str
+    license_note: str  # restrictions in plain words; empty if none
+    source: str  # where the benchmark is published
+
+
+LAYOUTS: dict[str, BenchmarkLayout] = {
+    "kmmlu": BenchmarkLayout(
+        name="kmmlu",
+        license="CC-BY-ND-4.0",
+        license_note=(
+            "no derivatives: do not publish modified or converted copies; keep converted items for your own "
+            "evaluation and credit the KMMLU authors"
+        ),
+        source="https://huggingface.co/datasets/HAERAE-HUB/KMMLU",
+    ),
+    "kobest": BenchmarkLayout(
+        name="kobest",
+        license="CC-BY-SA-4.0",
+        license_note="share-alike: anything you publish from it must carry the same licence and credit SK Telecom",
+        source="https://huggingface.co/datasets/skt/kobest_v1",
+    ),
+    "haerae": BenchmarkLayout(
+        name="haerae",
+        license="CC-BY-NC-ND-4.0",
+        license_note=(
+            "non-commercial use only; no derivatives: do not publish modified or converted copies "
+            "(the 1.1 card; the 1.0 card names no licence, so treat it the same way)"
+        ),
+        source="https://huggingface.co/datasets/HAERAE-HUB/HAE_RAE_BENCH_1.1 (and HAE_RAE_BENCH_1.0)",
+    ),
+    "click": BenchmarkLayout(
+        name="click",
+        license="none stated (no licence on the dataset card or the GitHub repository)",
+        license_note=(
+            "no licence granted: the authors keep all rights, so evaluate privately and do not redistribute; "
+            "questions come from Korean exams (CSAT, TOPIK, KHB, PSAT, …) whose own terms may apply"
+        ),
+        source="https://huggingface.co/datasets/EunsuKim/CLIcK (code: https://github.com/rladmstn1714/CLIcK)",
+    ),
+    "qa-jsonl": BenchmarkLayout(
+        name="qa-jsonl",
+        license="the file's own terms",
+        license_note="",
+        source="your own file: one {\"question\": …, \"answer\": …} object a line",
+    ),
+}
+
+_LOADERS: dict[str, Callable[[Path], Iterator[dict]]] = {
+    "kmmlu": kmmlu.load,
+    "kobest": kobest.load,
+    "haerae": haerae.load,
+    "click": click.load,
+    "qa-jsonl": qa.load,
+}
+
+# The fields of each KoBEST task (see kobest.py); a record holding all of any one set is KoBEST.
+_KOBEST_SIGNATURES = (
+    {"premise", "alternative_1", "alternative_2", "label"},
+    {"context", "ending_1", "label"},
+    {"word", "context_1", "context_2", "label"},
+    {"paragraph", "question", "label"},
+    {"sentence", "label"},
+)
+
+
+def load_benchmark(layout: str, path: Path) -> Iterator[dict]:
+    """Items from a benchmark file in `layout`, yielded one by one as rows are read.
+
+    Raises ValueError for an unknown layout and NotFoundError for a missing file at once; ConfigError
+    ("<file> row N: <what is wrong>") when a bad row is reached.
+    """
+    name = _layout_name(layout)
+    return _LOADERS[name](_existing_file(path))
+
+
+def detect_layout(path: Path) -> str | None:
+    """Best-effort guess of the layout from the header (CSV) or the first record (JSON/JSONL); None if unsure."""
+    path = _existing_file(path)  # a missing file is an error, not an unknown layout
+    try:
+        first = next(iter(records(path)), None)
+    except (ConfigError, OSError):
+        return None
+    if first is None:
+        return None
+    return _layout_of({key for key, value in first.data.items() if value is not None})
+
+
+def _existing_file(path: Path) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise NotFoundError(f"benchmark file {path} not found")
+    return path
+
+
+def _layout_name(layout: str) -> str:
+    name = str(layout).strip().lower().replace("_", "-")
+    if name not in LAYOUTS:
+        raise ValueError(f"unknown benchmark layout `{layout}`; known layouts: {', '.join(LAYOUTS)}")
+    return name
+
+
+def _layout_of(keys: set[str]) -> str | None:
+    if {"question", "A", "B", "C", "D", "answer"} <= keys:
+        return "haerae" if "E" in keys else "kmmlu"  # the five-option CSV form of HAE-RAE; KMMLU has four
+    if any(signature <= keys for signature in _KOBEST_SIGNATURES):
+        return "kobest"
+    if {"query", "answer"} <= keys:
+        return "haerae"
+    if {"question", "choices", "answer"} <= keys:
+        return "click"
+    if ({"question", "q"} & keys) and ({"answer", "a"} & keys):
+        return "qa-jsonl"
+    return None
