@@ -27,7 +27,7 @@ def chats(count: int) -> list[list[dict]]:
     from gensandbox.runner import resolve_suite
 
     config = load_config()
-    items = [i for name in ("basics-en", "basics-ko") for i in resolve_suite(name, config).items]
+    items = [i for name in ("basics-en", "basics-ko") for i in resolve_suite(name, config).iter_items()]
     step = max(1, len(items) // count)
     return [[{"role": m.role, "content": m.content} for m in item.messages] for item in items[::step][:count]]
 
