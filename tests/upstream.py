@@ -11,11 +11,14 @@ The model name picks the behaviour, so one server covers every case:
   bad-request     HTTP 400 (not worth retrying)
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
   prefers-first   a position-biased pairwise judge: always "WINNER: 1"
+  stream-breaks   when streaming, sends two pieces and then drops the connection
+Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
 
@@ -96,6 +99,8 @@ def create_app(recorder: Recorder) -> Starlette:
                 text = "The answer matches the reference.\nGRADE: C"
             if body["model"] == "prefers-first":
                 text = "The first one reads better.\nWINNER: 1"
+            if body.get("stream"):
+                return StreamingResponse(_openai_events(body["model"], text), media_type="text/event-stream")
             return JSONResponse({
                 "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
@@ -114,6 +119,8 @@ def create_app(recorder: Recorder) -> Starlette:
             if faulty is not None:
                 return faulty
             text = _last_user_text(body["messages"])
+            if body.get("stream"):
+                return StreamingResponse(_anthropic_events(body["model"], text), media_type="text/event-stream")
             return JSONResponse({
                 "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
                 "content": [{"type": "text", "text": text}],
@@ -127,6 +134,37 @@ def create_app(recorder: Recorder) -> Starlette:
         Route("/v1/chat/completions", openai_chat, methods=["POST"]),
         Route("/v1/messages", anthropic_messages, methods=["POST"]),
     ])
+
+
+def _sse(payload: dict) -> bytes:
+    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
+
+
+async def _openai_events(model: str, text: str):
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        piece = word if index == 0 else " " + word
+        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+                    "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+        if model == "stream-breaks" and index == 1:
+            raise ConnectionResetError("the upstream fell over")  # uvicorn drops the connection mid-body
+    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
+                "usage": {"prompt_tokens": len(words) + 3, "completion_tokens": len(words),
+                          "total_tokens": 2 * len(words) + 3}})
+    yield b"data: [DONE]\n\n"
+
+
+async def _anthropic_events(model: str, text: str):
+    words = text.split(" ")
+    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": len(words) + 5}}})
+    for index, word in enumerate(words):
+        yield _sse({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": word if index == 0 else " " + word}})
+    yield _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                "usage": {"output_tokens": len(words)}})
+    yield _sse({"type": "message_stop"})
 
 
 class UpstreamServer:

@@ -49,6 +49,16 @@ class ChatResponse:
 
 
 @dataclass(frozen=True)
+class StreamDelta:
+    """A piece of a streamed answer. The last one has `finish_reason`; `usage` comes when known."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str = ""
+
+
+@dataclass(frozen=True)
 class Price:
     """Money per model. Remote models pay per token; local ones per second of compute."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import typer
 
-from gensandbox.cli import inspect_cmd, repeat_cmd, report_cmd, run_cmd
+from gensandbox.cli import inspect_cmd, repeat_cmd, report_cmd, run_cmd, serve_cmd
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
 
@@ -25,6 +25,8 @@ app.command()(inspect_cmd.suites)
 app.command()(report_cmd.report)
 app.command()(repeat_cmd.rerun)
 app.command()(repeat_cmd.compare)
+app.command()(serve_cmd.serve)
+app.add_typer(serve_cmd.keys_app, name="keys")
 
 
 def main(argv: list[str] | None = None) -> int:

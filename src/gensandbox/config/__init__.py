@@ -9,14 +9,25 @@ from gensandbox.config.loading import (
     read_toml,
     validate,
 )
-from gensandbox.config.schema import FewShot, FileConfig, ModelConfig, RunConfig, SuiteConfig, WeightsPackage
+from gensandbox.config.schema import (
+    FewShot,
+    FileConfig,
+    ModelConfig,
+    RouteConfig,
+    RunConfig,
+    ServeConfig,
+    SuiteConfig,
+    WeightsPackage,
+)
 
 __all__ = [
     "Config",
     "FewShot",
     "FileConfig",
     "ModelConfig",
+    "RouteConfig",
     "RunConfig",
+    "ServeConfig",
     "SuiteConfig",
     "WeightsPackage",
     "api_key_from_env",

@@ -73,6 +73,35 @@ class SuiteConfig(_Strict):
     defaults: dict = {}  # fields every row gets unless it sets them (language, category, scorer, …)
 
 
+class RouteConfig(_Strict):
+    """A model name apps can use (`route:NAME`) whose answer comes from one of several models."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    policy: Literal["fixed", "fallback", "weighted", "cheapest", "fastest"]
+    models: list[str] = Field(min_length=1)
+    weights: list[float] = []  # weighted: one per model
+    suite: str | None = None  # cheapest: the suite whose latest results decide
+    min_score: float | None = Field(default=None, ge=0, le=1)  # cheapest: the quality bar
+
+    @model_validator(mode="after")
+    def _policy_needs(self) -> RouteConfig:
+        if self.policy == "weighted" and self.weights and len(self.weights) != len(self.models):
+            raise ValueError("a weighted route needs one weight per model")
+        if self.policy == "cheapest" and (self.suite is None or self.min_score is None):
+            raise ValueError("a cheapest route needs `suite` and `min_score` (e.g. suite = \"basics-ko\", "
+                             "min_score = 0.6)")
+        return self
+
+
+class ServeConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    models: list[str] | None = None  # which models the gateway offers; default: every configured model
+    request_timeout_s: float = Field(default=120.0, gt=0)
+    cooldown_s: float = Field(default=30.0, ge=0)  # how long a failing model is skipped
+    failures_to_cool: int = Field(default=3, ge=1)
+
+
 class RunConfig(_Strict):
     models: list[str] = ["local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m"]
     suites: list[str] = ["basics-en", "basics-ko"]
@@ -91,6 +120,8 @@ class FileConfig(_Strict):
     """The root of gensandbox.toml."""
 
     run: RunConfig = RunConfig()
+    serve: ServeConfig = ServeConfig()
     models: list[ModelConfig] = []
     suites: list[SuiteConfig] = []
+    routes: list[RouteConfig] = []
     price_file: str | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import AsyncIterator
 
 import aiohttp
 
@@ -43,9 +44,15 @@ class HTTPEndpoint:
         self._session = session
 
     async def post(self, path: str, payload: dict, headers: dict[str, str]) -> tuple[dict, float]:
+        return await post_json(self._open(), f"{self.base_url}{path}", payload, headers, self.timeout_s)
+
+    def post_stream(self, path: str, payload: dict, headers: dict[str, str]) -> AsyncIterator[dict]:
+        return post_events(self._open(), f"{self.base_url}{path}", payload, headers, self.timeout_s)
+
+    def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS))
-        return await post_json(self._session, f"{self.base_url}{path}", payload, headers, self.timeout_s)
+        return self._session
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None:
@@ -77,6 +84,37 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     if not isinstance(decoded, dict):
         raise ProviderResponseError(f"{url} answered JSON that is not an object")
     return decoded, latency_s
+
+
+async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, headers: dict[str, str],
+                      timeout_s: float) -> AsyncIterator[dict]:
+    """POST and read server-sent events: yields each `data:` JSON object until `[DONE]` or the end.
+
+    `timeout_s` bounds the wait for each piece, not the whole stream, so long answers are not cut.
+    A failure before the first byte or in the middle is raised as a RunError, never left hanging."""
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
+    try:
+        async with session.post(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                                headers={"content-type": "application/json", "accept": "text/event-stream",
+                                         **headers}, timeout=timeout) as response:
+            if response.status >= 400:
+                text = (await response.read()).decode("utf-8", errors="replace")
+                raise ProviderHTTPError(f"{url} answered HTTP {response.status}: {error_message(text)}",
+                                        status=response.status, body=text[:2000],
+                                        retry_after=parse_retry_after(response.headers.get("retry-after")))
+            async for line in response.content:
+                data = line.strip()
+                if not data.startswith(b"data:"):
+                    continue
+                data = data[5:].strip()
+                if data == b"[DONE]":
+                    return
+                try:
+                    yield json.loads(data)
+                except ValueError:
+                    raise ProviderResponseError(f"{url} sent an event that is not JSON") from None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise translate(error, url, timeout_s) from None
 
 
 def translate(error: BaseException, url: str, timeout_s: float) -> RunError:

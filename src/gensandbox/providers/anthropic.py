@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from gensandbox.errors import ProviderResponseError
 from gensandbox.providers._http import HTTPEndpoint
-from gensandbox.types import ChatRequest, ChatResponse, Usage
+from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -57,3 +59,32 @@ class AnthropicProvider(HTTPEndpoint):
             headers["x-api-key"] = self.api_key
         body, latency_s = await self.post("/v1/messages", request_to_anthropic(request), headers)
         return response_from_anthropic(body, latency_s)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        headers = {"anthropic-version": API_VERSION}
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        input_tokens = 0
+        async for event in self.post_stream("/v1/messages", request_to_anthropic(request) | {"stream": True},
+                                            headers):
+            delta, input_tokens = delta_from_anthropic_event(event, input_tokens)
+            if delta is not None:
+                yield delta
+
+
+def delta_from_anthropic_event(event: dict, input_tokens: int) -> tuple[StreamDelta | None, int]:
+    """Anthropic streams typed events; text comes in content_block_delta, the stop reason and output
+    tokens in message_delta, the input tokens in message_start."""
+    kind = event.get("type")
+    if kind == "message_start":
+        return None, int(((event.get("message") or {}).get("usage") or {}).get("input_tokens") or 0)
+    if kind == "content_block_delta" and (event.get("delta") or {}).get("type") == "text_delta":
+        return StreamDelta(text=event["delta"].get("text") or ""), input_tokens
+    if kind == "message_delta":
+        stop_reason = (event.get("delta") or {}).get("stop_reason") or "end_turn"
+        output_tokens = int((event.get("usage") or {}).get("output_tokens") or 0)
+        return StreamDelta(finish_reason=_FINISH_REASONS.get(stop_reason, stop_reason),
+                           usage=Usage(input_tokens, output_tokens)), input_tokens
+    if kind == "error":
+        raise ProviderResponseError(f"stream error: {(event.get('error') or {}).get('message', event)}")
+    return None, input_tokens

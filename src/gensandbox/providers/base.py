@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from gensandbox.types import ChatRequest, ChatResponse
+from gensandbox.types import ChatRequest, ChatResponse, StreamDelta
 
 
 @runtime_checkable
@@ -19,6 +20,10 @@ class Provider(Protocol):
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer one request; raise a RunError subclass on failure."""
+        ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        """Answer one request piece by piece; the last delta carries finish_reason and usage."""
         ...
 
     async def aclose(self) -> None:

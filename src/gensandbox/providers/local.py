@@ -18,11 +18,12 @@ import logging
 import os
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError, ProviderTimeoutError
-from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
+from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Usage
 
 LOCAL_ENDPOINT = "local-cpu"
 
@@ -151,14 +152,59 @@ class LocalProvider:
 
         return LogitsProcessorList([stop_when_late])
 
-    def _generate(self, llama, request: ChatRequest, logits_processor) -> dict:
+    def _generate(self, llama, request: ChatRequest, logits_processor, stream: bool = False):
         common = dict(max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed,
-                      logits_processor=logits_processor)
+                      logits_processor=logits_processor, stream=stream)
         if self.prompt_style == "completion":
             prompt = completion_prompt(request.messages, self.few_shot)
             return llama.create_completion(prompt, stop=["\n", *request.stop], **common)
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         return llama.create_chat_completion(messages, stop=list(request.stop) or None, **common)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        """Tokens as llama.cpp makes them, handed from the inference thread to the event loop. If the
+        consumer goes away (a client disconnects), generation stops at the next token."""
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue = asyncio.Queue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for delta in self.stream_blocking(request, stop):
+                    loop.call_soon_threadsafe(pieces.put_nowait, delta)
+            except BaseException as error:  # handed over and raised in the consumer
+                loop.call_soon_threadsafe(pieces.put_nowait, error)
+            finally:
+                loop.call_soon_threadsafe(pieces.put_nowait, None)
+
+        loop.run_in_executor(_inference_thread, produce)
+        try:
+            while (piece := await pieces.get()) is not None:
+                if isinstance(piece, BaseException):
+                    raise piece
+                yield piece
+        finally:
+            stop.set()
+
+    def stream_blocking(self, request: ChatRequest, stop: threading.Event) -> Iterator[StreamDelta]:
+        llama, lock = load_llama(self.path, self.n_ctx)
+        prompt_tokens = self.count_prompt_tokens(request)
+        with lock:
+            started = time.perf_counter()
+            output_tokens, finish_reason = 0, "stop"
+            try:
+                for chunk in self._generate(llama, request, self._deadline(llama, started), stream=True):
+                    if stop.is_set():
+                        return
+                    choice = chunk["choices"][0]
+                    text = (choice.get("delta") or {}).get("content") if "delta" in choice else choice.get("text")
+                    if text:
+                        output_tokens += 1  # llama.cpp streams one token per chunk
+                        yield StreamDelta(text=text, model=self.path.name)
+                    finish_reason = choice.get("finish_reason") or finish_reason
+            except (ValueError, RuntimeError) as error:
+                raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
+        yield StreamDelta(finish_reason=finish_reason, usage=Usage(prompt_tokens, output_tokens), model=self.path.name)
 
     async def aclose(self) -> None:
         """Loaded models stay cached for the process: loading costs more than keeping them."""

@@ -3,9 +3,11 @@ llama.cpp server, Upstage, and many more. Wire conversion is pure functions; the
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from gensandbox.errors import ProviderResponseError
 from gensandbox.providers._http import HTTPEndpoint
-from gensandbox.types import ChatRequest, ChatResponse, Usage
+from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -50,3 +52,23 @@ class OpenAICompatProvider(HTTPEndpoint):
         headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         body, latency_s = await self.post("/chat/completions", request_to_openai(request), headers)
         return response_from_openai(body, latency_s)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        payload = request_to_openai(request) | {"stream": True, "stream_options": {"include_usage": True}}
+        async for event in self.post_stream("/chat/completions", payload, headers):
+            yield delta_from_openai_chunk(event)
+
+
+def delta_from_openai_chunk(event: dict) -> StreamDelta:
+    """One chunk of an OpenAI stream; the usage-only chunk (empty choices) carries the token counts."""
+    choices = event.get("choices") or []
+    choice = choices[0] if choices else {}
+    usage = event.get("usage")
+    return StreamDelta(
+        text=(choice.get("delta") or {}).get("content") or "",
+        finish_reason=choice.get("finish_reason"),
+        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+        if usage else None,
+        model=str(event.get("model") or ""),
+    )

@@ -84,4 +84,34 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "CREATE INDEX samples_by_run ON samples (run_id, id)",
         "CREATE TABLE response_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, created_at TEXT NOT NULL)",
     ]),
+    ("003_gateway_keys_and_requests", [
+        """CREATE TABLE api_keys (
+            key_id TEXT PRIMARY KEY,
+            key_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            label TEXT,
+            budget_usd REAL,
+            spent_usd REAL NOT NULL DEFAULT 0,
+            rpm INTEGER,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        )""",
+        """CREATE TABLE gateway_requests (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            requested_model TEXT NOT NULL,
+            route TEXT NOT NULL,
+            route_reason TEXT NOT NULL,
+            model TEXT,
+            status INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            latency_s REAL,
+            stream INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )""",
+        "CREATE INDEX gateway_requests_by_model ON gateway_requests (model, id)",
+    ]),
 ]

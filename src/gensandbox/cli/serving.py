@@ -1,0 +1,96 @@
+"""What `gensandbox serve` and `gensandbox keys` do once their options are parsed."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from rich.table import Table
+
+from gensandbox.cli.output import console, errors, load
+from gensandbox.errors import UserError
+from gensandbox.gateway.keys import ROLES, new_key
+from gensandbox.store.gateway import GatewayStore
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def run_gateway(config_path: Path | None, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from gensandbox.gateway import create_app
+
+    config, store = load(config_path)
+    host, port = host or config.file.serve.host, port or config.file.serve.port
+    loopback = host in LOOPBACK
+    has_keys = any(not key.revoked_at for key in GatewayStore(store).keys())
+    if not has_keys and not loopback:
+        raise UserError(f"refusing to serve on {host} with no API keys: create one with `gensandbox keys create`, "
+                        "or serve on 127.0.0.1")
+    _check_port_free(host, port)
+    app = create_app(config, store, allow_anonymous=loopback)
+    console.print(f"GenSandbox gateway: http://{host}:{port}/v1  (OpenAPI at /openapi.json, metrics at /metrics)")
+    if not has_keys:
+        errors.print("note: no API keys yet, so anyone on this machine may call the gateway; "
+                     "`gensandbox keys create` turns keys on")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **_fast_server())
+
+
+def _fast_server() -> dict:
+    """uvloop and httptools where installed: the same server, several times the requests per second."""
+    options = {}
+    try:
+        import uvloop  # noqa: F401
+
+        options["loop"] = "uvloop"
+    except ImportError:
+        pass
+    try:
+        import httptools  # noqa: F401
+
+        options["http"] = "httptools"
+    except ImportError:
+        pass
+    return options
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise UserError(f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port") from None
+
+
+def create(role: str, budget_usd: float | None, rpm: int | None, label: str | None, config_path: Path | None) -> None:
+    if role not in ROLES:
+        raise UserError(f"unknown role `{role}`; choose one of {', '.join(ROLES)}")
+    _, store = load(config_path)
+    secret, record = new_key(role, budget_usd, rpm, label)
+    GatewayStore(store).add_key(record)
+    console.print(f"key id: {record.key_id}  role: {role}"
+                  + (f"  budget: ${budget_usd:g}" if budget_usd is not None else "")
+                  + (f"  rpm: {rpm}" if rpm else ""))
+    console.print("the key (shown only now; only its hash is stored):")
+    print(secret)
+
+
+def show_keys(config_path: Path | None) -> None:
+    _, store = load(config_path)
+    keys = GatewayStore(store).keys()
+    if not keys:
+        console.print("No keys yet. Create one with: gensandbox keys create --role developer")
+        return
+    table = Table("key id", "role", "label", "budget (USD)", "spent (USD)", "rpm", "created", "status")
+    for key in keys:
+        table.add_row(key.key_id, key.role, key.label or "–",
+                      "–" if key.budget_usd is None else f"{key.budget_usd:g}", f"{key.spent_usd:.6f}",
+                      str(key.rpm or "–"), key.created_at, f"revoked {key.revoked_at}" if key.revoked_at else "active")
+    console.print(table)
+
+
+def revoke(key_id: str, config_path: Path | None) -> None:
+    _, store = load(config_path)
+    GatewayStore(store).revoke_key(key_id)
+    console.print(f"revoked {key_id}")

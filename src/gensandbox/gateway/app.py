@@ -1,0 +1,188 @@
+"""The gateway as an ASGI app: OpenAI's chat-completions API, plus models, health, metrics, OpenAPI.
+
+Bad input never reaches a model and never causes a 500: unreadable JSON and schema errors are 400s
+naming the parameter, unknown models 404 with the list of what exists, keys 401/429, upstream failures
+after every fallback 502. A stream that breaks after it has started ends with an error event.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import asynccontextmanager
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gensandbox.config import Config
+from gensandbox.errors import RunError
+from gensandbox.gateway.keys import Denied, KeyGate
+from gensandbox.gateway.metrics import Metrics
+from gensandbox.gateway.openapi import openapi_document
+from gensandbox.gateway.recorder import Recorder
+from gensandbox.gateway.routing import Breaker, Router
+from gensandbox.gateway.service import Gateway, GatewayError, Streamed
+from gensandbox.gateway.wire import (
+    DONE_EVENT,
+    ChatCompletionRequest,
+    chunk_event,
+    completion_body,
+    completion_id,
+    error_body,
+    error_event,
+)
+from gensandbox.providers import load_price_table
+from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore
+
+
+def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = True) -> Starlette:
+    gateway_store = GatewayStore(store)
+    serve = config.file.serve
+    models = serve.models or list(config.models)
+    router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s))
+    metrics = Metrics()
+    gateway = Gateway(config, load_price_table(config.price_file), KeyGate(gateway_store, allow_anonymous), router,
+                      Recorder(gateway_store), metrics)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        gateway.recorder.start()
+        try:
+            yield
+        finally:
+            await gateway.recorder.stop()
+            await gateway.aclose()
+
+    async def chat_completions(request: Request) -> Response:
+        try:
+            body = _parse(await request.body())
+            key, decision = gateway.admit(request.headers.get("authorization"), body)
+            if body.stream:
+                streamed = await gateway.open_stream(key, decision, body)
+                return _stream_response(gateway, streamed, body)
+            answer = await gateway.complete(key, decision, body)
+        except GatewayError as error:
+            metrics.rejected.labels(str(error.status)).inc()
+            return _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
+        except Denied as denied:
+            metrics.rejected.labels(str(denied.status)).inc()
+            headers = {"retry-after": f"{denied.retry_after:.0f}"} if denied.retry_after else {}
+            error_type = "authentication_error" if denied.status == 401 else "rate_limit_error"
+            return _error(denied.status, str(denied), error_type, denied.code, headers=headers)
+        request_id = completion_id()
+        return JSONResponse(completion_body(answer.response, answer.target.model.name, request_id),
+                            headers=_headers(answer.target.model.name, answer.decision, answer.cost_usd))
+
+    async def list_models(request: Request) -> Response:
+        created = int(time.time())
+        data = [{"id": name, "object": "model", "created": created, "owned_by": _owner(config, name)}
+                for name in router.names()]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "models": len(router.names()), "open_access": gateway.keys.open})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    return Starlette(routes=[
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ], lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error})
+
+
+def _parse(raw: bytes) -> ChatCompletionRequest:
+    try:
+        decoded = json.loads(raw)
+    except ValueError as error:
+        raise GatewayError(400, f"the request body is not valid JSON: {error}", "invalid_request_error",
+                           "invalid_json") from None
+    if not isinstance(decoded, dict):
+        raise GatewayError(400, "the request body must be a JSON object", "invalid_request_error", "invalid_json")
+    try:
+        return ChatCompletionRequest.model_validate(decoded)
+    except ValidationError as error:
+        first = error.errors()[0]
+        param = ".".join(str(part) for part in first["loc"]) or None
+        message = first["msg"].removeprefix("Value error, ")
+        raise GatewayError(400, f"invalid parameter `{param}`: {message}", "invalid_request_error",
+                           "invalid_parameter", param) from None
+
+
+def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionRequest) -> StreamingResponse:
+    request_id, created, model = completion_id(), int(time.time()), streamed.target.model.name
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    async def events():
+        usage, finish = None, "stop"
+        yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
+        try:
+            piece = streamed.first
+            while True:
+                usage, finish = piece.usage or usage, piece.finish_reason or finish
+                if piece.text:
+                    yield chunk_event(request_id, model, created, {"content": piece.text})
+                piece = await streamed.rest.__anext__()
+        except StopAsyncIteration:
+            pass
+        except RunError as error:
+            gateway.finish_stream(streamed, body, usage, error)
+            yield error_event(f"the model stopped answering mid-stream: {error}")
+            yield DONE_EVENT
+            return
+        gateway.finish_stream(streamed, body, usage, None)
+        yield chunk_event(request_id, model, created, {}, finish_reason=finish)
+        if include_usage and usage is not None:
+            yield chunk_event(request_id, model, created, {}, usage=usage, with_choice=False)
+        yield DONE_EVENT
+
+    headers = _headers(model, streamed.decision, None)
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _headers(model: str, decision, cost: float | None) -> dict:
+    route = _header_text(f"{decision.route}: {decision.reason}")
+    headers = {"x-gensandbox-model": model, "x-gensandbox-route": route}
+    if cost is not None:
+        headers["x-gensandbox-cost-usd"] = f"{cost:.8f}"
+    return headers
+
+
+def _header_text(text: str) -> str:
+    """HTTP headers are Latin-1: keep the reason readable, replace what cannot be sent."""
+    return text.encode("latin-1", errors="replace").decode("latin-1")
+
+
+def _owner(config: Config, name: str) -> str:
+    model = config.models.get(name)
+    return (model.vendor if model and model.vendor else "gensandbox") if model else "gensandbox-route"
+
+
+def _error(status: int, message: str, error_type: str, code: str | None = None, param: str | None = None,
+           headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, error_type, code, param), status_code=status, headers=headers)
+
+
+async def _not_found(request: Request, exc) -> Response:
+    return _error(404, f"no such endpoint: {request.method} {request.url.path}; this gateway serves "
+                  "/v1/chat/completions, /v1/models, /healthz, /metrics and /openapi.json", "invalid_request_error",
+                  "not_found")
+
+
+async def _not_allowed(request: Request, exc) -> Response:
+    return _error(405, f"{request.method} is not allowed on {request.url.path}", "invalid_request_error",
+                  "method_not_allowed")
+
+
+async def _server_error(request: Request, exc) -> Response:
+    return _error(500, f"internal error: {type(exc).__name__}; please report it", "server_error", "internal_error")

@@ -1,0 +1,133 @@
+"""API keys, roles, budgets and rate limits.
+
+A key is shown once when it is made; the store keeps only its sha256. Budgets hold exactly under
+concurrent requests: before a call the worst case (prompt, the full max_tokens, local compute for the
+whole timeout) is reserved against the key's budget, and settled to the real cost afterwards. All of
+it happens on the event loop, where no two requests interleave between the check and the claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from gensandbox.store.gateway import GatewayStore, KeyRecord
+from gensandbox.store.sqlite import now_utc
+
+ROLES = ("developer", "tester", "regulator", "admin")
+KEY_PREFIX = "gsk_"
+ANONYMOUS = "anonymous"
+RELOAD_AFTER_S = 1.0
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key(role: str, budget_usd: float | None, rpm: int | None, label: str | None) -> tuple[str, KeyRecord]:
+    """(the secret to show once, the record to store)."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = KeyRecord(key_id=f"key_{secrets.token_hex(4)}", key_hash=hash_key(secret), role=role, label=label,
+                       budget_usd=budget_usd, spent_usd=0.0, rpm=rpm, created_at=now_utc())
+    return secret, record
+
+
+class Denied(Exception):
+    """A request the key may not make: 401 or 429, with a message for a person."""
+
+    def __init__(self, status: int, message: str, code: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.status, self.code, self.retry_after = status, code, retry_after
+
+
+@dataclass
+class KeyState:
+    record: KeyRecord
+    spent_usd: float
+    reserved_usd: float = 0.0
+    recent: deque = field(default_factory=deque)  # monotonic times of requests in the last minute
+
+
+class KeyGate:
+    """Who may call, and how much. With no keys in the store the gateway is open (loopback only)."""
+
+    def __init__(self, store: GatewayStore, allow_anonymous: bool):
+        self._store = store
+        self._allow_anonymous = allow_anonymous
+        self._by_hash: dict[str, KeyState] = {}
+        self._loaded_at = 0.0
+        self.reload()
+
+    def reload(self) -> None:
+        """Pick up keys created or revoked by `gensandbox keys` while the server runs."""
+        states = {}
+        for record in self._store.keys():
+            if record.revoked_at:
+                continue
+            known = self._by_hash.get(record.key_hash)
+            states[record.key_hash] = known or KeyState(record, record.spent_usd)
+        self._by_hash = states
+        self._loaded_at = time.monotonic()
+
+    @property
+    def open(self) -> bool:
+        return self._allow_anonymous and not self._by_hash
+
+    def authenticate(self, authorization: str | None) -> KeyState | None:
+        """The caller's key state, None for anonymous access, or Denied(401)."""
+        if time.monotonic() - self._loaded_at > RELOAD_AFTER_S:
+            self.reload()
+        if self.open:
+            return None
+        token = _bearer(authorization)
+        if token is None:
+            raise Denied(401, "no API key: send `Authorization: Bearer <key>`; create a key with "
+                         "`gensandbox keys create`", "missing_api_key")
+        state = self._by_hash.get(hash_key(token))
+        if state is None:
+            raise Denied(401, "this API key is not valid (unknown or revoked); `gensandbox keys list` shows "
+                         "the active ones", "invalid_api_key")
+        return state
+
+    def admit(self, state: KeyState | None) -> None:
+        """Rate limit: at most `rpm` requests in any 60 seconds."""
+        if state is None or not state.record.rpm:
+            return
+        now, recent = time.monotonic(), state.recent
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= state.record.rpm:
+            wait = 60.0 - (now - recent[0])
+            raise Denied(429, f"rate limit reached: this key may make {state.record.rpm} requests per minute; "
+                         f"try again in {wait:.0f} s", "rate_limit_exceeded", retry_after=wait)
+        recent.append(now)
+
+    def reserve(self, state: KeyState | None, amount: float) -> None:
+        if state is None or state.record.budget_usd is None:
+            return
+        budget = state.record.budget_usd
+        if state.spent_usd + state.reserved_usd + amount > budget:
+            left = max(0.0, budget - state.spent_usd - state.reserved_usd)
+            raise Denied(429, f"budget exhausted: this key has ${left:.6f} of its ${budget:g} left, and this "
+                         f"request could cost up to ${amount:.6f}; ask an admin for a larger budget or lower "
+                         "max_tokens", "insufficient_quota")
+        state.reserved_usd += amount
+
+    def settle(self, state: KeyState | None, reserved: float, actual: float) -> None:
+        if state is None:
+            return
+        if state.record.budget_usd is not None:
+            state.reserved_usd -= reserved
+        state.spent_usd += actual
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None

@@ -1,0 +1,34 @@
+"""Prometheus metrics for the gateway, in a registry of its own (so several apps can share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from gensandbox.types import Usage
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("gensandbox_requests", "Chat completion calls by model and HTTP status",
+                                ["model", "status"], registry=self.registry)
+        self.tokens = Counter("gensandbox_tokens", "Tokens by model and direction", ["model", "direction"],
+                              registry=self.registry)
+        self.cost = Counter("gensandbox_cost_usd", "Money spent, by model", ["model"], registry=self.registry)
+        self.latency = Histogram("gensandbox_latency_seconds", "Model call latency", ["model"],
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.rejected = Counter("gensandbox_rejected", "Requests refused before any model was called",
+                                ["status"], registry=self.registry)
+
+    def observe(self, model: str, status: int, usage: Usage, cost: float, latency: float) -> None:
+        self.requests.labels(model, str(status)).inc()
+        if status == 200:
+            self.tokens.labels(model, "input").inc(usage.input_tokens)
+            self.tokens.labels(model, "output").inc(usage.output_tokens)
+            self.cost.labels(model).inc(cost)
+            self.latency.labels(model).observe(latency)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,62 @@
+"""The gateway's OpenAPI document, built from the same pydantic model that validates requests."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from gensandbox.gateway.wire import ChatCompletionRequest
+
+_ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "object", "required": ["message", "type"], "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"},
+        "param": {"type": ["string", "null"]}, "code": {"type": ["string", "null"]}}}},
+    "required": ["error"],
+}
+_COMPLETION = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices", "usage"],
+    "properties": {"id": {"type": "string"}, "object": {"type": "string"}, "created": {"type": "integer"},
+                   "model": {"type": "string"}, "choices": {"type": "array"}, "usage": {"type": "object"}},
+}
+
+
+def _error_responses(*statuses: int) -> dict:
+    descriptions = {400: "Malformed JSON or an invalid parameter", 401: "Missing or invalid API key",
+                    404: "Unknown model", 429: "Rate limit or budget reached",
+                    502: "No model could answer, after every fallback"}
+    return {str(status): {"description": descriptions[status],
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            for status in statuses}
+
+
+@cache
+def openapi_document() -> dict:
+    request_schema = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = request_schema.pop("$defs", {})
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "GenSandbox gateway", "version": "1",
+                 "description": "OpenAI-compatible chat completions with routing, keys, budgets and records."},
+        "paths": {
+            "/v1/chat/completions": {"post": {
+                "operationId": "createChatCompletion",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/ChatCompletionRequest"}}}},
+                "responses": {"200": {"description": "A completion, or a text/event-stream when stream is true",
+                                      "content": {"application/json": {
+                                          "schema": {"$ref": "#/components/schemas/ChatCompletion"}},
+                                          "text/event-stream": {"schema": {"type": "string"}}}},
+                              **_error_responses(400, 401, 404, 429, 502)},
+            }},
+            "/v1/models": {"get": {"operationId": "listModels", "responses": {"200": {
+                "description": "Models and routes this gateway serves",
+                "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/healthz": {"get": {"operationId": "health", "responses": {"200": {
+                "description": "The gateway is up", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/metrics": {"get": {"operationId": "metrics", "responses": {"200": {
+                "description": "Prometheus metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        },
+        "components": {"schemas": {**definitions, "ChatCompletionRequest": request_schema,
+                                   "ChatCompletion": _COMPLETION, "Error": _ERROR}},
+    }

@@ -1,0 +1,117 @@
+"""Which model answers: a model name, or `route:NAME` with a policy. Every decision carries a reason.
+
+Policies: fixed (the first model), fallback (in order), weighted (a random split for A/B tests),
+cheapest (the cheapest model whose score on a named suite, in the newest evaluation run that has it,
+meets a threshold: GenSandbox's own results drive routing), fastest (lowest measured p50 latency).
+Whatever the policy, the route's other models follow as fallbacks, and a model that keeps failing is
+cooled down for a while (a circuit breaker) unless nothing else is left.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from gensandbox.config import RouteConfig
+from gensandbox.errors import NotFoundError
+from gensandbox.store.gateway import GatewayStore
+
+ROUTE_PREFIX = "route:"
+MEASUREMENT_TTL_S = 30.0  # how long a cheapest/fastest decision is reused before the store is read again
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: str  # "direct" or the route's name
+    reason: str
+    models: list[str]  # to try, in order
+
+
+@dataclass
+class Breaker:
+    """Consecutive failures open the circuit for `cooldown_s`; one success closes it."""
+
+    failures_to_open: int = 3
+    cooldown_s: float = 30.0
+    failures: dict[str, int] = field(default_factory=dict)
+    open_until: dict[str, float] = field(default_factory=dict)
+
+    def is_open(self, model: str) -> bool:
+        return self.open_until.get(model, 0.0) > time.monotonic()
+
+    def failed(self, model: str) -> None:
+        self.failures[model] = self.failures.get(model, 0) + 1
+        if self.failures[model] >= self.failures_to_open:
+            self.open_until[model] = time.monotonic() + self.cooldown_s
+
+    def succeeded(self, model: str) -> None:
+        self.failures.pop(model, None)
+        self.open_until.pop(model, None)
+
+
+class Router:
+    def __init__(self, models: list[str], routes: list[RouteConfig], store: GatewayStore,
+                 breaker: Breaker | None = None):
+        self.models = models
+        self.routes = {route.name: route for route in routes}
+        self.store = store
+        self.breaker = breaker or Breaker()
+        self._measured: dict[str, tuple[float, Decision]] = {}
+
+    def names(self) -> list[str]:
+        return self.models + [ROUTE_PREFIX + name for name in self.routes]
+
+    def decide(self, requested: str) -> Decision:
+        if requested in self.models:
+            return Decision("direct", "the model named in the request", [requested])
+        name = requested.removeprefix(ROUTE_PREFIX)
+        if requested.startswith(ROUTE_PREFIX) and name in self.routes:
+            decision = self._policy(self.routes[name])
+            return Decision(decision.route, decision.reason, self._without_cooled(decision.models))
+        raise NotFoundError(f"model `{requested}` does not exist; available: {', '.join(self.names())}")
+
+    def _policy(self, route: RouteConfig) -> Decision:
+        if route.policy == "fixed":
+            return Decision(route.name, "fixed route", route.models[:1])
+        if route.policy == "fallback":
+            return Decision(route.name, "fallback chain, in order", list(route.models))
+        if route.policy == "weighted":
+            chosen = random.choices(route.models, weights=route.weights or None)[0]
+            split = "/".join(f"{w:g}" for w in route.weights or [1] * len(route.models))
+            return self._first(route, chosen, f"weighted split {split}: drew {chosen}")
+        return self._measured_decision(route)
+
+    def _measured_decision(self, route: RouteConfig) -> Decision:
+        cached = self._measured.get(route.name)
+        if cached and time.monotonic() - cached[0] < MEASUREMENT_TTL_S:
+            return cached[1]
+        decision = self._cheapest(route) if route.policy == "cheapest" else self._fastest(route)
+        self._measured[route.name] = (time.monotonic(), decision)
+        return decision
+
+    def _cheapest(self, route: RouteConfig) -> Decision:
+        results = self.store.latest_suite_results(route.suite or "", route.models)
+        good = {m: r for m, r in results.items() if r[1] >= (route.min_score or 0.0)}
+        if not good:
+            return Decision(route.name, f"no model has scored ≥ {route.min_score:.0%} on {route.suite} yet "
+                            "(run `gensandbox run` on that suite); using the route's order", list(route.models))
+        chosen = min(good, key=lambda m: (good[m][2], -good[m][1]))
+        run_id, score, cost, _ = good[chosen]
+        return self._first(route, chosen, f"cheapest with {route.suite} ≥ {route.min_score:.0%}: {chosen} "
+                           f"scored {score:.1%} at ${cost:.6f}/item in run {run_id}")
+
+    def _fastest(self, route: RouteConfig) -> Decision:
+        medians = {m: statistics.median(lat) for m in route.models if (lat := self.store.recent_latencies(m))}
+        if not medians:
+            return Decision(route.name, "no latency measured yet; using the route's order", list(route.models))
+        chosen = min(medians, key=medians.get)
+        return self._first(route, chosen, f"fastest by measured p50 latency: {chosen} ({medians[chosen]:.3f} s)")
+
+    def _first(self, route: RouteConfig, chosen: str, reason: str) -> Decision:
+        return Decision(route.name, reason, [chosen] + [m for m in route.models if m != chosen])
+
+    def _without_cooled(self, models: list[str]) -> list[str]:
+        """Cooled-down models go last rather than away: if all are failing, still try."""
+        return [m for m in models if not self.breaker.is_open(m)] + [m for m in models if self.breaker.is_open(m)]

@@ -1,0 +1,123 @@
+"""The OpenAI chat-completions wire format at the gateway's edge: request validation and the bodies and
+stream chunks it answers with. Pure functions and pydantic models; no I/O."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """The parameters GenSandbox acts on; others an SDK may send are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = Field(default=1, ge=1, le=1)
+    metadata: dict[str, str] | None = None
+    user: str | None = None
+
+    @field_validator("stop")
+    @classmethod
+    def _at_most_four_stops(cls, value):
+        if isinstance(value, list) and len(value) > 4:
+            raise ValueError("at most 4 stop sequences")
+        return value
+
+
+DEFAULT_MAX_TOKENS = 512
+
+
+def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> ChatRequest:
+    stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    return ChatRequest(
+        model=provider_model_id,
+        messages=tuple(Message(_role(m.role), _text(m.content)) for m in body.messages),
+        max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS,
+        temperature=1.0 if body.temperature is None else body.temperature,
+        stop=tuple(stop),
+        seed=body.seed,
+    )
+
+
+def _role(role: str) -> str:
+    # "developer" is OpenAI's newer name for system instructions; tool results are passed on as user text.
+    return {"developer": "system", "tool": "user"}.get(role, role)
+
+
+def _text(content: str | list[ContentPart] | None) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "".join(part.text or "" for part in content if part.type == "text")
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{time.time_ns():x}"
+
+
+def completion_body(response: ChatResponse, model: str, request_id: str) -> dict:
+    return {
+        "id": request_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": response.text},
+                     "finish_reason": response.finish_reason, "logprobs": None}],
+        "usage": usage_body(response.usage),
+    }
+
+
+def usage_body(usage: Usage) -> dict:
+    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens}
+
+
+def chunk_event(request_id: str, model: str, created: int, delta: dict, finish_reason: str | None = None,
+                usage: Usage | None = None, with_choice: bool = True) -> bytes:
+    """One server-sent event of a streamed completion."""
+    body = {"id": request_id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
+            if with_choice else []}
+    if usage is not None:
+        body["usage"] = usage_body(usage)
+    return b"data: " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+
+DONE_EVENT = b"data: [DONE]\n\n"
+
+
+def error_body(message: str, error_type: str, code: str | None = None, param: str | None = None) -> dict:
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def error_event(message: str, error_type: str = "upstream_error") -> bytes:
+    return b"data: " + json.dumps(error_body(message, error_type), ensure_ascii=False).encode("utf-8") + b"\n\n"

@@ -1,0 +1,107 @@
+"""What the gateway keeps in the store: API keys (only their hashes) and one row per request."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import astuple, dataclass, fields
+
+from gensandbox.errors import NotFoundError
+from gensandbox.store.sqlite import SQLiteStore, now_utc
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    key_id: str
+    key_hash: str
+    role: str
+    label: str | None
+    budget_usd: float | None
+    spent_usd: float
+    rpm: int | None
+    created_at: str
+    revoked_at: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    created_at: str
+    key_id: str
+    requested_model: str
+    route: str
+    route_reason: str
+    model: str | None
+    status: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float | None
+    stream: bool
+    error: str | None
+
+
+_KEY_COLUMNS = [f.name for f in fields(KeyRecord)]
+_REQUEST_COLUMNS = [f.name for f in fields(RequestRecord)]
+
+
+class GatewayStore:
+    """Keys and request records in the same SQLite file as runs and samples."""
+
+    def __init__(self, store: SQLiteStore):
+        self._store = store
+        self._db: sqlite3.Connection = store._db
+
+    def add_key(self, key: KeyRecord) -> None:
+        self._db.execute(f"INSERT INTO api_keys ({', '.join(_KEY_COLUMNS)}) VALUES "
+                         f"({', '.join('?' for _ in _KEY_COLUMNS)})", astuple(key))
+
+    def keys(self) -> list[KeyRecord]:
+        rows = self._db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys ORDER BY created_at").fetchall()
+        return [KeyRecord(*row) for row in rows]
+
+    def revoke_key(self, key_id: str) -> None:
+        cursor = self._db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                                  (now_utc(), key_id))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no active key `{key_id}`; `gensandbox keys list` shows them")
+
+    def record(self, requests: list[RequestRecord], spent_by_key: dict[str, float]) -> None:
+        """One transaction for a batch of requests and the keys' new spending totals."""
+        with self._store.transaction():
+            self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
+                                 f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
+                                 [astuple(r) for r in requests])
+            self._db.executemany("UPDATE api_keys SET spent_usd = ? WHERE key_id = ?",
+                                 [(spent, key_id) for key_id, spent in spent_by_key.items()])
+
+    def requests(self, limit: int = 1000) -> list[RequestRecord]:
+        rows = self._db.execute(f"SELECT {', '.join(_REQUEST_COLUMNS)} FROM gateway_requests ORDER BY id DESC "
+                                "LIMIT ?", (limit,)).fetchall()
+        return [RequestRecord(*row) for row in rows]
+
+    def recent_latencies(self, model: str, limit: int = 200) -> list[float]:
+        """Latencies of the model's latest successful calls, gateway traffic first, then evaluations."""
+        rows = self._db.execute("SELECT latency_s FROM gateway_requests WHERE model = ? AND status = 200 "
+                                "AND latency_s IS NOT NULL ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()
+        if len(rows) < 5:
+            rows += self._db.execute("SELECT latency_s FROM samples WHERE model = ? AND error IS NULL AND "
+                                     "latency_s IS NOT NULL ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()
+        return [row[0] for row in rows]
+
+    def latest_suite_results(self, suite: str, models: list[str]) -> dict[str, tuple[str, float, float, int]]:
+        """For each model, from the newest run that evaluated it on `suite`: (run, score, cost per item, n)."""
+        found: dict[str, tuple[str, float, float, int]] = {}
+        for model in models:
+            row = self._db.execute(
+                "SELECT s.run_id, avg(s.score), sum(s.cost_usd) / count(*), count(s.score) FROM samples s "
+                "JOIN runs r ON r.run_id = s.run_id WHERE s.model = ? AND s.suite = ? GROUP BY s.run_id "
+                "ORDER BY r.created_at DESC, s.run_id DESC LIMIT 1", (model, suite)).fetchone()
+            if row and row[3]:
+                found[model] = (row[0], row[1], row[2], row[3])
+        return found
+
+
+def key_by_id(keys: list[KeyRecord], key_id: str) -> KeyRecord:
+    for key in keys:
+        if key.key_id == key_id:
+            return key
+    raise NotFoundError(f"no key `{key_id}`")
