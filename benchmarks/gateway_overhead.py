@@ -10,7 +10,7 @@ latency a gateway adds when it is not saturated). Everything shares this machine
 single-host deployment.
 
     python benchmarks/gateway_overhead.py [--only direct|gensandbox|litellm] [--skip-litellm]
-                                          [--requests 20000] [--litellm-requests 2000]
+                                          [--requests 20000] [--litellm-requests 4000]
 
 Targets: GenSandbox >= 2,000 req/s, >= 20x LiteLLM, and <= 1 ms added median latency at concurrency 16.
 LiteLLM (pinned in benchmarks/peers/litellm-requirements.txt) lives in benchmarks/.venv-litellm, created here when
@@ -68,7 +68,8 @@ class TargetResult:
     target: str
     high: dict = field(default_factory=dict)  # the load generator's summary at HIGH_CONCURRENCY
     low: dict = field(default_factory=dict)  # ... and at LOW_CONCURRENCY
-    upstream: dict = field(default_factory=dict)  # what the upstream saw during the HIGH_CONCURRENCY run
+    # What the upstream saw during the HIGH_CONCURRENCY run; its connection count includes the GET /stats itself.
+    upstream: dict = field(default_factory=dict)
     sent_upstream: int = 0
     error: str = ""
 
@@ -234,9 +235,17 @@ def measure_target(target: str, requests: int, upstream: Upstream) -> TargetResu
                 result.high = run_load(endpoint, HIGH_CONCURRENCY, requests, warmup)
                 result.upstream, result.sent_upstream = upstream.get("/stats"), requests + warmup
                 result.low = run_load(endpoint, LOW_CONCURRENCY, max(100, requests // 4), warmup // 4)
+            check_some_succeeded(result)
         except TargetFailed as failure:
             result.error = str(failure)
     return result
+
+
+def check_some_succeeded(result: TargetResult) -> None:
+    """A target that answered nothing has no throughput or latency to compare, only an error to show."""
+    for run in (result.high, result.low):
+        if run["ok"] == 0:
+            raise TargetFailed(f"all {run['requests']} requests failed; the first: {run['first_error']}")
 
 
 # ---- Reporting --------------------------------------------------------------------------------------------------
@@ -259,7 +268,7 @@ def describe(result: TargetResult) -> str:
     errors = high["errors"] + low["errors"]
     line = (f"{label}{high['requests_per_s']:>10,.0f} req/s  p50 {high['p50_ms']:7.2f} ms  p99 {high['p99_ms']:7.2f} ms"
             f"  | c{LOW_CONCURRENCY} p50 {low['p50_ms']:6.2f} ms  | errors {errors}"
-            f"  | load gen {high['cpu_us_per_request']:.0f} µs/req, upstream conns {upstream['connections']}")
+            f"  | load gen {high['cpu_us_per_request']:.0f} µs/req, upstream conns {upstream['connections'] - 1}")
     if upstream["requests"] != result.sent_upstream:  # retries (or lost requests) would skew the comparison
         line += f"  (upstream saw {upstream['requests']} requests for {result.sent_upstream} sent)"
     if errors:
@@ -299,8 +308,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=20_000,
                         help=f"measured requests at concurrency {HIGH_CONCURRENCY} for direct and GenSandbox "
                              f"(a quarter of that at concurrency {LOW_CONCURRENCY})")
-    parser.add_argument("--litellm-requests", type=int, default=2_000,
-                        help="the same for LiteLLM, which does ~100 req/s here: fewer keep the run short")
+    parser.add_argument("--litellm-requests", type=int, default=4_000,
+                        help="the same for LiteLLM, which does a few hundred req/s here: fewer keep the run short")
     return parser.parse_args()
 
 

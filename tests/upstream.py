@@ -167,15 +167,14 @@ async def _anthropic_events(model: str, text: str):
     yield _sse({"type": "message_stop"})
 
 
-class UpstreamServer:
-    """uvicorn in a background thread, on a free loopback port."""
+class BackgroundServer:
+    """An ASGI app served by uvicorn in a background thread, on a free loopback port."""
 
-    def __init__(self):
-        self.recorder = Recorder()
+    def __init__(self, app, lifespan: str = "off"):
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
-        config = uvicorn.Config(create_app(self.recorder), log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         daemon=True)
@@ -184,7 +183,7 @@ class UpstreamServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> UpstreamServer:
+    def start(self):
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -197,6 +196,14 @@ class UpstreamServer:
         self._server.should_exit = True
         self._server.force_exit = True  # do not wait for requests left hanging on purpose
         self._thread.join(timeout=5)
+
+
+class UpstreamServer(BackgroundServer):
+    """The scripted upstream, recording what it was sent."""
+
+    def __init__(self):
+        self.recorder = Recorder()
+        super().__init__(create_app(self.recorder))
 
 
 def unused_port() -> int:

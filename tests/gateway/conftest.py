@@ -1,0 +1,98 @@
+"""A real gateway on loopback, in front of the scripted upstream."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gensandbox.config import load_config
+from gensandbox.gateway import create_app
+from gensandbox.gateway.keys import new_key
+from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore
+from tests.helpers import write_config
+from tests.upstream import BackgroundServer
+
+ROUTES = """
+[[routes]]
+name = "safe"
+policy = "fallback"
+models = ["broken", "echo"]
+
+[[routes]]
+name = "pinned"
+policy = "fixed"
+models = ["echo", "broken"]
+
+[[routes]]
+name = "ab"
+policy = "weighted"
+models = ["broken", "echo"]
+weights = [0, 1]
+
+[[routes]]
+name = "thrifty"
+policy = "cheapest"
+models = ["echo", "pricey"]
+suite = "echo-suite"
+min_score = 0.5
+
+[[routes]]
+name = "quick"
+policy = "fastest"
+models = ["slow", "echo"]
+
+[[routes]]
+name = "doomed"
+policy = "fallback"
+models = ["broken", "gone"]
+
+[serve]
+cooldown_s = 60
+failures_to_cool = 2
+"""
+MODELS = {"echo": "echo", "broken": "error-500", "slow": "echo-slow-50ms", "pricey": "echo", "gone": "hang",
+          "breaks": "stream-breaks", "anthropic-echo": "echo"}
+
+
+@dataclass
+class Gateway:
+    url: str
+    home: Path
+    config_path: Path
+    server: BackgroundServer
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def add_key(self, **limits) -> tuple[str, str]:
+        store = SQLiteStore(self.home / "gensandbox.db")
+        secret, record = new_key(limits.pop("role", "developer"), limits.get("budget_usd"), limits.get("rpm"), None)
+        GatewayStore(store).add_key(record)
+        time.sleep(1.1)  # the gateway picks up new keys within a second
+        return secret, record.key_id
+
+    def records(self) -> list[dict]:
+        time.sleep(0.3)  # records are written in batches every 0.1 s
+        db = sqlite3.connect(self.home / "gensandbox.db")
+        db.row_factory = sqlite3.Row
+        return [dict(row) for row in db.execute("SELECT * FROM gateway_requests ORDER BY id")]
+
+
+@pytest.fixture
+def gateway(home, tmp_path, upstream, recorder):
+    config_path = write_config(tmp_path, upstream.url, MODELS, extra=ROUTES, model_options="timeout_s = 2")
+    text = config_path.read_text().replace('name = "pricey"\nprovider = "openai"\nmodel = "echo"\n'
+                                           f'base_url = "{upstream.url}/v1"\nprice_per_million_input_tokens = 1.0',
+                                           'name = "pricey"\nprovider = "openai"\nmodel = "echo"\n'
+                                           f'base_url = "{upstream.url}/v1"\nprice_per_million_input_tokens = 50.0')
+    config_path.write_text(text)
+    config = load_config(config_path)
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    yield Gateway(server.url, home, config_path, server)
+    server.stop()
