@@ -23,7 +23,7 @@ def run_gateway(config_path: Path | None, host: str | None, port: int | None) ->
     config, store = load(config_path)
     host, port = host or config.file.serve.host, port or config.file.serve.port
     loopback = host in LOOPBACK
-    has_keys = any(not key.revoked_at for key in GatewayStore(store).keys())
+    has_keys = bool(GatewayStore(store).keys())
     if not has_keys and not loopback:
         raise UserError(f"refusing to serve on {host} with no API keys: create one with `gensandbox keys create`, "
                         "or serve on 127.0.0.1")

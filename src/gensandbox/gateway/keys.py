@@ -58,13 +58,16 @@ class KeyGate:
         self._store = store
         self._allow_anonymous = allow_anonymous
         self._by_hash: dict[str, KeyState] = {}
+        self._keys_exist = False
         self._loaded_at = 0.0
         self.reload()
 
     def reload(self) -> None:
         """Pick up keys created or revoked by `gensandbox keys` while the server runs."""
         states = {}
-        for record in self._store.keys():
+        records = self._store.keys()
+        self._keys_exist = bool(records)  # revoking every key must not reopen the gateway
+        for record in records:
             if record.revoked_at:
                 continue
             known = self._by_hash.get(record.key_hash)
@@ -74,7 +77,7 @@ class KeyGate:
 
     @property
     def open(self) -> bool:
-        return self._allow_anonymous and not self._by_hash
+        return self._allow_anonymous and not self._keys_exist
 
     def authenticate(self, authorization: str | None) -> KeyState | None:
         """The caller's key state, None for anonymous access, or Denied(401)."""
