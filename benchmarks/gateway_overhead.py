@@ -5,9 +5,9 @@ The upstream (benchmarks/fixed_upstream.py, delay 0) answers every chat completi
 answer, so what each target adds on top of "direct" is the gateway's own cost. The load comes from
 benchmarks/load_generator.py, a closed loop on raw asyncio + httptools in its own process: one keep-alive
 connection per concurrent slot, a fixed number of requests after a short warm-up, every response checked for status
-200 and the answer text. It runs at concurrency 64 (throughput, p50, p99) and again at concurrency 16 (p50: the
-latency a gateway adds when it is not saturated). Everything shares this machine's 2 cores, as it would in a
-single-host deployment.
+200 and the answer text. It runs at concurrency 64 (throughput, p50, p99) and again at concurrency 16 (p50 under a
+lighter load; in a closed loop p50 is about concurrency / throughput, so a gateway still saturated at 16 shows it).
+Everything shares this machine's 2 cores, as it would in a single-host deployment.
 
     python benchmarks/gateway_overhead.py [--only direct|gensandbox|litellm] [--skip-litellm]
                                           [--requests 20000] [--litellm-requests 4000]
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from fixed_upstream import ANSWER, MODEL, NO_PROXY_OPENER, Upstream
 from litellm_peer import LITELLM_MASTER_KEY, ensure_litellm_venv, litellm_command, litellm_env
+from machine_load import NOISY_CORES, OtherWorkMeter, describe_other_work, measure_idle
 from peers_env import HERE, PROJECT, ensure_peers_venv, server_python, tail
 from runner_overhead import offline_env
 
@@ -49,7 +50,7 @@ TARGETS = ("direct", "gensandbox", "litellm")
 LABELS = {"direct": "direct", "gensandbox": "GenSandbox", "litellm": "LiteLLM"}
 HIGH_CONCURRENCY, LOW_CONCURRENCY = 64, 16
 MIN_GENSANDBOX_REQUESTS_PER_S, MIN_RATIO_TO_LITELLM, MAX_ADDED_P50_MS = 2000, 20, 1.0
-START_TIMEOUT_S = {"gensandbox": 60, "litellm": 180}  # LiteLLM imports for ~10-20 s per worker on 2 cores
+START_TIMEOUT_S = {"gensandbox": 60, "litellm": 180}  # LiteLLM takes ~10 s here; slack for a busy machine
 LOAD_DEADLINE_S = 240
 
 
@@ -61,6 +62,7 @@ class TargetFailed(Exception):
 class Endpoint:
     port: int
     headers: list[str] = field(default_factory=list)
+    startup_s: float = 0.0  # from starting the server to its first healthy answer
 
 
 @dataclass
@@ -71,6 +73,8 @@ class TargetResult:
     # What the upstream saw during the HIGH_CONCURRENCY run; its connection count includes the GET /stats itself.
     upstream: dict = field(default_factory=dict)
     sent_upstream: int = 0
+    startup_s: float = 0.0
+    other_cores: float = 0.0  # CPU that processes outside the benchmark took meanwhile
     error: str = ""
 
     @property
@@ -121,13 +125,14 @@ def http_status(port: int, path: str) -> int | None:
         return None
 
 
-def wait_until_healthy(process: subprocess.Popen, port: int, path: str, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def wait_until_healthy(process: subprocess.Popen, port: int, path: str, timeout_s: float) -> float:
+    """Seconds until GET path answered 200."""
+    started = time.monotonic()
+    while time.monotonic() < started + timeout_s:
         if process.poll() is not None:
             raise TargetFailed(f"it exited with code {process.returncode} before GET {path} answered")
         if http_status(port, path) == 200:
-            return
+            return time.monotonic() - started
         time.sleep(0.2)
     raise TargetFailed(f"GET {path} did not answer 200 within {timeout_s} s")
 
@@ -146,7 +151,7 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running_server(command: list[str], env: dict, workdir: Path, port: int, health_path: str,
-                   timeout_s: float) -> Iterator[None]:
+                   timeout_s: float) -> Iterator[float]:
     log_path = workdir / "server.log"
     with open(log_path, "w") as log:
         try:
@@ -155,8 +160,7 @@ def running_server(command: list[str], env: dict, workdir: Path, port: int, heal
         except OSError as error:
             raise TargetFailed(f"could not start {command[0]}: {error}") from None
     try:
-        wait_until_healthy(process, port, health_path, timeout_s)
-        yield
+        yield wait_until_healthy(process, port, health_path, timeout_s)
     except TargetFailed as failure:  # the server's own words are what the reader needs to fix it
         raise TargetFailed(f"{failure}\n  server output tail:\n{tail(log_path.read_text(errors='replace'))}") from None
     finally:
@@ -206,8 +210,8 @@ def gensandbox_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     key = create_api_key(env, workdir)
     port = free_port()
     command = [str(GENSANDBOX), "serve", "-c", str(config), "--host", "127.0.0.1", "--port", str(port)]
-    with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["gensandbox"]):
-        yield Endpoint(port, [f"authorization: Bearer {key}"])
+    with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["gensandbox"]) as startup_s:
+        yield Endpoint(port, [f"authorization: Bearer {key}"], startup_s)
 
 
 @contextlib.contextmanager
@@ -217,8 +221,9 @@ def litellm_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
         raise TargetFailed(problem)
     port = free_port()
     env = offline_env(**litellm_env(upstream.base_url))
-    with running_server(litellm_command(port), env, workdir, port, "/health/liveliness", START_TIMEOUT_S["litellm"]):
-        yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"])
+    health = "/health/liveliness"
+    with running_server(litellm_command(port), env, workdir, port, health, START_TIMEOUT_S["litellm"]) as startup_s:
+        yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"], startup_s)
 
 
 TARGET_STARTERS: dict[str, Callable[[Upstream, Path], contextlib.AbstractContextManager[Endpoint]]] = {
@@ -231,6 +236,7 @@ def measure_target(target: str, requests: int, upstream: Upstream) -> TargetResu
     with tempfile.TemporaryDirectory(prefix=f"gateway-bench-{target}-") as workdir:
         try:
             with TARGET_STARTERS[target](upstream, Path(workdir)) as endpoint:
+                result.startup_s = endpoint.startup_s
                 upstream.get("/stats/reset")
                 result.high = run_load(endpoint, HIGH_CONCURRENCY, requests, warmup)
                 result.upstream, result.sent_upstream = upstream.get("/stats"), requests + warmup
@@ -266,9 +272,10 @@ def describe(result: TargetResult) -> str:
         return f"{label}FAILED: {result.error}"
     high, low, upstream = result.high, result.low, result.upstream
     errors = high["errors"] + low["errors"]
-    line = (f"{label}{high['requests_per_s']:>10,.0f} req/s  p50 {high['p50_ms']:7.2f} ms  p99 {high['p99_ms']:7.2f} ms"
-            f"  | c{LOW_CONCURRENCY} p50 {low['p50_ms']:6.2f} ms  | errors {errors}"
-            f"  | load gen {high['cpu_us_per_request']:.0f} µs/req, upstream conns {upstream['connections'] - 1}")
+    line = (f"{label}{high['requests_per_s']:>8,.0f} req/s  p50 {high['p50_ms']:7.2f} ms  p99 {high['p99_ms']:7.2f} ms"
+            f"  | c{LOW_CONCURRENCY}: p50 {low['p50_ms']:6.2f} ms, {low['requests_per_s']:,.0f} req/s"
+            f"  | errors {errors}  | load gen {high['cpu_us_per_request']:.0f} µs/req"
+            f", upstream conns {upstream['connections'] - 1}")
     if upstream["requests"] != result.sent_upstream:  # retries (or lost requests) would skew the comparison
         line += f"  (upstream saw {upstream['requests']} requests for {result.sent_upstream} sent)"
     if errors:
@@ -282,6 +289,8 @@ def verdict(passed: bool) -> str:
 
 def print_targets(results: dict[str, TargetResult]) -> None:
     ours, litellm, direct = results.get("gensandbox"), results.get("litellm"), results.get("direct")
+    if any(result.other_cores > NOISY_CORES for result in results.values()):
+        print("WARNING: other processes used the CPU during the run; re-run on an idle machine before trusting it")
     if not ours or not ours.ok:
         print(f"GenSandbox targets: not checked (GenSandbox {'FAILED' if ours else 'not run'})")
         return
@@ -325,15 +334,19 @@ def main() -> None:
         raise SystemExit("httptools could not be installed for the upstream and the load generator")
     results: dict[str, TargetResult] = {}
     with Upstream(server_python(), delay_ms=0) as upstream:
-        print(f"upstream: fixed answer, no delay, http://127.0.0.1:{upstream.port}; {os.cpu_count()} cores; "
+        idle_check = describe_other_work(measure_idle(1.0, upstream.process.pid))
+        print(f"machine: {os.cpu_count()} cores; before the start, {idle_check}", flush=True)
+        print(f"upstream: fixed answer, no delay, http://127.0.0.1:{upstream.port}; "
               f"concurrency {HIGH_CONCURRENCY} (req/s, p50, p99) and {LOW_CONCURRENCY} (p50)", flush=True)
         print_load_generator_cost(upstream)
         for target in chosen_targets(args):
             requests = args.litellm_requests if target == "litellm" else args.requests
-            started = time.monotonic()
-            results[target] = measure_target(target, requests, upstream)
-            print(f"{describe(results[target])}  [{requests:,} requests, {time.monotonic() - started:.0f} s]",
-                  flush=True)
+            started, meter = time.monotonic(), OtherWorkMeter(upstream.process.pid)
+            result = results[target] = measure_target(target, requests, upstream)
+            result.other_cores = meter.other_cores()
+            startup = f"started in {result.startup_s:.1f} s, " if result.startup_s else ""
+            print(f"{describe(result)}\n{'':<11}[{requests:,} requests, {startup}{time.monotonic() - started:.0f} s "
+                  f"in all; {describe_other_work(result.other_cores)}]", flush=True)
     print_targets(results)
 
 

@@ -110,6 +110,7 @@ def test_all_models_failing_is_a_502_with_every_reason(gateway):
      400, "invalid_parameter", "messages.0.role"),
     (json.dumps({"model": "gpt-9", "messages": [{"role": "user", "content": "x"}]}).encode(),
      404, "model_not_found", "model"),
+    (b'{"model": "echo", "messages": [{"role": "user", "content": "half \\ud800 pair"}]}', 400, "invalid_json", None),
 ])
 def test_bad_input_gets_an_openai_shaped_error(gateway, payload, status, code, param):
     response = httpx.post(f"{gateway.base_url}/chat/completions", content=payload,
@@ -152,3 +153,29 @@ def test_fastest_route_uses_measured_latency(gateway, capsys):
     raw = client(gateway).chat.completions.with_raw_response.create(model="route:quick", messages=ask())
     assert raw.headers["x-gensandbox-model"] == "echo"
     assert "fastest by measured p50 latency: echo" in raw.headers["x-gensandbox-route"]
+
+
+def test_schemathesis_finds_no_server_error(home, tmp_path, upstream):
+    """Property-based requests generated from /openapi.json, against healthy upstreams: none may get a 5xx."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from gensandbox.config import load_config
+    from gensandbox.gateway import create_app
+    from gensandbox.store import SQLiteStore
+    from tests.helpers import write_config
+    from tests.upstream import BackgroundServer
+
+    config = load_config(write_config(tmp_path, upstream.url, {"echo": "echo", "anthropic-echo": "echo"},
+                                      extra='[serve]\nmodels = ["echo", "anthropic-echo"]\n'))
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        result = subprocess.run([str(Path(sys.executable).with_name("schemathesis")), "run",
+                                 f"{server.url}/openapi.json", "--checks", "not_a_server_error",
+                                 "--max-examples", "40", "--seed", "7", "--request-timeout", "20"],
+                                capture_output=True, text=True, timeout=600)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "No issues found" in result.stdout

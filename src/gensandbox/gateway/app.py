@@ -90,7 +90,7 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(openapi_document())
+        return JSONResponse(openapi_document(tuple(router.names())))
 
     return Starlette(routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -109,6 +109,9 @@ def _parse(raw: bytes) -> ChatCompletionRequest:
                            "invalid_json") from None
     if not isinstance(decoded, dict):
         raise GatewayError(400, "the request body must be a JSON object", "invalid_request_error", "invalid_json")
+    if b"\\ud" in raw.lower() and not _valid_unicode(decoded):
+        raise GatewayError(400, "the request contains text that is not valid Unicode (an unpaired surrogate escape "
+                           "such as \\ud800)", "invalid_request_error", "invalid_json")
     try:
         return ChatCompletionRequest.model_validate(decoded)
     except ValidationError as error:
@@ -117,6 +120,15 @@ def _parse(raw: bytes) -> ChatCompletionRequest:
         message = first["msg"].removeprefix("Value error, ")
         raise GatewayError(400, f"invalid parameter `{param}`: {message}", "invalid_request_error",
                            "invalid_parameter", param) from None
+
+
+def _valid_unicode(decoded: dict) -> bool:
+    """JSON may escape half of a UTF-16 pair (\\ud800); such text cannot be passed on to any model."""
+    try:
+        json.dumps(decoded, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionRequest) -> StreamingResponse:

@@ -31,9 +31,12 @@ def _error_responses(*statuses: int) -> dict:
 
 
 @cache
-def openapi_document() -> dict:
+def openapi_document(model_names: tuple[str, ...]) -> dict:
+    """The document for a gateway serving `model_names` (listed as the values `model` may take)."""
     request_schema = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     definitions = request_schema.pop("$defs", {})
+    request_schema["properties"]["model"] = {"type": "string", "enum": list(model_names),
+                                             "description": "A model or route:NAME this gateway serves"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "GenSandbox gateway", "version": "1",

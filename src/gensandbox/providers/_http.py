@@ -65,8 +65,7 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     """POST `payload` as JSON; return (decoded body, seconds taken) or raise a RunError."""
     started = time.perf_counter()
     try:
-        async with session.post(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                                headers={"content-type": "application/json", **headers},
+        async with session.post(url, data=json_bytes(payload), headers={"content-type": "application/json", **headers},
                                 timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
             body = await response.read()
             status, retry_after = response.status, response.headers.get("retry-after")
@@ -94,7 +93,7 @@ async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, h
     A failure before the first byte or in the middle is raised as a RunError, never left hanging."""
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
     try:
-        async with session.post(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        async with session.post(url, data=json_bytes(payload),
                                 headers={"content-type": "application/json", "accept": "text/event-stream",
                                          **headers}, timeout=timeout) as response:
             if response.status >= 400:
@@ -115,6 +114,15 @@ async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, h
                     raise ProviderResponseError(f"{url} sent an event that is not JSON") from None
     except (aiohttp.ClientError, TimeoutError) as error:
         raise translate(error, url, timeout_s) from None
+
+
+def json_bytes(payload: dict) -> bytes:
+    """UTF-8 JSON; text holding half a surrogate pair (which UTF-8 cannot carry) goes \\u-escaped instead."""
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload).encode("ascii")
 
 
 def translate(error: BaseException, url: str, timeout_s: float) -> RunError:
