@@ -141,6 +141,8 @@ class Gateway:
 
     def _reserve(self, key: KeyState | None, target: Target, body: ChatCompletionRequest):
         request = to_chat_request(body, target.model.provider_model_id)
+        if key is None or key.record.budget_usd is None:
+            return request, 0.0  # nothing to hold the request against
         prompt = sum(estimate_tokens(m.content) + 8 for m in request.messages)
         reserved = worst_case_cost(target.price, prompt, request.max_tokens, self._timeout(target))
         self.keys.reserve(key, reserved)
