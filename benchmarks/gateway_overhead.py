@@ -37,7 +37,7 @@ from pathlib import Path
 
 from fixed_upstream import ANSWER, MODEL, NO_PROXY_OPENER, Upstream
 from litellm_peer import LITELLM_MASTER_KEY, ensure_litellm_venv, litellm_command, litellm_env
-from machine_load import NOISY_CORES, OtherWorkMeter, describe_other_work, measure_idle
+from machine_load import NOISY_CORES, OtherWorkMeter, describe_other_work, measure_idle, process_group_cpu_s
 from peers_env import HERE, PROJECT, ensure_peers_venv, server_python, tail
 from runner_overhead import offline_env
 
@@ -63,6 +63,7 @@ class Endpoint:
     port: int
     headers: list[str] = field(default_factory=list)
     startup_s: float = 0.0  # from starting the server to its first healthy answer
+    server_pgid: int | None = None  # the gateway's process group, to read its CPU time; None for direct
 
 
 @dataclass
@@ -74,6 +75,7 @@ class TargetResult:
     upstream: dict = field(default_factory=dict)
     sent_upstream: int = 0
     startup_s: float = 0.0
+    server_cpu_us_per_request: float | None = None  # the gateway's (all its processes') during the HIGH run
     other_cores: float = 0.0  # CPU that processes outside the benchmark took meanwhile
     error: str = ""
 
@@ -151,7 +153,8 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running_server(command: list[str], env: dict, workdir: Path, port: int, health_path: str,
-                   timeout_s: float) -> Iterator[float]:
+                   timeout_s: float) -> Iterator[tuple[int, float]]:
+    """Yields the server's process group id and its start-up time."""
     log_path = workdir / "server.log"
     with open(log_path, "w") as log:
         try:
@@ -160,7 +163,7 @@ def running_server(command: list[str], env: dict, workdir: Path, port: int, heal
         except OSError as error:
             raise TargetFailed(f"could not start {command[0]}: {error}") from None
     try:
-        yield wait_until_healthy(process, port, health_path, timeout_s)
+        yield process.pid, wait_until_healthy(process, port, health_path, timeout_s)
     except TargetFailed as failure:  # the server's own words are what the reader needs to fix it
         raise TargetFailed(f"{failure}\n  server output tail:\n{tail(log_path.read_text(errors='replace'))}") from None
     finally:
@@ -210,8 +213,8 @@ def gensandbox_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     key = create_api_key(env, workdir)
     port = free_port()
     command = [str(GENSANDBOX), "serve", "-c", str(config), "--host", "127.0.0.1", "--port", str(port)]
-    with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["gensandbox"]) as startup_s:
-        yield Endpoint(port, [f"authorization: Bearer {key}"], startup_s)
+    with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["gensandbox"]) as (pgid, startup_s):
+        yield Endpoint(port, [f"authorization: Bearer {key}"], startup_s, pgid)
 
 
 @contextlib.contextmanager
@@ -221,9 +224,9 @@ def litellm_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
         raise TargetFailed(problem)
     port = free_port()
     env = offline_env(**litellm_env(upstream.base_url))
-    health = "/health/liveliness"
-    with running_server(litellm_command(port), env, workdir, port, health, START_TIMEOUT_S["litellm"]) as startup_s:
-        yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"], startup_s)
+    command, health = litellm_command(port), "/health/liveliness"
+    with running_server(command, env, workdir, port, health, START_TIMEOUT_S["litellm"]) as (pgid, startup_s):
+        yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"], startup_s, pgid)
 
 
 TARGET_STARTERS: dict[str, Callable[[Upstream, Path], contextlib.AbstractContextManager[Endpoint]]] = {
@@ -232,19 +235,30 @@ TARGET_STARTERS: dict[str, Callable[[Upstream, Path], contextlib.AbstractContext
 
 def measure_target(target: str, requests: int, upstream: Upstream) -> TargetResult:
     result = TargetResult(target)
-    warmup = warmup_for(requests)
     with tempfile.TemporaryDirectory(prefix=f"gateway-bench-{target}-") as workdir:
         try:
             with TARGET_STARTERS[target](upstream, Path(workdir)) as endpoint:
                 result.startup_s = endpoint.startup_s
-                upstream.get("/stats/reset")
-                result.high = run_load(endpoint, HIGH_CONCURRENCY, requests, warmup)
-                result.upstream, result.sent_upstream = upstream.get("/stats"), requests + warmup
-                result.low = run_load(endpoint, LOW_CONCURRENCY, max(100, requests // 4), warmup // 4)
+                measure_endpoint(endpoint, requests, upstream, result)
             check_some_succeeded(result)
         except TargetFailed as failure:
             result.error = str(failure)
     return result
+
+
+def measure_endpoint(endpoint: Endpoint, requests: int, upstream: Upstream, result: TargetResult) -> None:
+    warmup = warmup_for(requests)
+    upstream.get("/stats/reset")
+    server_cpu_before = server_cpu_s(endpoint)
+    result.high = run_load(endpoint, HIGH_CONCURRENCY, requests, warmup)
+    if endpoint.server_pgid:
+        result.server_cpu_us_per_request = 1e6 * (server_cpu_s(endpoint) - server_cpu_before) / (requests + warmup)
+    result.upstream, result.sent_upstream = upstream.get("/stats"), requests + warmup
+    result.low = run_load(endpoint, LOW_CONCURRENCY, max(100, requests // 4), warmup // 4)
+
+
+def server_cpu_s(endpoint: Endpoint) -> float:
+    return process_group_cpu_s(endpoint.server_pgid) if endpoint.server_pgid else 0.0
 
 
 def check_some_succeeded(result: TargetResult) -> None:
@@ -270,17 +284,27 @@ def describe(result: TargetResult) -> str:
     label = f"{LABELS[result.target]:<11}"
     if not result.ok:
         return f"{label}FAILED: {result.error}"
-    high, low, upstream = result.high, result.low, result.upstream
+    high, low = result.high, result.low
     errors = high["errors"] + low["errors"]
     line = (f"{label}{high['requests_per_s']:>8,.0f} req/s  p50 {high['p50_ms']:7.2f} ms  p99 {high['p99_ms']:7.2f} ms"
             f"  | c{LOW_CONCURRENCY}: p50 {low['p50_ms']:6.2f} ms, {low['requests_per_s']:,.0f} req/s"
-            f"  | errors {errors}  | load gen {high['cpu_us_per_request']:.0f} µs/req"
-            f", upstream conns {upstream['connections'] - 1}")
-    if upstream["requests"] != result.sent_upstream:  # retries (or lost requests) would skew the comparison
-        line += f"  (upstream saw {upstream['requests']} requests for {result.sent_upstream} sent)"
+            f"  | errors {errors}")
     if errors:
         line += f"\n{'':<11}first error: {high['first_error'] or low['first_error']}"
-    return line
+    return line + f"\n{'':<11}{describe_costs(result)}"
+
+
+def describe_costs(result: TargetResult) -> str:
+    """Where the CPU went at concurrency 64: with 2 cores shared, the sum per request caps the throughput."""
+    upstream = result.upstream
+    costs = [f"load generator {result.high['cpu_us_per_request']:.0f}",
+             f"upstream {1e6 * upstream['cpu_s'] / max(upstream['requests'], 1):.0f}"]
+    if result.server_cpu_us_per_request is not None:
+        costs.append(f"{LABELS[result.target]} {result.server_cpu_us_per_request:.0f}")
+    text = f"CPU per request: {', '.join(costs)} µs; connections to the upstream: {upstream['connections'] - 1}"
+    if upstream["requests"] != result.sent_upstream:  # retries (or lost requests) would skew the comparison
+        text += f" (it saw {upstream['requests']} requests for {result.sent_upstream} sent)"
+    return text
 
 
 def verdict(passed: bool) -> str:
@@ -291,8 +315,9 @@ def print_targets(results: dict[str, TargetResult]) -> None:
     ours, litellm, direct = results.get("gensandbox"), results.get("litellm"), results.get("direct")
     if any(result.other_cores > NOISY_CORES for result in results.values()):
         print("WARNING: other processes used the CPU during the run; re-run on an idle machine before trusting it")
+    if ours and not ours.ok:
+        print("GenSandbox targets: not checked (GenSandbox FAILED)")
     if not ours or not ours.ok:
-        print(f"GenSandbox targets: not checked (GenSandbox {'FAILED' if ours else 'not run'})")
         return
     rate = ours.high["requests_per_s"]
     print(f"GenSandbox throughput: {rate:,.0f} req/s at concurrency {HIGH_CONCURRENCY} "
@@ -345,8 +370,8 @@ def main() -> None:
             result = results[target] = measure_target(target, requests, upstream)
             result.other_cores = meter.other_cores()
             startup = f"started in {result.startup_s:.1f} s, " if result.startup_s else ""
-            print(f"{describe(result)}\n{'':<11}[{requests:,} requests, {startup}{time.monotonic() - started:.0f} s "
-                  f"in all; {describe_other_work(result.other_cores)}]", flush=True)
+            print(f"{describe(result)}\n{'':<11}{requests:,} requests, {startup}{time.monotonic() - started:.0f} s "
+                  f"in all; {describe_other_work(result.other_cores)}", flush=True)
     print_targets(results)
 
 

@@ -1,7 +1,7 @@
 """A closed-loop HTTP load generator on raw asyncio + httptools, for benchmarks/gateway_overhead.py.
 
 Each of the --concurrency slots owns one keep-alive connection and sends one POST after another on it, so the
-concurrency is exact and no connection set-up lands in the measured phase. It costs ~50 µs of CPU per request
+concurrency is exact and no connection set-up lands in the measured phase. It costs ~20-40 µs of CPU per request
 (aiohttp's client costs ~250 µs, which would cap a gateway measurement at 3-5k req/s on a 2-core machine), and it
 runs in its own process so the benchmark's parent never competes with it for the interpreter lock. It reports its
 own CPU per request, so a reader can see how much of the machine it took.

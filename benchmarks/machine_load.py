@@ -63,3 +63,16 @@ def measure_idle(sample_s: float = 1.0, *helper_pids: int) -> float:
     meter = OtherWorkMeter(*helper_pids)
     time.sleep(sample_s)
     return meter.other_cores()
+
+
+def process_group_cpu_s(pgid: int) -> float:
+    """CPU seconds of the live processes in a process group: a server and the workers it forked."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it exited while we looked
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
+    return total

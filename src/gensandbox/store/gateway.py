@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 
 from gensandbox.errors import NotFoundError
 from gensandbox.store.sqlite import SQLiteStore, now_utc
@@ -52,7 +52,7 @@ class GatewayStore:
 
     def add_key(self, key: KeyRecord) -> None:
         self._db.execute(f"INSERT INTO api_keys ({', '.join(_KEY_COLUMNS)}) VALUES "
-                         f"({', '.join('?' for _ in _KEY_COLUMNS)})", astuple(key))
+                         f"({', '.join('?' for _ in _KEY_COLUMNS)})", _row(key, _KEY_COLUMNS))
 
     def keys(self) -> list[KeyRecord]:
         rows = self._db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys ORDER BY created_at").fetchall()
@@ -69,7 +69,7 @@ class GatewayStore:
         with self._store.transaction():
             self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
                                  f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
-                                 [astuple(r) for r in requests])
+                                 [_row(r, _REQUEST_COLUMNS) for r in requests])
             self._db.executemany("UPDATE api_keys SET spent_usd = ? WHERE key_id = ?",
                                  [(spent, key_id) for key_id, spent in spent_by_key.items()])
 
@@ -100,8 +100,6 @@ class GatewayStore:
         return found
 
 
-def key_by_id(keys: list[KeyRecord], key_id: str) -> KeyRecord:
-    for key in keys:
-        if key.key_id == key_id:
-            return key
-    raise NotFoundError(f"no key `{key_id}`")
+def _row(record, columns: list[str]) -> tuple:
+    # Not dataclasses.astuple: it deep-copies every field, which showed up in the gateway's profile.
+    return tuple(getattr(record, name) for name in columns)
