@@ -33,7 +33,8 @@ def run_gateway(config_path: Path | None, host: str | None, port: int | None) ->
     if not has_keys:
         errors.print("note: no API keys yet, so anyone on this machine may call the gateway; "
                      "`gensandbox keys create` turns keys on")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, **_fast_server())
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+                server_header=False, **_fast_server())
 
 
 def _fast_server() -> dict:
