@@ -144,6 +144,8 @@ async def _openai_events(model: str, text: str):
     words = text.split(" ")
     for index, word in enumerate(words):
         piece = word if index == 0 else " " + word
+        if model.startswith("echo-slow"):
+            await asyncio.sleep(0.05)  # a slow stream, for clients that leave half-way
         yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         if model == "stream-breaks" and index == 1:

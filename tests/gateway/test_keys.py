@@ -134,3 +134,16 @@ def _wait_for(url: str) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not come up")
+
+
+def test_a_client_leaving_a_stream_releases_its_budget_reservation(gateway):
+    secret, key_id = gateway.add_key(budget_usd=0.0004)  # the stream reserves ~$0.00027, a request ~$0.00021
+    with httpx.stream("POST", f"{gateway.base_url}/chat/completions", headers={"authorization": f"Bearer {secret}"},
+                      json={"model": "slow", "messages": ask(" ".join(["word"] * 50)), "stream": True,
+                            "max_tokens": 100}, timeout=10) as response:
+        next(response.iter_lines())  # read one event, then hang up
+    time.sleep(0.5)
+    # Were the first stream's reservation still held, this would be refused for lack of budget.
+    for _ in range(3):
+        assert client(gateway, secret).chat.completions.create(model="echo", messages=ask(), max_tokens=100).choices
+    assert any(r["key_id"] == key_id and r["stream"] for r in gateway.records())

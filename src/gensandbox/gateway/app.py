@@ -170,21 +170,23 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
 
     async def events():
         usage, finish = None, "stop"
-        yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
         try:
+            yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
             piece = streamed.first
-            while True:
+            while piece is not None:
                 usage, finish = piece.usage or usage, piece.finish_reason or finish
                 if piece.text:
                     yield chunk_event(request_id, model, created, {"content": piece.text})
-                piece = await streamed.rest.__anext__()
-        except StopAsyncIteration:
-            pass
+                piece = await anext(streamed.rest, None)
         except RunError as error:
             gateway.finish_stream(streamed, body, usage, error)
             yield error_event(f"the model stopped answering mid-stream: {error}")
             yield DONE_EVENT
             return
+        except BaseException:  # the client went away: stop the model, still settle and record the spend
+            gateway.finish_stream(streamed, body, usage, RunError("the client closed the stream"))
+            await streamed.rest.aclose()
+            raise
         gateway.finish_stream(streamed, body, usage, None)
         yield chunk_event(request_id, model, created, {}, finish_reason=finish)
         if include_usage and usage is not None:
