@@ -179,3 +179,25 @@ def test_schemathesis_finds_no_server_error(home, tmp_path, upstream):
         server.stop()
     assert result.returncode == 0, result.stdout[-3000:]
     assert "No issues found" in result.stdout
+
+
+def test_a_model_that_cannot_be_built_is_a_503_naming_the_problem(home, tmp_path, upstream, monkeypatch):
+    from gensandbox.config import load_config
+    from gensandbox.gateway import create_app
+    from gensandbox.store import SQLiteStore
+    from tests.upstream import BackgroundServer
+
+    monkeypatch.delenv("GS_MISSING_KEY", raising=False)
+    (tmp_path / "g.toml").write_text(
+        '[[models]]\nname = "mine"\nprovider = "local"\npath = "missing.gguf"\n'
+        '[[models]]\nname = "cloud"\nprovider = "openai"\nbase_url = "http://127.0.0.1:9/v1"\n'
+        'api_key_env = "GS_MISSING_KEY"\n')
+    config = load_config(tmp_path / "g.toml")
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        local = httpx.post(f"{server.url}/v1/chat/completions", json={"model": "mine", "messages": ask()})
+        cloud = httpx.post(f"{server.url}/v1/chat/completions", json={"model": "cloud", "messages": ask()})
+    finally:
+        server.stop()
+    assert local.status_code == 503 and "missing.gguf not found" in local.json()["error"]["message"]
+    assert cloud.status_code == 503 and "$GS_MISSING_KEY, which is not set" in cloud.json()["error"]["message"]

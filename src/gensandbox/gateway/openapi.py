@@ -24,7 +24,8 @@ _COMPLETION = {
 def _error_responses(*statuses: int) -> dict:
     descriptions = {400: "Malformed JSON or an invalid parameter", 401: "Missing or invalid API key",
                     404: "Unknown model", 429: "Rate limit or budget reached",
-                    502: "No model could answer, after every fallback"}
+                    502: "No model could answer, after every fallback",
+                    503: "The model cannot be used here (e.g. its file or API key is missing)"}
     return {str(status): {"description": descriptions[status],
                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for status in statuses}
@@ -50,7 +51,7 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                                       "content": {"application/json": {
                                           "schema": {"$ref": "#/components/schemas/ChatCompletion"}},
                                           "text/event-stream": {"schema": {"type": "string"}}}},
-                              **_error_responses(400, 401, 404, 429, 502)},
+                              **_error_responses(400, 401, 404, 429, 502, 503)},
             }},
             "/v1/models": {"get": {"operationId": "listModels", "responses": {"200": {
                 "description": "Models and routes this gateway serves",

@@ -66,7 +66,11 @@ class Gateway:
     def target(self, name: str) -> Target:
         """Providers are built on first use, so one broken model cannot stop the gateway starting."""
         if name not in self._targets:
-            self._targets[name] = target_for(self.config.models[name], self.config, self.prices)
+            try:
+                self._targets[name] = target_for(self.config.models[name], self.config, self.prices)
+            except GenSandboxError as error:  # e.g. a missing GGUF file or an unset API key variable
+                raise GatewayError(503, f"model `{name}` is not available: {error}", "server_error",
+                                   "model_unavailable") from None
         return self._targets[name]
 
     async def aclose(self) -> None:
