@@ -35,6 +35,10 @@ class HTTPEndpoint:
     loop that will use it, and closed by `aclose()`; pass `session` to share one.
     """
 
+    # The transport itself ends a call after `timeout_s` (aiohttp's total timeout), so callers need
+    # no timer of their own when they want the same bound.
+    transport_timeout = True
+
     def __init__(self, base_url: str, api_key: str | None = None, *, timeout_s: float = 120.0,
                  session: aiohttp.ClientSession | None = None):
         self.base_url = base_url.rstrip("/")

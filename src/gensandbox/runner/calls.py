@@ -62,6 +62,8 @@ async def call_model(
         try:
             if limiter is not None:
                 await limiter.acquire()
+            if getattr(provider, "transport_timeout", False) and provider.timeout_s <= timeout_s:
+                return await provider.complete(request), attempt  # a second timer would only cost CPU
             async with asyncio.timeout(timeout_s):
                 return await provider.complete(request), attempt
         except TimeoutError:
