@@ -49,6 +49,7 @@ REQUEST_BODY = json.dumps({"model": MODEL, "max_tokens": 16, "messages": [
 TARGETS = ("direct", "gensandbox", "litellm")
 LABELS = {"direct": "direct", "gensandbox": "GenSandbox", "litellm": "LiteLLM"}
 HIGH_CONCURRENCY, LOW_CONCURRENCY = 64, 16
+PACED_RATE = 1_000  # req/s: a steady load far below every target's capacity but LiteLLM's
 MIN_GENSANDBOX_REQUESTS_PER_S, MIN_RATIO_TO_LITELLM, MAX_ADDED_P50_MS = 2000, 20, 1.0
 START_TIMEOUT_S = {"gensandbox": 60, "litellm": 180}  # LiteLLM takes ~10 s here; slack for a busy machine
 LOAD_DEADLINE_S = 240
@@ -71,6 +72,7 @@ class TargetResult:
     target: str
     high: dict = field(default_factory=dict)  # the load generator's summary at HIGH_CONCURRENCY
     low: dict = field(default_factory=dict)  # ... and at LOW_CONCURRENCY
+    paced: dict = field(default_factory=dict)  # ... at LOW_CONCURRENCY paced to PACED_RATE (below saturation)
     # What the upstream saw during the HIGH_CONCURRENCY run; its connection count includes the GET /stats itself.
     upstream: dict = field(default_factory=dict)
     sent_upstream: int = 0
@@ -87,10 +89,10 @@ class TargetResult:
 # ---- The load generator, one process per run ------------------------------------------------------------------
 
 
-def run_load(endpoint: Endpoint, concurrency: int, requests: int, warmup: int) -> dict:
+def run_load(endpoint: Endpoint, concurrency: int, requests: int, warmup: int, rate: float = 0.0) -> dict:
     command = [str(server_python()), str(LOAD_GENERATOR), "--port", str(endpoint.port), "--body", REQUEST_BODY,
                "--expect", ANSWER, "--concurrency", str(concurrency), "--requests", str(requests),
-               "--warmup", str(warmup), "--deadline", str(LOAD_DEADLINE_S)]
+               "--warmup", str(warmup), "--deadline", str(LOAD_DEADLINE_S), "--rate", str(rate)]
     for header in endpoint.headers:
         command += ["--header", header]
     try:
@@ -255,6 +257,8 @@ def measure_endpoint(endpoint: Endpoint, requests: int, upstream: Upstream, resu
         result.server_cpu_us_per_request = 1e6 * (server_cpu_s(endpoint) - server_cpu_before) / (requests + warmup)
     result.upstream, result.sent_upstream = upstream.get("/stats"), requests + warmup
     result.low = run_load(endpoint, LOW_CONCURRENCY, max(100, requests // 4), warmup // 4)
+    if result.target != "litellm":
+        result.paced = run_load(endpoint, LOW_CONCURRENCY, max(100, requests // 8), warmup // 8, PACED_RATE)
 
 
 def server_cpu_s(endpoint: Endpoint) -> float:
@@ -330,6 +334,11 @@ def print_targets(results: dict[str, TargetResult]) -> None:
         added_ms = ours.low["p50_ms"] - direct.low["p50_ms"]
         print(f"GenSandbox added median latency at concurrency {LOW_CONCURRENCY}: {added_ms:+.2f} ms over direct "
               f"(target <= {MAX_ADDED_P50_MS:g} ms: {verdict(added_ms <= MAX_ADDED_P50_MS)})")
+        if ours.paced and direct.paced:
+            paced_ms = ours.paced["p50_ms"] - direct.paced["p50_ms"]
+            print(f"GenSandbox added median latency at concurrency {LOW_CONCURRENCY} paced to {PACED_RATE:,} req/s "
+                  f"(not saturated): {paced_ms:+.2f} ms over direct (p50 {ours.paced['p50_ms']:.2f} ms, "
+                  f"p99 {ours.paced['p99_ms']:.2f} ms)")
 
 
 # ---- Main ---------------------------------------------------------------------------------------------------------

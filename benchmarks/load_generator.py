@@ -122,8 +122,15 @@ class LoadRun:
         return latency
 
     async def slot_loop(self, slot: int, record: bool) -> None:
+        # --rate paces the slots (each sends every concurrency/rate seconds), so latency can be read below
+        # saturation, where a closed loop would only measure queueing.
+        interval = self.args.concurrency / self.args.rate if self.args.rate else 0.0
+        next_send = time.perf_counter() + slot * interval / self.args.concurrency
         while self.remaining > 0:
             self.remaining -= 1
+            if interval:
+                await asyncio.sleep(max(0.0, next_send - time.perf_counter()))
+                next_send += interval
             try:
                 latency = await self.one_request(slot)
             except (ResponseError, OSError) as error:  # OSError covers TimeoutError (connect) too
@@ -193,6 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--header", action="append", default=[], help="'Name: value', repeatable")
     parser.add_argument("--expect", default="", help="text every 200 response must contain")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=0.0, help="total requests per second (0: as fast as it can)")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--warmup", type=int, default=1_000)
     parser.add_argument("--request-timeout", type=float, default=30.0)
