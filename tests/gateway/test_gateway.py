@@ -201,3 +201,18 @@ def test_a_model_that_cannot_be_built_is_a_503_naming_the_problem(home, tmp_path
         server.stop()
     assert local.status_code == 503 and "missing.gguf not found" in local.json()["error"]["message"]
     assert cloud.status_code == 503 and "$GS_MISSING_KEY, which is not set" in cloud.json()["error"]["message"]
+
+
+def test_traffic_and_routes_commands(gateway, capsys):
+    from gensandbox.cli.app import main
+
+    client(gateway).chat.completions.create(model="route:safe", messages=ask())
+    gateway.records()  # wait for the batch to be written
+    assert main(["traffic", "--json", "-c", str(gateway.config_path)]) == 0
+    rows = {row["model"]: row for row in json.loads(capsys.readouterr().out)["traffic"]}
+    assert (rows["echo"]["requests"], rows["echo"]["errors"]) == (1, 0)
+    assert (rows["broken"]["requests"], rows["broken"]["errors"]) == (1, 1)
+    assert rows["echo"]["cost_usd"] > 0 and rows["echo"]["latency_p50_s"] > 0
+    assert main(["routes", "-c", str(gateway.config_path)]) == 0
+    out = capsys.readouterr().out
+    assert "route:safe" in out and "fallback chain, in order" in out and "weighted split 0/1: drew echo" in out

@@ -26,6 +26,8 @@ app.command()(report_cmd.report)
 app.command()(repeat_cmd.rerun)
 app.command()(repeat_cmd.compare)
 app.command()(serve_cmd.serve)
+app.command()(serve_cmd.traffic)
+app.command()(serve_cmd.routes)
 app.add_typer(serve_cmd.keys_app, name="keys")
 
 

@@ -8,6 +8,7 @@ import typer
 
 from gensandbox.cli.output import ConfigOption
 
+SINCE_HELP = "Only requests from this time on (ISO 8601, UTC, e.g. 2026-11-29T00:00)."
 BUDGET_HELP = "The most this key may spend, in USD."
 keys_app = typer.Typer(help="API keys for the gateway: create, list, revoke.", no_args_is_help=True)
 
@@ -55,3 +56,21 @@ def revoke_key(
 
     revoke(key_id, config_path)
 
+
+
+def traffic(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help=SINCE_HELP)] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """What went through the gateway: requests, errors, tokens, spend and p50 latency per key and model."""
+    from gensandbox.cli.serving import show_traffic
+
+    show_traffic(as_json, since, config_path)
+
+
+def routes(config_path: ConfigOption = None) -> None:
+    """Each route, its policy and models, and which model it would choose now, and why."""
+    from gensandbox.cli.serving import show_routes
+
+    show_routes(config_path)

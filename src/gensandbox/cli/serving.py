@@ -95,3 +95,40 @@ def revoke(key_id: str, config_path: Path | None) -> None:
     _, store = load(config_path)
     GatewayStore(store).revoke_key(key_id)
     console.print(f"revoked {key_id}")
+
+
+def show_traffic(as_json: bool, since: str | None, config_path: Path | None) -> None:
+    import json
+
+    from gensandbox.store.gateway import traffic_summary
+
+    _, store = load(config_path)
+    rows = traffic_summary(GatewayStore(store), since)
+    if as_json:
+        print(json.dumps({"since": since, "traffic": rows}, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        console.print("No gateway traffic yet. Start the gateway with: gensandbox serve")
+        return
+    table = Table("key", "model", "requests", "errors", "tokens in/out", "cost (USD)", "p50 latency")
+    for row in rows:
+        p50 = "–" if row["latency_p50_s"] is None else f"{row['latency_p50_s']:.3f} s"
+        table.add_row(row["key_id"], row["model"], f"{row['requests']:,}", str(row["errors"]),
+                      f"{row['input_tokens']:,} / {row['output_tokens']:,}", f"{row['cost_usd']:.6f}", p50)
+    console.print(table)
+
+
+def show_routes(config_path: Path | None) -> None:
+    from gensandbox.gateway.routing import ROUTE_PREFIX, Router
+
+    config, store = load(config_path)
+    if not config.file.routes:
+        console.print("No routes yet: add [[routes]] to gensandbox.toml (see gensandbox.example.toml)")
+        return
+    router = Router(list(config.models), config.file.routes, GatewayStore(store))
+    table = Table("route", "policy", "models", "would choose now", "why")
+    for route in config.file.routes:
+        decision = router.decide(ROUTE_PREFIX + route.name)
+        table.add_row(ROUTE_PREFIX + route.name, route.policy, ", ".join(route.models), decision.models[0],
+                      decision.reason)
+    console.print(table)

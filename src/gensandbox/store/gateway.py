@@ -103,3 +103,21 @@ class GatewayStore:
 def _row(record, columns: list[str]) -> tuple:
     # Not dataclasses.astuple: it deep-copies every field, which showed up in the gateway's profile.
     return tuple(getattr(record, name) for name in columns)
+
+
+def traffic_summary(store: GatewayStore, since: str | None = None) -> list[dict]:
+    """Requests, errors, tokens, spend and median latency, per key and model."""
+    where, params = ("WHERE created_at >= ?", (since,)) if since else ("", ())
+    rows = store._db.execute(
+        "SELECT key_id, coalesce(model, '–'), count(*), sum(status != 200), sum(input_tokens), sum(output_tokens), "
+        f"sum(cost_usd) FROM gateway_requests {where} GROUP BY key_id, model ORDER BY key_id, model", params).fetchall()
+    summary = []
+    for key_id, model, requests, errors, tokens_in, tokens_out, cost in rows:
+        latencies = [r[0] for r in store._db.execute(
+            f"SELECT latency_s FROM gateway_requests {where + (' AND' if where else 'WHERE')} key_id = ? AND "
+            "model IS ? AND status = 200 AND latency_s IS NOT NULL ORDER BY latency_s",
+            (*params, key_id, None if model == "–" else model))]
+        summary.append({"key_id": key_id, "model": model, "requests": requests, "errors": errors,
+                        "input_tokens": tokens_in, "output_tokens": tokens_out, "cost_usd": cost,
+                        "latency_p50_s": latencies[len(latencies) // 2] if latencies else None})
+    return summary
