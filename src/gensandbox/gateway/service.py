@@ -15,7 +15,7 @@ from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.wire import ChatCompletionRequest, to_chat_request
 from gensandbox.providers import PriceTable
-from gensandbox.runner.budget import estimate_tokens, worst_case_cost
+from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, call_model, is_retryable
 from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import target_for
@@ -128,7 +128,7 @@ class Gateway:
         raise self._all_failed(failures)
 
     def finish_stream(self, streamed: Streamed, body: ChatCompletionRequest, usage: Usage | None,
-                      error: RunError | None) -> float:
+                      error: RunError | None) -> None:
         latency = time.perf_counter() - streamed.started
         usage = usage or Usage(sum(estimate_tokens(m.content) for m in streamed.request.messages), 0)
         cost = streamed.target.price.cost_usd(usage, latency)
@@ -139,7 +139,6 @@ class Gateway:
         else:
             self.keys.settle(streamed.key, streamed.reserved, cost)
             self._record(streamed.key, streamed.decision, body, name, 502, usage, cost, latency, True, str(error))
-        return cost
 
     # -- shared
 
@@ -147,8 +146,8 @@ class Gateway:
         request = to_chat_request(body, target.model.provider_model_id)
         if key is None or key.record.budget_usd is None:
             return request, 0.0  # nothing to hold the request against
-        prompt = sum(estimate_tokens(m.content) + 8 for m in request.messages)
-        reserved = worst_case_cost(target.price, prompt, request.max_tokens, self._timeout(target))
+        reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
+                                   self._timeout(target))
         self.keys.reserve(key, reserved)
         return request, reserved
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from gensandbox.types import Price, Usage
+from gensandbox.types import ChatRequest, Price, Usage
 
 
 def estimate_tokens(text: str) -> int:
@@ -23,6 +23,11 @@ def estimate_tokens(text: str) -> int:
     # non-ASCII character adds 2 bytes over its 1 (2-byte scripts count as half a character here).
     non_ascii = (len(text.encode("utf-8")) - len(text)) // 2
     return math.ceil((len(text) - non_ascii) / 4) + non_ascii
+
+
+def estimate_prompt_tokens(request: ChatRequest) -> int:
+    """A request's prompt, estimated: its messages' text plus the few tokens chat templates add to each."""
+    return sum(estimate_tokens(m.content) + 8 for m in request.messages)
 
 
 def worst_case_cost(price: Price, input_tokens: int, max_tokens: int, timeout_s: float) -> float:
@@ -66,7 +71,7 @@ def estimate_cost(jobs, request_for, assumed_speeds: tuple[float, float]) -> Est
     for job in jobs:
         request = request_for(job)
         counter = getattr(job.target.provider, "count_prompt_tokens", None)
-        prompt = counter(request) if counter else sum(estimate_tokens(m.content) + 8 for m in request.messages)
+        prompt = counter(request) if counter else estimate_prompt_tokens(request)
         seconds = prompt / prompt_speed + request.max_tokens / output_speed
         usd += job.target.price.cost_usd(Usage(prompt, request.max_tokens), latency_s=seconds)
         calls, prompt_total, output_total = calls + 1, prompt_total + prompt, output_total + request.max_tokens

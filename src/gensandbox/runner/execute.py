@@ -17,7 +17,7 @@ from aiolimiter import AsyncLimiter
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.providers import Provider
-from gensandbox.runner.budget import Budget, estimate_tokens, worst_case_cost
+from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
@@ -105,7 +105,7 @@ async def execute(
     budget = Budget(plan.options.max_cost_usd, spent_usd=already_spent)
     scoring = scoring or ScoringContext()
     scoring.budget = budget  # judge calls spend from the same cap
-    finished: asyncio.Queue[SampleRecord | None] = asyncio.Queue()
+    finished: asyncio.Queue[tuple[SampleRecord, tuple | None] | None] = asyncio.Queue()
     runner = _Runner(plan, cache if plan.options.use_cache else None, budget, scoring, finished)
     try:
         async with asyncio.TaskGroup() as outer:
@@ -202,23 +202,20 @@ class _Runner:
         target, request = job.target, self.plan.request_for(job)
         reserved = 0.0
         if self.budget.cap_usd is not None:  # counting prompt tokens costs CPU: only when there is a cap
-            reserved = worst_case_cost(target.price, _prompt_tokens(request), request.max_tokens,
+            reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
                                        target.model.timeout_s)
         if not self.budget.reserve(reserved):
             return None
-        actual = 0.0
         try:
             result = await cached_call(target.provider, request, identity=target.identity, cache=self.cache,
                                        timeout_s=target.model.timeout_s, policy=self.plan.options.retry,
                                        limiter=limiter)
         except RunError as error:
+            self.budget.settle(reserved, 0.0)
             return self._failed(job, request, error), None
-        finally:
-            self.budget.settle(reserved, actual)
         response = result.response
         cost = target.price.cost_usd(response.usage, response.latency_s)
-        if not result.cached:
-            self.budget.settle(0.0, cost)
+        self.budget.settle(reserved, 0.0 if result.cached else cost)  # a cached answer costs nothing again
         score = await score_answer(job.item, response.text, target.model, self.scoring)
         sample = SampleRecord(
             **self._common(job, request), response_text=response.text, finish_reason=response.finish_reason,
@@ -238,9 +235,4 @@ class _Runner:
         return dict(run_id=self.plan.run_id, model=job.target.model.name, suite=job.suite.name, item_id=job.item.id,
                     category=job.item.category, language=job.item.language, request=request.to_record(),
                     scorer=job.item.scorer.model_dump(), epoch=job.epoch)
-
-
-def _prompt_tokens(request: ChatRequest) -> int:
-    # Chat templates add a few tokens per message around the text.
-    return sum(estimate_tokens(m.content) + 8 for m in request.messages)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
-from gensandbox.runner.budget import Budget, estimate_tokens, worst_case_cost
+from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.scorers import MODEL_GRADED, build_scorer, targets_of
 from gensandbox.types import ChatRequest, Message
@@ -64,8 +64,8 @@ async def _judge(item, answer: str, model: ModelConfig, context: ScoringContext)
     judge = context.judges[judge_name]
     request = judge_request(item, answer, judge.model)
     flags = ("judge-same-family",) if same_family(judge.model, model) else ()
-    reserved = worst_case_cost(judge.price, sum(estimate_tokens(m.content) for m in request.messages),
-                               request.max_tokens, judge.model.timeout_s)
+    reserved = worst_case_cost(judge.price, estimate_prompt_tokens(request), request.max_tokens,
+                               judge.model.timeout_s)
     if context.budget is not None and not context.budget.reserve(reserved):
         return Outcome(None, "", error="not graded: the cost cap was reached", flags=flags)
     spent = 0.0
