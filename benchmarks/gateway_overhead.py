@@ -9,10 +9,12 @@ connection per concurrent slot, a fixed number of requests after a short warm-up
 lighter load; in a closed loop p50 is about concurrency / throughput, so a gateway still saturated at 16 shows it).
 Everything shares this machine's 2 cores, as it would in a single-host deployment.
 
-    python benchmarks/gateway_overhead.py [--only direct|gensandbox|litellm] [--skip-litellm]
+    python benchmarks/gateway_overhead.py [--only direct|passthrough|gensandbox|litellm] [--skip-litellm]
                                           [--requests 20000] [--litellm-requests 4000]
 
 Targets: GenSandbox >= 2,000 req/s, >= 20x LiteLLM, and <= 1 ms added median latency at concurrency 16.
+"passthrough" is the floor: benchmarks/passthrough_app.py, a bare forwarder on the same uvicorn + aiohttp stack,
+so the run separates what the server stack costs from what GenSandbox's own work costs.
 LiteLLM (pinned in benchmarks/peers/litellm-requirements.txt) lives in benchmarks/.venv-litellm, created here when
 missing. Loopback only: every server listens on 127.0.0.1, every load run is bounded in requests and time, and every
 server this script starts is stopped when its target is done, whether it passed or failed.
@@ -46,12 +48,12 @@ LOAD_GENERATOR = HERE / "load_generator.py"
 REQUEST_BODY = json.dumps({"model": MODEL, "max_tokens": 16, "messages": [
     {"role": "user", "content": "What is the capital of France? Answer with one word."}]})
 
-TARGETS = ("direct", "gensandbox", "litellm")
-LABELS = {"direct": "direct", "gensandbox": "GenSandbox", "litellm": "LiteLLM"}
+TARGETS = ("direct", "passthrough", "gensandbox", "litellm")
+LABELS = {"direct": "direct", "passthrough": "floor", "gensandbox": "GenSandbox", "litellm": "LiteLLM"}
 HIGH_CONCURRENCY, LOW_CONCURRENCY = 64, 16
 PACED_RATE = 1_000  # req/s: a steady load far below every target's capacity but LiteLLM's
 MIN_GENSANDBOX_REQUESTS_PER_S, MIN_RATIO_TO_LITELLM, MAX_ADDED_P50_MS = 2000, 20, 1.0
-START_TIMEOUT_S = {"gensandbox": 60, "litellm": 180}  # LiteLLM takes ~10 s here; slack for a busy machine
+START_TIMEOUT_S = {"passthrough": 30, "gensandbox": 60, "litellm": 180}  # LiteLLM takes ~10 s here; slack for a busy machine
 LOAD_DEADLINE_S = 240
 
 
@@ -231,8 +233,19 @@ def litellm_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
         yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"], startup_s, pgid)
 
 
+@contextlib.contextmanager
+def passthrough_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
+    """The bare forwarder in passthrough_app.py on GenSandbox's own server stack: the floor under its latency."""
+    port = free_port()
+    env = offline_env(UPSTREAM_URL=f"{upstream.base_url}/chat/completions", PYTHONPATH=str(HERE))
+    command = [str(PROJECT / ".venv" / "bin" / "python"), "-m", "uvicorn", "passthrough_app:app", "--port", str(port),
+               "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+    with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["passthrough"]) as (pgid, startup_s):
+        yield Endpoint(port, [], startup_s, pgid)
+
+
 TARGET_STARTERS: dict[str, Callable[[Upstream, Path], contextlib.AbstractContextManager[Endpoint]]] = {
-    "direct": direct_target, "gensandbox": gensandbox_target, "litellm": litellm_target}
+    "direct": direct_target, "passthrough": passthrough_target, "gensandbox": gensandbox_target, "litellm": litellm_target}
 
 
 def measure_target(target: str, requests: int, upstream: Upstream) -> TargetResult:
@@ -317,6 +330,7 @@ def verdict(passed: bool) -> str:
 
 def print_targets(results: dict[str, TargetResult]) -> None:
     ours, litellm, direct = results.get("gensandbox"), results.get("litellm"), results.get("direct")
+    floor = results.get("passthrough")
     if any(result.other_cores > NOISY_CORES for result in results.values()):
         print("WARNING: other processes used the CPU during the run; re-run on an idle machine before trusting it")
     if ours and not ours.ok:
@@ -334,6 +348,10 @@ def print_targets(results: dict[str, TargetResult]) -> None:
         added_ms = ours.low["p50_ms"] - direct.low["p50_ms"]
         print(f"GenSandbox added median latency at concurrency {LOW_CONCURRENCY}: {added_ms:+.2f} ms over direct "
               f"(target <= {MAX_ADDED_P50_MS:g} ms: {verdict(added_ms <= MAX_ADDED_P50_MS)})")
+        if floor and floor.ok:
+            floor_ms = floor.low["p50_ms"] - direct.low["p50_ms"]
+            print(f"  of which the server stack alone (bare uvicorn + aiohttp pass-through): {floor_ms:+.2f} ms; "
+                  f"GenSandbox's own work: {ours.low['p50_ms'] - floor.low['p50_ms']:+.2f} ms")
         if ours.paced and direct.paced:
             paced_ms = ours.paced["p50_ms"] - direct.paced["p50_ms"]
             print(f"GenSandbox added median latency at concurrency {LOW_CONCURRENCY} paced to {PACED_RATE:,} req/s "
