@@ -12,6 +12,7 @@ from gensandbox.config.loading import (
 from gensandbox.config.schema import (
     FewShot,
     FileConfig,
+    LedgerConfig,
     ModelConfig,
     RouteConfig,
     RunConfig,
@@ -24,6 +25,7 @@ __all__ = [
     "Config",
     "FewShot",
     "FileConfig",
+    "LedgerConfig",
     "ModelConfig",
     "RouteConfig",
     "RunConfig",

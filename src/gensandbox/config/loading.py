@@ -39,6 +39,16 @@ class Config:
         return self.home / "gensandbox.db"
 
     @property
+    def ledger_url(self) -> str:
+        """GENSANDBOX_LEDGER_URL, else [ledger] url, else the SQLite file beside the store."""
+        return (os.environ.get("GENSANDBOX_LEDGER_URL") or self.file.ledger.url
+                or f"sqlite:///{self.home / 'ledger.db'}")
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.home / "keys" / "ledger-ed25519.pem"
+
+    @property
     def price_file(self) -> Path:
         if self.file.price_file:
             return self.resolve_path(self.file.price_file)

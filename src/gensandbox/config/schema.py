@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ProviderName = Literal["local", "openai", "anthropic"]
 
@@ -116,6 +116,21 @@ class RunConfig(_Strict):
     bootstrap_resamples: int = Field(default=2000, ge=100, le=100000)
 
 
+class LedgerConfig(_Strict):
+    # None: a SQLite file in GENSANDBOX_HOME; "postgresql://user@host/db" for several gateway processes on one chain.
+    url: str | None = None
+    privacy: Literal["hashes", "full"] = "hashes"  # "full" also keeps the prompts and answers themselves
+    checkpoint_every: int = Field(default=1000, ge=1)  # sign the chain head every N events ...
+    checkpoint_interval_s: float = Field(default=10.0, gt=0)  # ... or every T seconds, and at shutdown
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
+        return value
+
+
 class FileConfig(_Strict):
     """The root of gensandbox.toml."""
 
@@ -124,4 +139,5 @@ class FileConfig(_Strict):
     models: list[ModelConfig] = []
     suites: list[SuiteConfig] = []
     routes: list[RouteConfig] = []
+    ledger: LedgerConfig = LedgerConfig()
     price_file: str | None = None

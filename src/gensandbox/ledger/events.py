@@ -1,0 +1,171 @@
+"""Ledger records: canonical JSON, hash chaining, and the content of a model-call event. Pure functions.
+
+A record is one line of canonical JSON (sorted keys, UTF-8, no spaces): the event's own fields plus
+`seq` (1, 2, …), `prev` (the previous record's hash; GENESIS for the first) and `hash`, the sha256 of the
+canonical JSON of everything but `hash`. Changing, removing, adding or reordering any record therefore breaks
+the chain at that record. The same bytes are stored, exported and verified, so nothing is re-encoded on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+GENESIS = "0" * 64
+CALL, CHECKPOINT = "gen_ai.call", "gensandbox.checkpoint"
+CHAIN_FIELDS = ("seq", "prev", "hash")
+
+
+def canonical(value: dict) -> bytes:
+    """Sorted keys, compact separators, UTF-8 (non-ASCII written as itself, not escaped)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(content: dict) -> str:
+    """The hash of an event's content alone, before it is chained: what a usage receipt names."""
+    return sha256_hex(canonical(content))
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where the chain ends: the last record's number and hash."""
+
+    seq: int = 0
+    hash: str = GENESIS
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    hash: str
+    kind: str
+    session: str | None  # gen_ai.conversation.id, kept beside the record so a trace is found without a scan
+    line: bytes  # the record's canonical JSON, exactly as stored and exported
+
+
+def chain(contents: list[dict], head: Head) -> list[Record]:
+    """Link `contents` after `head`, in order."""
+    records, seq, prev = [], head.seq, head.hash
+    for content in contents:
+        seq += 1
+        linked = {**content, "seq": seq, "prev": prev}
+        prev = sha256_hex(canonical(linked))
+        linked["hash"] = prev
+        records.append(Record(seq, prev, content.get("kind", ""), content.get("gen_ai.conversation.id"),
+                              canonical(linked)))
+    return records
+
+
+def plan_append(contents: list[dict], head: Head, head_kind: str | None,
+                checkpoint: Callable[[Head], dict] | None) -> list[Record]:
+    """The records to add after `head`: the contents, then (when asked) a checkpoint signing the new head.
+    No checkpoint directly follows another, so cutting the last checkpoint off an export always leaves
+    unsigned records behind, which verify reports."""
+    records = chain(contents, head)
+    new_head = Head(records[-1].seq, records[-1].hash) if records else head
+    ends_signed = not records and head_kind == CHECKPOINT
+    if checkpoint is not None and new_head.seq > 0 and not ends_signed:
+        records += chain([checkpoint(new_head)], new_head)
+    return records
+
+
+def record_from_line(line: bytes) -> Record:
+    """For import: the stored columns of a record read back from its line (verified separately)."""
+    record = orjson.loads(line)
+    return Record(record["seq"], record["hash"], record.get("kind", ""), record.get("gen_ai.conversation.id"), line)
+
+
+def strip_chain(record: dict) -> dict:
+    """The event's content: a record without its chain fields."""
+    return {key: value for key, value in record.items() if key not in CHAIN_FIELDS}
+
+
+# ---- A model call, named after the OpenTelemetry GenAI semantic conventions where a name exists ----
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What is known about one model call once it has ended (successfully or not)."""
+
+    source: str  # "gateway" or "run"
+    provider: str  # gen_ai.provider.name, e.g. "openai", "anthropic", "llama.cpp"
+    requested_model: str  # what the caller asked for: a model or route name
+    model: str  # the model that served (or failed to serve) the call
+    started_at: str  # ISO 8601 UTC
+    latency_s: float | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    price_table: str  # sha256 prefix of the price table the cost came from
+    prompt: list[dict]  # [{"role", "content"}]
+    response_text: str | None
+    finish_reason: str | None = None
+    status: str = "ok"  # "ok" or "error"
+    error: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    key_id: str | None = None
+    route: str | None = None
+    route_reason: str | None = None
+    run_id: str | None = None
+    item_id: str | None = None
+    body_sha256: str | None = None  # of the exact HTTP response body, when the gateway sent one
+    session: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    tool_steps: tuple[dict, ...] = ()  # tool results the caller sent back since its previous call
+
+
+def call_event(facts: CallFacts, privacy: str) -> dict:
+    """The ledger content of one call. With privacy "hashes" the prompt and answer appear only as sha256."""
+    prompt_bytes = canonical({"messages": facts.prompt})
+    event = {
+        "kind": CALL,
+        "time": facts.started_at,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": facts.provider,
+        "gen_ai.request.model": facts.requested_model,
+        "gen_ai.response.model": facts.model,
+        "gen_ai.usage.input_tokens": facts.input_tokens,
+        "gen_ai.usage.output_tokens": facts.output_tokens,
+        "gensandbox.source": facts.source,
+        "gensandbox.status": facts.status,
+        "gensandbox.cost_usd": round(facts.cost_usd, 10),
+        "gensandbox.price_table": facts.price_table,
+        "gensandbox.prompt_sha256": sha256_hex(prompt_bytes),
+        "gensandbox.privacy": privacy,
+    }
+    optional = {
+        "gen_ai.request.max_tokens": facts.max_tokens,
+        "gen_ai.request.temperature": facts.temperature,
+        "gen_ai.response.finish_reasons": [facts.finish_reason] if facts.finish_reason else None,
+        "gen_ai.conversation.id": facts.session,
+        "error.type": facts.error,
+        "gensandbox.latency_s": None if facts.latency_s is None else round(facts.latency_s, 6),
+        "gensandbox.response_sha256": None if facts.response_text is None
+        else sha256_hex(facts.response_text.encode()),
+        "gensandbox.body_sha256": facts.body_sha256,
+        "gensandbox.key_id": facts.key_id,
+        "gensandbox.route": facts.route,
+        "gensandbox.route_reason": facts.route_reason,
+        "gensandbox.run_id": facts.run_id,
+        "gensandbox.item_id": facts.item_id,
+        "gensandbox.tool_steps": list(facts.tool_steps) or None,
+        "trace_id": facts.trace_id,
+        "span_id": facts.span_id,
+        "parent_span_id": facts.parent_span_id,
+    }
+    if privacy == "full":
+        optional["gen_ai.input.messages"] = facts.prompt
+        optional["gen_ai.output.messages"] = None if facts.response_text is None else [
+            {"role": "assistant", "content": facts.response_text}]
+    event.update({key: value for key, value in optional.items() if value is not None})
+    return event

@@ -1,0 +1,95 @@
+"""The default ledger backend: one SQLite file in WAL mode with full durability (each commit is on disk before
+`append` returns). Writers commit in groups, so the fsync is paid once per batch, not once per event."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from gensandbox.errors import ConfigError
+from gensandbox.ledger.events import Head, Record, plan_append
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS ledger (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, kind TEXT NOT NULL, "
+    "session TEXT, record BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session) WHERE session IS NOT NULL",
+)
+_INSERT = "INSERT INTO ledger (seq, hash, kind, session, record) VALUES (?, ?, ?, ?, ?)"
+_READ_BATCH = 10_000
+
+
+class SQLiteLedger:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.location = str(path)
+        # isolation_level=None: transactions are ours (BEGIN IMMEDIATE takes the write lock before reading the head).
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        for statement in _SCHEMA:
+            self._db.execute(statement)
+
+    def append(self, contents: list[dict], checkpoint: Callable[[Head], dict] | None = None) -> list[Record]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+                head, kind = (Head(row[0], row[1]), row[2]) if row else (Head(), None)
+                records = plan_append(contents, head, kind, checkpoint)
+                self._db.executemany(_INSERT, [(r.seq, r.hash, r.kind, r.session, r.line) for r in records])
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return records
+
+    def head(self) -> Head:
+        with self._lock:
+            row = self._db.execute("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        return Head(row[0], row[1]) if row else Head()
+
+    def lines(self, after_seq: int = 0) -> Iterator[bytes]:
+        """In order, a batch at a time, so a ledger of millions is never all in memory."""
+        while True:
+            with self._lock:
+                rows = self._db.execute("SELECT seq, record FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?",
+                                        (after_seq, _READ_BATCH)).fetchall()
+            if not rows:
+                return
+            for _, record in rows:
+                yield bytes(record)
+            after_seq = rows[-1][0]
+
+    def session_lines(self, session: str) -> Iterator[bytes]:
+        with self._lock:
+            rows = self._db.execute("SELECT record FROM ledger WHERE session = ? ORDER BY seq", (session,)).fetchall()
+        return (bytes(row[0]) for row in rows)
+
+    def import_records(self, records: Iterable[Record]) -> int:
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
+                raise ConfigError(f"the ledger at {self.location} already has records; import into an empty one "
+                                  "(set GENSANDBOX_HOME or [ledger] url to a new place)")
+            self._db.execute("BEGIN IMMEDIATE")
+            count = 0
+            try:
+                batch = []
+                for record in records:
+                    batch.append((record.seq, record.hash, record.kind, record.session, record.line))
+                    if len(batch) >= _READ_BATCH:
+                        self._db.executemany(_INSERT, batch)
+                        count, batch = count + len(batch), []
+                self._db.executemany(_INSERT, batch)
+                count += len(batch)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return count
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

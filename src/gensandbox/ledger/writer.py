@@ -1,0 +1,74 @@
+"""The ledger as the rest of GenSandbox uses it: add events as calls end, flush them in groups, sign the chain
+head every N events or T seconds and at shutdown, and issue usage receipts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from gensandbox.config import Config, LedgerConfig
+from gensandbox.errors import ConfigError, MissingDependencyError
+from gensandbox.ledger.base import LedgerBackend
+from gensandbox.ledger.events import CallFacts, Head, call_event, content_hash, sha256_hex
+from gensandbox.ledger.signing import Signer
+from gensandbox.store.sqlite import now_utc
+
+
+class Ledger:
+    def __init__(self, backend: LedgerBackend, signer: Signer, settings: LedgerConfig):
+        self.backend, self.signer, self.settings = backend, signer, settings
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._since_checkpoint = 0
+        self._last_checkpoint = time.monotonic()
+
+    def record_call(self, facts: CallFacts) -> str:
+        """Queue one call's event; returns its content hash (what a receipt names)."""
+        event = call_event(facts, self.settings.privacy)
+        with self._lock:
+            self._pending.append(event)
+        return content_hash(event)
+
+    def receipt(self, event_hash: str, model: str, response_text: str, body: bytes | None) -> str:
+        return self.signer.receipt(event_hash, model, sha256_hex(response_text.encode()),
+                                   sha256_hex(body) if body is not None else None, now_utc())
+
+    def flush(self, force_checkpoint: bool = False) -> None:
+        """Append what is queued in one transaction, with a checkpoint when one is due."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        self._since_checkpoint += len(batch)
+        due = force_checkpoint or self._since_checkpoint >= self.settings.checkpoint_every or (
+            self._since_checkpoint and time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s)
+        if not batch and not due:
+            return
+        self.backend.append(batch, self._checkpoint if due else None)
+        if due:
+            self._since_checkpoint, self._last_checkpoint = 0, time.monotonic()
+
+    def close(self) -> None:
+        self.flush(force_checkpoint=True)
+        self.backend.close()
+
+    def _checkpoint(self, head: Head) -> dict:
+        return self.signer.checkpoint(head, now_utc())
+
+
+def open_backend(url: str) -> LedgerBackend:
+    if url.startswith("sqlite:///"):
+        from gensandbox.ledger.sqlite import SQLiteLedger
+
+        return SQLiteLedger(Path(url.removeprefix("sqlite:///")))
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from gensandbox.ledger.postgres import PostgresLedger
+        except ImportError:
+            raise MissingDependencyError("a PostgreSQL ledger needs psycopg: pip install 'gensandbox[postgres]'") \
+                from None
+        return PostgresLedger(url)
+    raise ConfigError(f"unknown ledger address {url!r}; use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
+
+
+def open_ledger(config: Config) -> Ledger:
+    return Ledger(open_backend(config.ledger_url), Signer.load_or_create(config.signing_key_path), config.file.ledger)
