@@ -65,7 +65,13 @@ def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: Scoring
     console.print(f"run id: [bold]{plan.run_id}[/bold]  ({len(plan.targets)} models × {len(plan.suites)} suites"
                   f"{f' × {plan.options.epochs} epochs' if plan.options.epochs > 1 else ''} = {plan.total} "
                   f"calls; store {config.database_path})")
-    status = _execute_with_progress(plan, store, scoring, already_spent)
+    from gensandbox.ledger.writer import open_ledger
+
+    ledger = open_ledger(config)
+    try:
+        status = _execute_with_progress(plan, store, scoring, already_spent, ledger)
+    finally:
+        ledger.close()  # signs the chain head: this run's calls are covered by a checkpoint
     store.set_run_status(plan.run_id, status)
     _print_results(plan, store, config, report)
     if status == "capped":
@@ -93,7 +99,7 @@ def _check_estimate(plan: RunPlan, store: SQLiteStore, config: Config, already_s
                         "raise the cap, or run fewer models, suites or epochs")
 
 
-def _execute_with_progress(plan: RunPlan, store, scoring: ScoringContext, already_spent: float) -> str:
+def _execute_with_progress(plan: RunPlan, store, scoring: ScoringContext, already_spent: float, ledger) -> str:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("evaluating", total=plan.total, completed=store.count_samples(plan.run_id))
@@ -102,7 +108,7 @@ def _execute_with_progress(plan: RunPlan, store, scoring: ScoringContext, alread
             progress.update(task, advance=1, description=f"{sample.model} · {sample.suite}")
 
         try:
-            outcome = asyncio.run(_execute_then_close(plan, store, scoring, advance, already_spent))
+            outcome = asyncio.run(_execute_then_close(plan, store, scoring, advance, already_spent, ledger))
         except KeyboardInterrupt:
             errors.print(f"interrupted: finished items are kept; continue with: gensandbox run --resume "
                          f"{plan.run_id}")
@@ -113,11 +119,11 @@ def _execute_with_progress(plan: RunPlan, store, scoring: ScoringContext, alread
     return outcome.status
 
 
-async def _execute_then_close(plan, store, scoring, on_sample, already_spent):
+async def _execute_then_close(plan, store, scoring, on_sample, already_spent, ledger):
     """One event loop for the calls and the clean-up: HTTP connections belong to the loop that made them."""
     try:
         return await execute(plan, store, cache=store, on_sample=on_sample, scoring=scoring,
-                             already_spent=already_spent)
+                             already_spent=already_spent, ledger=ledger)
     finally:
         for target in [*plan.targets, *scoring.judges.values()]:
             await target.provider.aclose()

@@ -25,28 +25,31 @@ from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Breaker, Router
 from gensandbox.gateway.service import Gateway, GatewayError, Streamed
+from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
 from gensandbox.gateway.wire import (
     DONE_EVENT,
     ChatCompletionRequest,
     chunk_event,
-    completion_body,
     completion_id,
     error_body,
     error_event,
 )
+from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
 from gensandbox.store import SQLiteStore
 from gensandbox.store.gateway import GatewayStore
 
 
-def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = True):
+def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = True, ledger: Ledger | None = None):
+    """`ledger`: by default the one `config` names, opened here and closed (with a signed checkpoint) at shutdown."""
+    ledger = ledger or open_ledger(config)
     gateway_store = GatewayStore(store)
     serve = config.file.serve
     models = serve.models or list(config.models)
     router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s))
     metrics = Metrics()
     gateway = Gateway(config, load_price_table(config.price_file), KeyGate(gateway_store, allow_anonymous), router,
-                      Recorder(gateway_store), metrics)
+                      Recorder(gateway_store, ledger), metrics, ledger)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -55,19 +58,23 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
             yield
         finally:
             await gateway.recorder.stop()
+            ledger.close()
             await gateway.aclose()
 
     async def chat_completions(request: Request) -> Response:
-        return await answer_chat(await request.body(), request.headers.get("authorization"))
+        headers = request.headers
+        return await answer_chat(await request.body(), headers.get("authorization"), headers.get(SESSION_HEADER),
+                                 headers.get(PARENT_HEADER))
 
-    async def answer_chat(raw: bytes, authorization: str | None) -> Response:
+    async def answer_chat(raw: bytes, authorization: str | None, session: str | None, parent: str | None) -> Response:
         try:
             body = _parse(raw)
             key, decision = gateway.admit(authorization, body)
+            trace = trace_context(session, parent, body)
             if body.stream:
-                streamed = await gateway.open_stream(key, decision, body)
+                streamed = await gateway.open_stream(key, decision, body, trace)
                 return _stream_response(gateway, streamed, body)
-            answer = await gateway.complete(key, decision, body)
+            answer = await gateway.complete(key, decision, body, trace)
         except GatewayError as error:
             metrics.rejected.labels(str(error.status)).inc()
             return _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
@@ -76,10 +83,10 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
             headers = {"retry-after": f"{denied.retry_after:.0f}"} if denied.retry_after else {}
             error_type = "authentication_error" if denied.status == 401 else "rate_limit_error"
             return _error(denied.status, str(denied), error_type, denied.code, headers=headers)
-        request_id = completion_id()
-        return Response(orjson.dumps(completion_body(answer.response, answer.target.model.name, request_id)),
-                        media_type="application/json",
-                        headers=_headers(answer.target.model.name, answer.decision, answer.cost_usd))
+        attempt = answer.attempt
+        headers = _headers(attempt.name, attempt.decision, attempt.trace, answer.cost_usd)
+        headers["x-gensandbox-receipt"] = answer.receipt
+        return Response(answer.payload, media_type="application/json", headers=headers)
 
     async def list_models(request: Request) -> Response:
         created = int(time.time())
@@ -109,7 +116,8 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
         5,500 requests/s); everything else goes through Starlette."""
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/chat/completions":
             try:
-                response = await answer_chat(await _read_body(receive), _header(scope, b"authorization"))
+                response = await answer_chat(await _read_body(receive), _header(scope, b"authorization"),
+                                             _header(scope, SESSION_HEADER_BYTES), _header(scope, PARENT_HEADER_BYTES))
             except Exception as error:  # a bug: still an OpenAI-shaped answer, never a dropped connection
                 response = _error(500, f"internal error: {type(error).__name__}; please report it", "server_error",
                                   "internal_error")
@@ -117,6 +125,9 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
         await routed(scope, receive, send)
 
     return app
+
+
+SESSION_HEADER_BYTES, PARENT_HEADER_BYTES = SESSION_HEADER.encode(), PARENT_HEADER.encode()
 
 
 async def _read_body(receive) -> bytes:
@@ -154,41 +165,44 @@ def _parse(raw: bytes) -> ChatCompletionRequest:
 
 
 def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionRequest) -> StreamingResponse:
-    request_id, created, model = completion_id(), int(time.time()), streamed.target.model.name
+    attempt = streamed.attempt
+    request_id, created, model = completion_id(), int(time.time()), attempt.name
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def events():
-        usage, finish = None, "stop"
+        usage, finish, texts = None, "stop", []
         try:
             yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
             piece = streamed.first
             while piece is not None:
                 usage, finish = piece.usage or usage, piece.finish_reason or finish
                 if piece.text:
+                    texts.append(piece.text)
                     yield chunk_event(request_id, model, created, {"content": piece.text})
                 piece = await anext(streamed.rest, None)
         except RunError as error:
-            gateway.finish_stream(streamed, body, usage, error)
+            gateway.finish_stream(streamed, usage, "".join(texts), finish, error)
             yield error_event(f"the model stopped answering mid-stream: {error}")
             yield DONE_EVENT
             return
         except BaseException:  # the client went away: stop the model, still settle and record the spend
-            gateway.finish_stream(streamed, body, usage, RunError("the client closed the stream"))
+            gateway.finish_stream(streamed, usage, "".join(texts), finish, RunError("the client closed the stream"))
             await streamed.rest.aclose()
             raise
-        gateway.finish_stream(streamed, body, usage, None)
-        yield chunk_event(request_id, model, created, {}, finish_reason=finish)
+        # A streamed answer's receipt cannot be a header (they left first): it rides on the last chunk.
+        receipt = gateway.finish_stream(streamed, usage, "".join(texts), finish, None)
+        yield chunk_event(request_id, model, created, {}, finish_reason=finish, receipt=receipt)
         if include_usage and usage is not None:
             yield chunk_event(request_id, model, created, {}, usage=usage, with_choice=False)
         yield DONE_EVENT
 
-    headers = _headers(model, streamed.decision, None)
+    headers = _headers(model, attempt.decision, attempt.trace, None)
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-def _headers(model: str, decision, cost: float | None) -> dict:
+def _headers(model: str, decision, trace: TraceContext, cost: float | None) -> dict:
     route = _header_text(f"{decision.route}: {decision.reason}")
-    headers = {"x-gensandbox-model": model, "x-gensandbox-route": route}
+    headers = {"x-gensandbox-model": model, "x-gensandbox-route": route, SPAN_HEADER: trace.span_id}
     if cost is not None:
         headers["x-gensandbox-cost-usd"] = f"{cost:.8f}"
     return headers

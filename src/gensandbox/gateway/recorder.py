@@ -1,19 +1,24 @@
-"""Request records and key spending written in batches, off the request path.
+"""Request records, key spending and ledger events written in batches, off the request path.
 
 A request appends a record to memory and returns; a background task commits whatever has gathered
 every `interval_s` in one transaction (no per-request disk sync on the hot path). Shutdown flushes.
+A failed write (a locked or unreachable database) keeps what was pending and is tried again next time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
+from gensandbox.ledger.writer import Ledger
 from gensandbox.store.gateway import GatewayStore, RequestRecord
+
+log = logging.getLogger("gensandbox.gateway")
 
 
 class Recorder:
-    def __init__(self, store: GatewayStore, interval_s: float = 0.1):
-        self._store = store
+    def __init__(self, store: GatewayStore, ledger: Ledger, interval_s: float = 0.1):
+        self._store, self._ledger = store, ledger
         self._interval_s = interval_s
         self._pending: list[RequestRecord] = []
         self._spent: dict[str, float] = {}
@@ -37,13 +42,21 @@ class Recorder:
         self.flush()
 
     def flush(self) -> None:
+        self._ledger.flush()
         if not self._pending and not self._spent:
             return
         batch, spent = self._pending, self._spent
         self._pending, self._spent = [], {}
-        self._store.record(batch, spent)
+        try:
+            self._store.record(batch, spent)
+        except Exception:
+            self._pending, self._spent = batch + self._pending, {**spent, **self._spent}
+            raise
 
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval_s)
-            self.flush()
+            try:
+                self.flush()
+            except Exception as error:  # the next round retries; the gateway keeps answering meanwhile
+                log.warning("could not write request records or ledger events yet: %s", error)

@@ -7,13 +7,18 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import orjson
+
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, ProviderHTTPError, RunError
 from gensandbox.gateway.keys import ANONYMOUS, KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
-from gensandbox.gateway.wire import ChatCompletionRequest, to_chat_request
+from gensandbox.gateway.sessions import TraceContext, tool_steps
+from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
+from gensandbox.ledger.events import CallFacts, otel_provider_name, sha256_hex
+from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
 from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, call_model, is_retryable
@@ -37,30 +42,45 @@ class GatewayError(Exception):
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One try of one model for one request: what its ledger event and request record need to say."""
+
+    key: KeyState | None
+    decision: Decision
+    body: ChatCompletionRequest
+    trace: TraceContext
+    target: Target
+    request: ChatRequest
+    reserved: float
+    started_at: str
+    started: float  # perf_counter
+
+    @property
+    def name(self) -> str:
+        return self.target.model.name
+
+
+@dataclass(frozen=True)
 class Answer:
     response: ChatResponse
-    target: Target
-    decision: Decision
+    attempt: Attempt
     cost_usd: float
+    payload: bytes  # the exact response body, which the receipt covers
+    receipt: str
 
 
 @dataclass(frozen=True)
 class Streamed:
     first: StreamDelta
     rest: AsyncIterator[StreamDelta]
-    target: Target
-    decision: Decision
-    request: ChatRequest
-    reserved: float
-    key: KeyState | None
-    started: float
+    attempt: Attempt
 
 
 class Gateway:
     def __init__(self, config: Config, prices: PriceTable, keys: KeyGate, router: Router, recorder: Recorder,
-                 metrics: Metrics):
+                 metrics: Metrics, ledger: Ledger):
         self.config, self.prices, self.keys, self.router = config, prices, keys, router
-        self.recorder, self.metrics = recorder, metrics
+        self.recorder, self.metrics, self.ledger = recorder, metrics, ledger
         self._targets: dict[str, Target] = {}
 
     def target(self, name: str) -> Target:
@@ -90,88 +110,110 @@ class Gateway:
 
     # -- plain
 
-    async def complete(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest) -> Answer:
+    async def complete(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest,
+                       trace: TraceContext) -> Answer:
         failures = []
         for name in decision.models:
-            target, started = self.target(name), time.perf_counter()
-            request, reserved = self._reserve(key, target, body)
+            attempt = self._attempt(key, decision, body, trace, name)
             try:
-                response, _ = await call_model(target.provider, request, timeout_s=self._timeout(target),
-                                               policy=NO_RETRY)
+                response, _ = await call_model(attempt.target.provider, attempt.request,
+                                               timeout_s=self._timeout(attempt.target), policy=NO_RETRY)
             except RunError as error:
-                self._failed(key, decision, body, name, error, reserved, started, failures)
+                self._failed(attempt, error, failures)
                 if isinstance(error, ProviderHTTPError) and not is_retryable(error):
                     break  # the endpoint rejected the request itself: another model would too
                 continue
-            cost = target.price.cost_usd(response.usage, response.latency_s)
-            self._succeeded(key, decision, body, name, response.usage, cost, reserved, started, stream=False)
-            return Answer(response, target, decision, cost)
+            cost = attempt.target.price.cost_usd(response.usage, response.latency_s)
+            payload = orjson.dumps(completion_body(response, name, completion_id()))
+            event_hash = self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
+                                         payload)
+            return Answer(response, attempt, cost, payload,
+                          self.ledger.receipt(event_hash, name, response.text, payload))
         raise self._all_failed(failures)
 
     # -- streaming
 
-    async def open_stream(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest) -> Streamed:
+    async def open_stream(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest,
+                          trace: TraceContext) -> Streamed:
         """Start a stream on the first model that produces a first piece; falling back is still possible
         until then, since no byte has gone to the client."""
         failures = []
         for name in decision.models:
-            target, started = self.target(name), time.perf_counter()
-            request, reserved = self._reserve(key, target, body)
-            pieces = target.provider.stream(request).__aiter__()
+            attempt = self._attempt(key, decision, body, trace, name)
+            pieces = attempt.target.provider.stream(attempt.request).__aiter__()
             try:
                 first = await pieces.__anext__()
             except (RunError, StopAsyncIteration) as error:
                 error = error if isinstance(error, RunError) else RunError("the stream ended before any answer")
-                self._failed(key, decision, body, name, error, reserved, started, failures)
+                self._failed(attempt, error, failures)
                 continue
-            return Streamed(first, pieces, target, decision, request, reserved, key, started)
+            return Streamed(first, pieces, attempt)
         raise self._all_failed(failures)
 
-    def finish_stream(self, streamed: Streamed, body: ChatCompletionRequest, usage: Usage | None,
-                      error: RunError | None) -> None:
-        latency = time.perf_counter() - streamed.started
-        usage = usage or Usage(sum(estimate_tokens(m.content) for m in streamed.request.messages), 0)
-        cost = streamed.target.price.cost_usd(usage, latency)
-        name = streamed.target.model.name
+    def finish_stream(self, streamed: Streamed, usage: Usage | None, text: str, finish_reason: str,
+                      error: RunError | None) -> str | None:
+        """Settle, record and (when the stream ended well) return the receipt for the answer text."""
+        attempt = streamed.attempt
+        usage = usage or Usage(sum(estimate_tokens(m.content) for m in attempt.request.messages),
+                               estimate_tokens(text))
+        cost = attempt.target.price.cost_usd(usage, time.perf_counter() - attempt.started)
         if error is None:
-            self._succeeded(streamed.key, streamed.decision, body, name, usage, cost, streamed.reserved,
-                            streamed.started, stream=True)
-        else:
-            self.keys.settle(streamed.key, streamed.reserved, cost)
-            self._record(streamed.key, streamed.decision, body, name, 502, usage, cost, latency, True, str(error))
+            event_hash = self._succeeded(attempt, usage, cost, text, finish_reason, None)
+            return self.ledger.receipt(event_hash, attempt.name, text, None)
+        self.keys.settle(attempt.key, attempt.reserved, cost)
+        self._record(attempt, 502, usage, cost, text, None, None, str(error))
+        return None
 
     # -- shared
 
-    def _reserve(self, key: KeyState | None, target: Target, body: ChatCompletionRequest):
+    def _attempt(self, key, decision: Decision, body: ChatCompletionRequest, trace: TraceContext,
+                 name: str) -> Attempt:
+        target = self.target(name)
         request = to_chat_request(body, target.model.provider_model_id)
-        if key is None or key.record.budget_usd is None:
-            return request, 0.0  # nothing to hold the request against
-        reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
-                                   self._timeout(target))
-        self.keys.reserve(key, reserved)
-        return request, reserved
+        reserved = 0.0
+        if key is not None and key.record.budget_usd is not None:  # else nothing to hold the request against
+            reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
+                                       self._timeout(target))
+            self.keys.reserve(key, reserved)
+        return Attempt(key, decision, body, trace, target, request, reserved, now_utc(), time.perf_counter())
 
     def _timeout(self, target: Target) -> float:
         return min(target.model.timeout_s, self.config.file.serve.request_timeout_s)
 
-    def _failed(self, key, decision, body, name, error: RunError, reserved, started, failures) -> None:
-        self.keys.settle(key, reserved, 0.0)
-        self.router.breaker.failed(name)
-        failures.append(f"{name}: {error}")
-        self._record(key, decision, body, name, 502, Usage(), 0.0, time.perf_counter() - started, body.stream,
-                     str(error))
+    def _failed(self, attempt: Attempt, error: RunError, failures: list[str]) -> None:
+        self.keys.settle(attempt.key, attempt.reserved, 0.0)
+        self.router.breaker.failed(attempt.name)
+        failures.append(f"{attempt.name}: {error}")
+        self._record(attempt, 502, Usage(), 0.0, None, None, None, str(error))
 
-    def _succeeded(self, key, decision, body, name, usage: Usage, cost, reserved, started, stream: bool) -> None:
-        self.keys.settle(key, reserved, cost)
-        self.router.breaker.succeeded(name)
-        self._record(key, decision, body, name, 200, usage, cost, time.perf_counter() - started, stream, None)
+    def _succeeded(self, attempt: Attempt, usage: Usage, cost: float, text: str, finish_reason: str | None,
+                   payload: bytes | None) -> str:
+        self.keys.settle(attempt.key, attempt.reserved, cost)
+        self.router.breaker.succeeded(attempt.name)
+        return self._record(attempt, 200, usage, cost, text, finish_reason, payload, None)
 
-    def _record(self, key, decision, body, name, status, usage: Usage, cost, latency, stream, error) -> None:
+    def _record(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
+                finish_reason: str | None, payload: bytes | None, error: str | None) -> str:
+        """The request record (for `gensandbox traffic`) and the ledger event; returns the event's hash."""
+        key, decision, body = attempt.key, attempt.decision, attempt.body
         key_id = key.record.key_id if key else ANONYMOUS
-        self.recorder.add(RequestRecord(now_utc(), key_id, body.model, decision.route, decision.reason, name,
-                                        status, usage.input_tokens, usage.output_tokens, cost, latency, stream,
-                                        error), key.spent_usd if key else None)
-        self.metrics.observe(name, status, usage, cost, latency)
+        latency = time.perf_counter() - attempt.started
+        self.recorder.add(RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason,
+                                        attempt.name, status, usage.input_tokens, usage.output_tokens, cost, latency,
+                                        body.stream, error), key.spent_usd if key else None)
+        self.metrics.observe(attempt.name, status, usage, cost, latency)
+        model, trace = attempt.target.model, attempt.trace
+        return self.ledger.record_call(CallFacts(
+            source="gateway", provider=otel_provider_name(model.provider), requested_model=body.model,
+            model=model.name, started_at=attempt.started_at, latency_s=latency, input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens, cost_usd=cost, price_table=attempt.target.price.source,
+            prompt=[{"role": m.role, "content": m.content} for m in attempt.request.messages], response_text=text,
+            finish_reason=finish_reason, status="ok" if error is None else "error", error=error,
+            max_tokens=attempt.request.max_tokens, temperature=attempt.request.temperature, key_id=key_id,
+            route=decision.route, route_reason=decision.reason,
+            body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
+            trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
+            tool_steps=tool_steps(body.messages)))
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
         return GatewayError(502, "no model could answer: " + "; ".join(failures), "upstream_error",

@@ -102,13 +102,15 @@ def usage_body(usage: Usage) -> dict:
 
 
 def chunk_event(request_id: str, model: str, created: int, delta: dict, finish_reason: str | None = None,
-                usage: Usage | None = None, with_choice: bool = True) -> bytes:
-    """One server-sent event of a streamed completion."""
+                usage: Usage | None = None, with_choice: bool = True, receipt: str | None = None) -> bytes:
+    """One server-sent event of a streamed completion; the last carries the usage receipt as an extra field."""
     body = {"id": request_id, "object": "chat.completion.chunk", "created": created, "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
             if with_choice else []}
     if usage is not None:
         body["usage"] = usage_body(usage)
+    if receipt is not None:
+        body["gensandbox_receipt"] = receipt
     return b"data: " + json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n\n"
 
 

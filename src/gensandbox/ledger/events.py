@@ -87,6 +87,13 @@ def strip_chain(record: dict) -> dict:
     return {key: value for key, value in record.items() if key not in CHAIN_FIELDS}
 
 
+_OTEL_PROVIDER_NAMES = {"local": "llama.cpp"}  # GenSandbox's provider kinds that the conventions name otherwise
+
+
+def otel_provider_name(provider: str) -> str:
+    return _OTEL_PROVIDER_NAMES.get(provider, provider)
+
+
 # ---- A model call, named after the OpenTelemetry GenAI semantic conventions where a name exists ----
 
 

@@ -43,7 +43,13 @@ class Ledger:
             self._since_checkpoint and time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s)
         if not batch and not due:
             return
-        self.backend.append(batch, self._checkpoint if due else None)
+        try:
+            self.backend.append(batch, self._checkpoint if due else None)
+        except BaseException:  # nothing is lost: the batch goes back in front of whatever arrived meanwhile
+            with self._lock:
+                self._pending = batch + self._pending
+            self._since_checkpoint -= len(batch)
+            raise
         if due:
             self._since_checkpoint, self._last_checkpoint = 0, time.monotonic()
 

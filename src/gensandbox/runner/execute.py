@@ -16,13 +16,20 @@ from aiolimiter import AsyncLimiter
 
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
+from gensandbox.ledger.events import CallFacts, otel_provider_name
+from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import Provider
 from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import ResponseCache, SampleRecord, Store
+from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Price
+
+# A finished job: its sample, the cache entry to store with it, and the facts of the model call for the ledger
+# (None when the answer came from the cache: no model was called).
+Finished = tuple[SampleRecord, tuple | None, CallFacts | None]
 
 
 @dataclass(frozen=True)
@@ -98,9 +105,11 @@ async def execute(
     on_sample: Callable[[SampleRecord], None] = lambda sample: None,
     scoring: ScoringContext | None = None,
     already_spent: float = 0.0,
+    ledger: Ledger | None = None,
 ) -> RunOutcome:
     """Run every job not already in the store. Failed calls are recorded and the run goes on; a
-    UserError stops it. `already_spent` counts toward the cap (a resumed run)."""
+    UserError stops it. `already_spent` counts toward the cap (a resumed run). Every model call (not an
+    answer from the cache) also goes to `ledger`, committed with the samples it belongs to."""
     done = store.done_keys(plan.run_id)
     budget = Budget(plan.options.max_cost_usd, spent_usd=already_spent)
     scoring = scoring or ScoringContext()
@@ -109,7 +118,7 @@ async def execute(
     runner = _Runner(plan, cache if plan.options.use_cache else None, budget, scoring, finished)
     try:
         async with asyncio.TaskGroup() as outer:
-            outer.create_task(_record(finished, store, runner.cache, on_sample))
+            outer.create_task(_record(finished, store, runner.cache, on_sample, ledger))
             try:
                 async with asyncio.TaskGroup() as group:
                     for targets in _by_endpoint(plan.targets).values():
@@ -122,7 +131,7 @@ async def execute(
 
 
 async def _record(finished: asyncio.Queue, store: Store, cache: ResponseCache | None,
-                  on_sample: Callable[[SampleRecord], None]) -> None:
+                  on_sample: Callable[[SampleRecord], None], ledger: Ledger | None) -> None:
     """The one writer to the store. Workers hand finished samples over and go straight on to their next
     call; whatever has finished by the time the writer runs is committed together (answers tend to
     arrive in bursts), each sample with its cache entry. On cancellation what is queued is still saved."""
@@ -133,26 +142,43 @@ async def _record(finished: asyncio.Queue, store: Store, cache: ResponseCache | 
             while not finished.empty():
                 batch.append(finished.get_nowait())
             done = batch[-1] is None
-            _save([item for item in batch if item is not None], store, cache, on_sample)
+            _save([item for item in batch if item is not None], store, cache, on_sample, ledger)
     except asyncio.CancelledError:
         leftover = []
         while not finished.empty():
             leftover.append(finished.get_nowait())
-        _save([item for item in leftover if item is not None], store, cache, lambda sample: None)
+        _save([item for item in leftover if item is not None], store, cache, lambda sample: None, ledger)
         raise
 
 
-def _save(batch: list[tuple[SampleRecord, tuple | None]], store: Store, cache: ResponseCache | None,
-          on_sample: Callable[[SampleRecord], None]) -> None:
+def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
+          on_sample: Callable[[SampleRecord], None], ledger: Ledger | None) -> None:
     if not batch:
         return
     with store.transaction():
-        for sample, cache_entry in batch:
+        for sample, cache_entry, _ in batch:
             store.add_sample(sample)
             if cache is not None and cache_entry is not None:
                 cache.put(*cache_entry)
-    for sample, _ in batch:
+    if ledger is not None:
+        for _, _, facts in batch:
+            if facts is not None:
+                ledger.record_call(facts)
+        ledger.flush()
+    for sample, _, _ in batch:
         on_sample(sample)
+
+
+def _call_facts(sample: SampleRecord, target: Target, request: ChatRequest, started_at: str) -> CallFacts:
+    return CallFacts(
+        source="run", provider=otel_provider_name(target.model.provider), requested_model=target.model.name,
+        model=sample.served_model or target.model.name, started_at=started_at, latency_s=sample.latency_s,
+        input_tokens=sample.input_tokens, output_tokens=sample.output_tokens, cost_usd=sample.cost_usd,
+        price_table=target.price.source, prompt=[{"role": m.role, "content": m.content} for m in request.messages],
+        response_text=sample.response_text, finish_reason=sample.finish_reason,
+        status="ok" if sample.response_text is not None else "error", error=sample.error if sample.response_text
+        is None else None, max_tokens=request.max_tokens, temperature=request.temperature, run_id=sample.run_id,
+        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}")
 
 
 def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
@@ -197,9 +223,11 @@ class _Runner:
             if outcome is not None:
                 self.finished.put_nowait(outcome)
 
-    async def _run_job(self, job: Job, limiter: AsyncLimiter | None) -> tuple[SampleRecord, tuple | None] | None:
-        """The sample (and the cache entry to store with it), or None when the cost cap stops the call."""
+    async def _run_job(self, job: Job, limiter: AsyncLimiter | None) -> Finished | None:
+        """The sample (with the cache entry to store with it and the facts of the call for the ledger), or
+        None when the cost cap stops the call."""
         target, request = job.target, self.plan.request_for(job)
+        started_at = now_utc()
         reserved = 0.0
         if self.budget.cap_usd is not None:  # counting prompt tokens costs CPU: only when there is a cap
             reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
@@ -212,7 +240,8 @@ class _Runner:
                                        limiter=limiter)
         except RunError as error:
             self.budget.settle(reserved, 0.0)
-            return self._failed(job, request, error), None
+            sample = self._failed(job, request, error)
+            return sample, None, _call_facts(sample, target, request, started_at)
         response = result.response
         cost = target.price.cost_usd(response.usage, response.latency_s)
         self.budget.settle(reserved, 0.0 if result.cached else cost)  # a cached answer costs nothing again
@@ -224,7 +253,7 @@ class _Runner:
             error=score.error, attempts=result.attempts, cached=result.cached,
             served_model=response.model or None, flags=list(score.flags),
         )
-        return sample, result.cache_entry
+        return sample, result.cache_entry, None if result.cached else _call_facts(sample, target, request, started_at)
 
     def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:
         return SampleRecord(**self._common(job, request), response_text=None, finish_reason=None, input_tokens=0,

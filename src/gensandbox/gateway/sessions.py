@@ -1,0 +1,52 @@
+"""Agent traces at the gateway's edge: which session and parent span a request belongs to, and which tool
+results it carries. Pure functions over the request."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from gensandbox.gateway.wire import ChatCompletionRequest, ChatMessage
+
+SESSION_HEADER, PARENT_HEADER, SPAN_HEADER = "x-gensandbox-session", "x-gensandbox-parent-span", "x-gensandbox-span"
+_MAX_ID = 200
+
+
+@dataclass(frozen=True)
+class TraceContext:
+    session: str | None
+    trace_id: str  # 32 hex digits (OpenTelemetry): the same for every call of a session
+    span_id: str  # 16 hex digits, new for each call; answered in x-gensandbox-span so children can name it
+    parent_span_id: str | None
+
+
+def trace_context(session_header: str | None, parent_header: str | None,
+                  body: ChatCompletionRequest) -> TraceContext:
+    """The header wins over `metadata` (session_id, parent_span_id), so an SDK that cannot set headers still
+    works; ids are cut to a sane length rather than refused, since a trace must never cost the caller an answer."""
+    metadata = body.metadata or {}
+    session = (session_header or metadata.get("session_id") or "").strip()[:_MAX_ID] or None
+    parent = (parent_header or metadata.get("parent_span_id") or "").strip()[:_MAX_ID] or None
+    trace_id = hashlib.sha256(session.encode()).hexdigest()[:32] if session else os.urandom(16).hex()
+    return TraceContext(session, trace_id, os.urandom(8).hex(), parent)
+
+
+def tool_steps(messages: list[ChatMessage]) -> tuple[dict, ...]:
+    """The tool results at the end of the conversation: the steps the agent ran since the model last answered.
+    Only their ids, names and content hashes go into the ledger, whatever its privacy setting."""
+    names = {}
+    for message in messages:
+        for call in (message.model_extra or {}).get("tool_calls") or []:
+            if isinstance(call, dict) and isinstance(call.get("function"), dict):
+                names[call.get("id")] = call["function"].get("name")
+    steps = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        extra = message.model_extra or {}
+        call_id = extra.get("tool_call_id")
+        text = message.content if isinstance(message.content, str) else str(message.content or "")
+        steps.append({"id": str(call_id or ""), "name": str(names.get(call_id) or extra.get("name") or "tool"),
+                      "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return tuple(reversed(steps))
