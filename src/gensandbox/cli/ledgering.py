@@ -1,0 +1,125 @@
+"""What the ledger and receipt commands do once their options are parsed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from gensandbox.cli.output import console, errors
+from gensandbox.config import load_config
+from gensandbox.errors import ConfigError, NotFoundError
+from gensandbox.ledger.exports import export_format, read_export, write_export
+from gensandbox.ledger.signing import Signer, check_receipt, key_id, load_public_key, public_pem
+from gensandbox.ledger.verify import Verdict, verify_lines
+from gensandbox.ledger.writer import open_backend, open_ledger
+
+
+def verify_ledger(file: Path | None, public_key_path: Path | None, config_path: Path | None) -> None:
+    config = load_config(config_path)
+    public_key = _public_key(public_key_path, config)
+    if file is None:
+        backend = open_backend(config.ledger_url)
+        try:
+            verdict = verify_lines(backend.lines(), public_key, require_signed_end=False)
+        finally:
+            backend.close()
+        where = backend.location
+    else:
+        verdict = verify_lines(read_export(file), public_key, require_signed_end=True)
+        where = str(file)
+    _report(verdict, where, key_id(public_key))
+
+
+def _report(verdict: Verdict, where: str, signer: str) -> None:
+    if not verdict.ok:
+        errors.print(f"BAD: {where}: record {verdict.first_bad} is the first bad one: {verdict.reason} "
+                     f"(the {verdict.first_bad - 1:,} records before it verify)")
+        raise typer.Exit(1)
+    tail = (f"; the last {verdict.unsigned_tail:,} records are not yet under a checkpoint (one is signed every "
+            "[ledger] checkpoint_every events or checkpoint_interval_s seconds, and at shutdown)"
+            if verdict.unsigned_tail else "")
+    console.print(f"OK: {where}: {verdict.records:,} records, {verdict.checkpoints:,} signed checkpoints, all valid "
+                  f"for key {signer}; head {verdict.head_hash[:16]}…{tail}")
+
+
+def export_ledger(output: Path, fmt: str | None, config_path: Path | None) -> None:
+    config = load_config(config_path)
+    fmt = export_format(output, fmt)
+    ledger = open_ledger(config)
+    try:
+        ledger.flush(force_checkpoint=True)  # the export ends signed, so a cut-off end is detectable
+        count = write_export(ledger.backend.lines(), output, fmt)
+    finally:
+        ledger.close()
+    verdict = verify_lines(read_export(output), ledger.signer.public_key, require_signed_end=True)
+    if not verdict.ok:
+        raise ConfigError(f"the export {output} does not verify ({verdict.reason} at record {verdict.first_bad}); "
+                          "the live ledger may be damaged: run `gensandbox ledger verify`")
+    console.print(f"exported {count:,} records to {output} ({fmt}); verified: {verdict.checkpoints:,} signed "
+                  f"checkpoints, head {verdict.head_hash[:16]}…, key {ledger.signer.key_id}")
+
+
+def import_ledger(file: Path, public_key_path: Path | None, config_path: Path | None) -> None:
+    from gensandbox.ledger.events import record_from_line
+
+    config = load_config(config_path)
+    if public_key_path is None:
+        raise ConfigError("pass --public-key: the public key of the machine that made the export, so the import "
+                          "can check it was not altered on the way")
+    public_key = load_public_key(public_key_path)
+    verdict = verify_lines(read_export(file), public_key, require_signed_end=True)
+    if not verdict.ok:
+        raise ConfigError(f"{file} does not verify, nothing imported: record {verdict.first_bad}: {verdict.reason}")
+    backend = open_backend(config.ledger_url)
+    try:
+        count = backend.import_records(record_from_line(line) for line in read_export(file))
+        after = verify_lines(backend.lines(), public_key, require_signed_end=True)
+    finally:
+        backend.close()
+    if not after.ok or after.head_hash != verdict.head_hash:
+        raise ConfigError(f"the imported ledger at {backend.location} does not verify: {after.reason}")
+    console.print(f"imported {count:,} records into {backend.location}; verified again after import: head "
+                  f"{after.head_hash[:16]}…, {after.checkpoints:,} checkpoints signed by {key_id(public_key)}")
+
+
+def show_public_key(output: Path | None, config_path: Path | None) -> None:
+    config = load_config(config_path)
+    signer = Signer.load_or_create(config.signing_key_path)
+    pem = public_pem(signer.public_key)
+    if output is None:
+        sys.stdout.write(pem.decode())
+        return
+    output.write_bytes(pem)
+    console.print(f"wrote the public key {signer.key_id} to {output}")
+
+
+def check_receipt_cli(receipt: str, public_key_path: Path, body_path: Path | None) -> None:
+    if receipt.startswith("@"):
+        receipt = _read(Path(receipt[1:]), "receipt file").decode().strip()
+    body = _read(body_path, "body file") if body_path else None
+    result = check_receipt(receipt, load_public_key(public_key_path), body)
+    if not result.ok:
+        errors.print(f"INVALID: {result.reason}")
+        raise typer.Exit(1)
+    payload = result.payload
+    console.print(f"VALID: {result.reason}. Model {payload['model']}, issued {payload['time']} by key "
+                  f"{payload['key_id']}; ledger event {payload['event'][:16]}…")
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{what} {path} not found") from None
+
+
+def _public_key(path: Path | None, config):
+    """The given key, else this machine's own (a verifier elsewhere passes the operator's)."""
+    if path is not None:
+        return load_public_key(path)
+    if not config.signing_key_path.exists():
+        raise ConfigError("no --public-key given and this machine has no ledger key; pass the public key of the "
+                          "gateway that wrote the ledger")
+    return Signer.load_or_create(config.signing_key_path).public_key
