@@ -23,7 +23,8 @@ def evaluated(home, tmp_path, upstream, capsys) -> Path:
     items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "yes", "scorer": "includes",
               "messages": [{"role": "user", "content": f"item {n} yes"}]} for n in range(12)]
     suite = write_suite(tmp_path, "twelve", items)
-    code, out, err = cli(capsys, "run", "-c", str(config), "-m", "echo", "-s", str(suite), "--run-id", "r1", "--no-cache")
+    code, _, err = cli(capsys, "run", "-c", str(config), "-m", "echo", "-s", str(suite), "--run-id", "r1",
+                       "--no-cache")
     assert code == 0, err
     return config
 
