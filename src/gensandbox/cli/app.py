@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import typer
 
-from gensandbox.cli import inspect_cmd, repeat_cmd, report_cmd, run_cmd, serve_cmd
+from gensandbox.cli import inspect_cmd, ledger_cmd, repeat_cmd, report_cmd, run_cmd, serve_cmd, trace_cmd
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
 
@@ -29,6 +29,10 @@ app.command()(serve_cmd.serve)
 app.command()(serve_cmd.traffic)
 app.command()(serve_cmd.routes)
 app.add_typer(serve_cmd.keys_app, name="keys")
+app.command()(trace_cmd.trace)
+ledger_cmd.ledger_app.command("spans")(trace_cmd.export_spans)
+app.add_typer(ledger_cmd.ledger_app, name="ledger")
+app.add_typer(ledger_cmd.receipt_app, name="receipt")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,20 +66,6 @@ def public_key(
     show_public_key(output, config_path)
 
 
-@ledger_app.command("spans")
-def spans(
-    otlp: Annotated[str | None, typer.Option("--otlp", help="OTLP/HTTP traces endpoint, e.g. "
-                                             "http://127.0.0.1:4318/v1/traces.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="Write OTLP JSON lines to this file.")] = None,
-    session: Annotated[str | None, typer.Option("--session", help="Only this session's calls.")] = None,
-    config_path: ConfigOption = None,
-) -> None:
-    """Export recorded calls as OpenTelemetry gen_ai spans (to Jaeger, Langfuse or any OTLP backend)."""
-    from gensandbox.cli.trace_cmd import export_spans
-
-    export_spans(otlp, file, session, config_path)
-
-
 @receipt_app.command("verify")
 def verify_receipt(
     receipt: Annotated[str, typer.Argument(help="The x-gensandbox-receipt value, or @FILE holding it.")],

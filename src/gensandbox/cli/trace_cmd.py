@@ -1,0 +1,162 @@
+"""`gensandbox trace` and `gensandbox ledger otel`: an agent session's timeline from the ledger, and the
+ledger's model calls as OpenTelemetry spans (OTLP/HTTP or an OTLP/JSON file)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from gensandbox.cli.output import ConfigOption, console, errors
+
+if TYPE_CHECKING:  # the CLI imports the engine only when a command runs, so --help stays instant
+    from gensandbox.ledger.traces import Summary, Timeline
+
+SESSION_HELP = "The session: its x-gensandbox-session header or metadata.session_id."
+OTLP_HELP = "Send the spans to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces."
+FILE_HELP = "Write the spans to this OTLP/JSON file (what the Collector's otlpjsonfile receiver reads)."
+ONLY_SESSION_HELP = "Only this session's calls (default: every call in the ledger)."
+
+
+def trace(
+    session: Annotated[str, typer.Argument(help=SESSION_HELP)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    otlp: Annotated[str | None, typer.Option("--otlp", metavar="ENDPOINT", help=OTLP_HELP)] = None,
+    otlp_file: Annotated[Path | None, typer.Option("--otlp-file", metavar="PATH", help=FILE_HELP)] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Show an agent session's timeline: each model call and tool step, with tokens, cost and latency."""
+    from gensandbox.ledger.traces import session_timeline
+
+    records = _session_records(config_path, session)
+    timeline = session_timeline(session, records)
+    if as_json:
+        print(json.dumps(timeline_json(timeline), ensure_ascii=False, indent=2))
+    else:
+        console.print(timeline_table(timeline))
+        console.print(summary_line(timeline.summary), markup=False, highlight=False)
+    # With --json, stdout stays pure JSON: the export's note goes to stderr.
+    _export(lambda: iter(records), otlp, otlp_file, errors if as_json else console)
+
+
+def export_spans(
+    otlp: Annotated[str | None, typer.Option("--otlp", metavar="ENDPOINT", help=OTLP_HELP)] = None,
+    file: Annotated[Path | None, typer.Option("--file", metavar="PATH", help=FILE_HELP)] = None,
+    session: Annotated[str | None, typer.Option("--session", help=ONLY_SESSION_HELP)] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Export the ledger's model calls as OpenTelemetry spans, to an OTLP/HTTP collector or an OTLP/JSON file."""
+    from gensandbox.errors import UserError
+
+    if not otlp and not file:
+        raise UserError("say where the spans go: --otlp ENDPOINT, --file PATH, or both")
+    if session is not None:
+        records = _session_records(config_path, session)  # one session is small: read it once
+        _export(lambda: iter(records), otlp, file, console)
+        return
+    backend = _open_backend(config_path)
+    try:  # the whole ledger is streamed, once per destination, never held in memory
+        _export(lambda: _call_records(backend.lines()), otlp, file, console)
+    finally:
+        backend.close()
+
+
+# ---- Reading the ledger ----
+
+
+def _open_backend(config_path: Path | None):
+    from gensandbox.config import load_config
+    from gensandbox.ledger.writer import open_backend
+
+    return open_backend(load_config(config_path).ledger_url)
+
+
+def _call_records(lines) -> Iterator[dict]:
+    """Parsed call records; checkpoints are signatures over the chain, not calls."""
+    import orjson
+
+    from gensandbox.ledger.events import CALL
+
+    for line in lines:
+        record = orjson.loads(line)
+        if record.get("kind") == CALL:
+            yield record
+
+
+def _session_records(config_path: Path | None, session: str) -> list[dict]:
+    from gensandbox.errors import NotFoundError
+
+    backend = _open_backend(config_path)
+    try:
+        records = list(_call_records(backend.session_lines(session)))
+    finally:
+        backend.close()
+    if not records:
+        raise NotFoundError(f"no calls recorded for session {session}; sessions are named with the "
+                            "x-gensandbox-session header or metadata.session_id")
+    return records
+
+
+def _export(records, otlp: str | None, otlp_file: Path | None, out: Console) -> None:
+    """`records` makes a fresh iterator per destination, so a streamed ledger can be read twice."""
+    from gensandbox.ledger.otel import export_file, export_otlp
+
+    if otlp:
+        out.print(f"exported {_spans(export_otlp(records(), otlp))} to {otlp}", markup=False, highlight=False)
+    if otlp_file:
+        out.print(f"wrote {_spans(export_file(records(), otlp_file))} to {otlp_file}", markup=False, highlight=False)
+
+
+def _spans(count: int) -> str:
+    return f"{count:,} span" + ("" if count == 1 else "s")
+
+
+# ---- Showing a timeline ----
+
+
+def timeline_json(timeline: Timeline) -> dict:
+    return {"session": timeline.session, "trace_ids": timeline.trace_ids,
+            "steps": [asdict(step) for step in timeline.steps], "summary": asdict(timeline.summary)}
+
+
+def timeline_table(timeline: Timeline) -> Table:
+    table = Table(title=f"Session {timeline.session}", title_justify="left")
+    for header in ("offset", "step", "route", "tokens in/out", "cost (USD)", "latency", "status", "span"):
+        table.add_column(header, justify="right" if header in ("offset", "tokens in/out", "cost (USD)", "latency")
+                         else "left", no_wrap=header != "step")
+    for step in timeline.steps:
+        table.add_row(*_row(step))
+    if timeline.trace_ids:
+        table.caption = "trace " + ", ".join(timeline.trace_ids)
+    return table
+
+
+def _row(step) -> list[Text]:
+    """Cells are Text, not markup: model and tool names come from callers and may hold brackets."""
+    indent = "  " * step.depth + ("└ " if step.depth else "")
+    offset = Text(f"+{step.offset_ms:,.0f} ms")
+    if step.kind == "tool":
+        label = f"{indent}tool {step.name}" + (f" ({step.call_id})" if step.call_id else "")
+        return [offset, Text(label, style="cyan"), Text("–"), Text("–"), Text("–"), Text("–"), Text("–"),
+                Text("–")]
+    served = step.model if step.model == step.requested_model else f"{step.requested_model} → {step.model}"
+    status = Text("ok") if step.status == "ok" else Text(f"error: {step.error or 'unknown'}", style="red")
+    latency = "–" if step.latency_s is None else f"{step.latency_s:.2f} s"
+    return [offset, Text(f"{indent}{served}"), Text(step.route or "–"),
+            Text(f"{step.input_tokens:,} / {step.output_tokens:,}"), Text(f"{step.cost_usd:.6f}"), Text(latency),
+            status, Text(step.span_id or "–")]
+
+
+def summary_line(summary: Summary) -> str:
+    errors_part = f", {summary.errors} failed" if summary.errors else ""
+    return (f"{summary.calls} calls{errors_part}, {summary.tool_steps} tool steps, "
+            f"{summary.total_tokens:,} tokens ({summary.input_tokens:,} in / {summary.output_tokens:,} out), "
+            f"{summary.cost_usd:.6f} USD, {summary.wall_time_s:.2f} s wall time, "
+            f"models: {', '.join(summary.models) or '–'}")
