@@ -40,10 +40,10 @@ class SQLiteLedger:
                 head, kind = (Head(row[0], row[1]), row[2]) if row else (Head(), None)
                 records = plan_append(contents, head, kind, checkpoint)
                 self._db.executemany(_INSERT, [(r.seq, r.hash, r.kind, r.session, r.line) for r in records])
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
         return records
 
     def head(self) -> Head:
@@ -70,12 +70,12 @@ class SQLiteLedger:
 
     def import_records(self, records: Iterable[Record]) -> int:
         with self._lock:
-            if self._db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
-                raise ConfigError(f"the ledger at {self.location} already has records; import into an empty one "
-                                  "(set GENSANDBOX_HOME or [ledger] url to a new place)")
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("BEGIN IMMEDIATE")  # before the emptiness check, so no writer slips in between
             count = 0
             try:
+                if self._db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
+                    raise ConfigError(f"the ledger at {self.location} already has records; import into an empty "
+                                      "one (set GENSANDBOX_HOME or [ledger] url to a new place)")
                 batch = []
                 for record in records:
                     batch.append((record.seq, record.hash, record.kind, record.session, record.line))
@@ -84,11 +84,15 @@ class SQLiteLedger:
                         count, batch = count + len(batch), []
                 self._db.executemany(_INSERT, batch)
                 count += len(batch)
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
         return count
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:  # a failed COMMIT may already have ended it
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,8 @@ class Ledger:
     def __init__(self, backend: LedgerBackend, signer: Signer, settings: LedgerConfig):
         self.backend, self.signer, self.settings = backend, signer, settings
         self._pending: list[dict] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the queue: events arrive from any thread
+        self._flushing = threading.Lock()  # one flush at a time (a timer and shutdown may meet)
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
 
@@ -36,6 +37,10 @@ class Ledger:
 
     def flush(self, force_checkpoint: bool = False) -> None:
         """Append what is queued in one transaction, with a checkpoint when one is due."""
+        with self._flushing:
+            self._flush(force_checkpoint)
+
+    def _flush(self, force_checkpoint: bool) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
         self._since_checkpoint += len(batch)

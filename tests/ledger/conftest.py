@@ -1,0 +1,57 @@
+"""Ledger backends for the contract tests: SQLite always, PostgreSQL on a throwaway local server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gensandbox.ledger.base import LedgerBackend
+from gensandbox.ledger.signing import Signer
+from gensandbox.ledger.writer import open_backend
+from tests.postgres import MISSING, PostgresServer, find_bin_dir
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        # CI installs the server; there a missing one is a broken setup, not a reason to skip.
+        if os.environ.get("GENSANDBOX_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{MISSING} (GENSANDBOX_REQUIRE_POSTGRES=1)")
+        pytest.skip(MISSING)
+    server = PostgresServer(bin_dir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """A database on the throwaway server, shared by the session."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledger_url(request, tmp_path) -> str:
+    """The address of a fresh, empty ledger of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"  # tmp_path is absolute, so this has four slashes
+    # A database per test (a few milliseconds on PostgreSQL 15) keeps tests independent, even of a
+    # child process a test killed mid-append.
+    return request.getfixturevalue("postgres_server").create_database()
+
+
+@pytest.fixture
+def ledger_backend(ledger_url) -> Iterator[LedgerBackend]:
+    backend = open_backend(ledger_url)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> Signer:
+    return Signer.load_or_create(tmp_path / "key.pem")
