@@ -104,8 +104,8 @@ class PostgresLedger:
     def _pages(self, condition: str, params: tuple, after_seq: int) -> Iterator[bytes]:
         query = f"SELECT seq, record FROM ledger WHERE {condition} seq > %s ORDER BY seq LIMIT %s"
         while True:
-            with self._session() as db:
-                rows = db.execute(query, (*params, after_seq, _READ_BATCH)).fetchall()
+            with self._session() as db, db.cursor(binary=True) as cursor:  # binary: no hex decoding of BYTEA
+                rows = cursor.execute(query, (*params, after_seq, _READ_BATCH)).fetchall()
             if not rows:
                 return
             for _, record in rows:
