@@ -43,6 +43,9 @@ class Recorder:
 
     def flush(self) -> None:
         self._ledger.flush()
+        self._flush_requests()
+
+    def _flush_requests(self) -> None:
         if not self._pending and not self._spent:
             return
         batch, spent = self._pending, self._spent
@@ -57,6 +60,9 @@ class Recorder:
         while True:
             await asyncio.sleep(self._interval_s)
             try:
-                self.flush()
+                # The ledger's commit waits for the disk (synchronous=FULL): on a worker thread, so that a slow
+                # fsync never stalls the requests being answered meanwhile.
+                await asyncio.to_thread(self._ledger.flush)
+                self._flush_requests()
             except Exception as error:  # the next round retries; the gateway keeps answering meanwhile
                 log.warning("could not write request records or ledger events yet: %s", error)
