@@ -15,7 +15,7 @@ from gensandbox.gateway.keys import ANONYMOUS, KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
-from gensandbox.gateway.sessions import TraceContext, tool_steps
+from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
 from gensandbox.ledger.events import CallFacts, otel_provider_name, sha256_hex
 from gensandbox.ledger.writer import Ledger
@@ -213,7 +213,7 @@ class Gateway:
             route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(body.messages)))
+            tool_steps=tool_steps(body.messages), features=request_features(body)))
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
         return GatewayError(502, "no model could answer: " + "; ".join(failures), "upstream_error",

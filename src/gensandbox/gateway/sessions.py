@@ -50,3 +50,16 @@ def tool_steps(messages: list[ChatMessage]) -> tuple[dict, ...]:
         steps.append({"id": str(call_id or ""), "name": str(names.get(call_id) or extra.get("name") or "tool"),
                       "sha256": hashlib.sha256(text.encode()).hexdigest()})
     return tuple(reversed(steps))
+
+
+def request_features(body: ChatCompletionRequest) -> tuple[str, ...]:
+    """The API features a request relied on, recorded so a switching audit can tell which ones an alternative
+    model would have to offer."""
+    extra = body.model_extra or {}
+    response_format = extra.get("response_format")
+    format_type = response_format.get("type") if isinstance(response_format, dict) else None
+    features = ("stream" if body.stream else None,
+                "tools" if extra.get("tools") or extra.get("functions") else None,
+                "json_mode" if format_type in ("json_object", "json_schema") else None,
+                "seed" if body.seed is not None else None)
+    return tuple(feature for feature in features if feature)

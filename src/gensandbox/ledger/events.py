@@ -129,6 +129,7 @@ class CallFacts:
     span_id: str | None = None
     parent_span_id: str | None = None
     tool_steps: tuple[dict, ...] = ()  # tool results the caller sent back since its previous call
+    features: tuple[str, ...] = ()  # API features the request used: stream, tools, json_mode, seed
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -166,6 +167,7 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.run_id": facts.run_id,
         "gensandbox.item_id": facts.item_id,
         "gensandbox.tool_steps": list(facts.tool_steps) or None,
+        "gensandbox.features": list(facts.features) or None,
         "trace_id": facts.trace_id,
         "span_id": facts.span_id,
         "parent_span_id": facts.parent_span_id,

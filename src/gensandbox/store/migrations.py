@@ -114,4 +114,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         )""",
         "CREATE INDEX gateway_requests_by_model ON gateway_requests (model, id)",
     ]),
+    ("004_audits", [
+        """CREATE TABLE audits (
+            audit_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            title TEXT NOT NULL,
+            result TEXT NOT NULL
+        )""",
+        "CREATE INDEX audits_by_kind ON audits (kind, created_at)",
+    ]),
 ]
