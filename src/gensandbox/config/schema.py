@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ProviderName = Literal["local", "openai", "anthropic"]
+ApiFeature = Literal["stream", "tools", "json_mode", "seed"]
 
 
 class _Strict(BaseModel):
@@ -45,6 +46,9 @@ class ModelConfig(_Strict):
     rpm: int | None = Field(default=None, ge=1)  # requests per minute allowed on this endpoint
     timeout_s: float = Field(default=120.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256)
+    # What the endpoint offers, for switching audits; undeclared means "unknown", never "no".
+    context_window: int | None = Field(default=None, ge=1)
+    features: list[ApiFeature] | None = None
 
     @model_validator(mode="after")
     def _provider_needs(self) -> ModelConfig:
@@ -55,6 +59,15 @@ class ModelConfig(_Strict):
     @property
     def provider_model_id(self) -> str:
         return self.model or self.name
+
+    def offered_features(self) -> set[str] | None:
+        """Declared features; the in-process models' are known (streaming and seeds, no tools or JSON mode)."""
+        if self.features is not None:
+            return set(self.features)
+        return {"stream", "seed"} if self.provider == "local" else None
+
+    def context_tokens(self) -> int | None:
+        return self.context_window or (self.n_ctx if self.provider == "local" else None)
 
 
 class FewShot(_Strict):

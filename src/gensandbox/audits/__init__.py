@@ -1,0 +1,1 @@
+"""Policy audits: switching cost, self-preference, held-out test custody."""
