@@ -1,1 +1,1 @@
-"""Policy audits: switching cost, self-preference, held-out test custody."""
+"""Policy audits: checks whose findings are kept beside runs (gensandbox.store.audits) for the report."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 import typer
 
-from gensandbox.cli import inspect_cmd, ledger_cmd, repeat_cmd, report_cmd, run_cmd, serve_cmd, trace_cmd
+from gensandbox.cli import (
+    holdout_cmd,
+    inspect_cmd,
+    ledger_cmd,
+    repeat_cmd,
+    report_cmd,
+    run_cmd,
+    serve_cmd,
+    trace_cmd,
+)
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
 
@@ -33,6 +42,7 @@ app.command()(trace_cmd.trace)
 ledger_cmd.ledger_app.command("spans")(trace_cmd.export_spans)
 app.add_typer(ledger_cmd.ledger_app, name="ledger")
 app.add_typer(ledger_cmd.receipt_app, name="receipt")
+app.add_typer(holdout_cmd.holdout_app, name="holdout")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,11 +78,13 @@ def _progress_to_stderr(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    previous, console.file = console.file, sys.stderr
+    # Rich's `file` property falls back to whatever sys.stdout is at each write when unset; restore exactly that
+    # (the private attribute), not the stream it resolved to now, which a caller may close later.
+    previous, console.file = console._file, sys.stderr
     try:
         yield
     finally:
-        console.file = previous
+        console._file = previous
 
 
 def _recorded_workload(config: Config, workload: str, current: str, judge: str | None,
