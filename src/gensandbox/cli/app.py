@@ -14,6 +14,7 @@ from gensandbox.cli import (
     run_cmd,
     serve_cmd,
     trace_cmd,
+    ui_cmd,
 )
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
@@ -43,6 +44,7 @@ ledger_cmd.ledger_app.command("spans")(trace_cmd.export_spans)
 app.add_typer(ledger_cmd.ledger_app, name="ledger")
 app.add_typer(ledger_cmd.receipt_app, name="receipt")
 app.add_typer(holdout_cmd.holdout_app, name="holdout")
+app.command()(ui_cmd.ui)
 
 
 def main(argv: list[str] | None = None) -> int:

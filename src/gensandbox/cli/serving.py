@@ -27,7 +27,7 @@ def run_gateway(config_path: Path | None, host: str | None, port: int | None) ->
     if not has_keys and not loopback:
         raise UserError(f"refusing to serve on {host} with no API keys: create one with `gensandbox keys create`, "
                         "or serve on 127.0.0.1")
-    _check_port_free(host, port)
+    check_port_free(host, port)
     app = create_app(config, store, allow_anonymous=loopback)
     console.print(f"GenSandbox gateway: http://{host}:{port}/v1  (OpenAPI at /openapi.json, metrics at /metrics)")
     if not has_keys:
@@ -55,7 +55,7 @@ def _fast_server() -> dict:
     return options
 
 
-def _check_port_free(host: str, port: int) -> None:
+def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -1,0 +1,84 @@
+"""The dashboard as an ASGI app: routes, the shared state handlers read, and error pages.
+
+A bad id or an unknown path is a 404 page in the reader's language; any other failure is a short page that
+names no internals. Neither ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gensandbox.config import Config
+from gensandbox.errors import GenSandboxError, NotFoundError
+from gensandbox.store import SQLiteStore
+from gensandbox.ui import ledger_pages, runs_pages
+from gensandbox.ui.rendering import language
+from gensandbox.ui.state import Dashboard, dashboard
+from gensandbox.ui.text import t
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def create_ui_app(config: Config, store: SQLiteStore, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
+    """`allowed_hosts`: the Host headers answered. Others get a 400, so a web page cannot read the dashboard
+    through a DNS name it rebinds to 127.0.0.1; "*" answers any (for a dashboard served on 0.0.0.0)."""
+    routes = [
+        Route("/", runs_pages.runs_list),
+        Route("/runs/{run_id}", runs_pages.run_detail),
+        Route("/runs/{run_id}/compare", runs_pages.compare),
+        Route("/runs/{run_id}/report", runs_pages.report),
+        Route("/traffic", ledger_pages.traffic_page),
+        Route("/ledger", ledger_pages.ledger_page),
+        Route("/ledger/verify", ledger_pages.start_verification, methods=["POST"]),
+        Route("/ledger/verify/{job_id}", ledger_pages.verification_status),
+        Route("/traces/{session:path}", ledger_pages.trace_page),
+        Route("/favicon.ico", _favicon),
+        Mount("/static", StaticFiles(packages=[("gensandbox.ui", "static")]), name="static"),
+    ]
+    trusted = Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
+    app = Starlette(routes=routes, middleware=[trusted], exception_handlers={
+        NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable, Exception: _crashed})
+    app.state.dashboard = Dashboard(config, store)
+    return app
+
+
+async def _favicon(request: Request) -> Response:
+    """Browsers ask for it on pages without an icon link, such as the served report; a 404 is a console error."""
+    return RedirectResponse("/static/icon.svg", status_code=301)
+
+
+async def _not_found(request: Request, error: Exception) -> Response:
+    return _error_page(request, 404, t(language(request), "error.not_found"), str(error))
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    lang = language(request)
+    if error.status_code == 404:
+        return _error_page(request, 404, t(lang, "error.not_found"), t(lang, "error.no_page", path=request.url.path))
+    return _error_page(request, error.status_code, str(error.status_code), str(error.detail))
+
+
+async def _unavailable(request: Request, error: Exception) -> Response:
+    """A GenSandbox error says what is wrong and how to fix it (e.g. a ledger URL that cannot be opened)."""
+    return _error_page(request, 503, t(language(request), "error.unavailable"), str(error))
+
+
+async def _crashed(request: Request, error: Exception) -> Response:
+    # Starlette re-raises the error after this page is sent, so the server's log still has the traceback.
+    lang = language(request)
+    return _error_page(request, 500, t(lang, "error.server"), t(lang, "error.server_detail"))
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    return dashboard(request).page(request, "error.html.j2", status=status, title=title, detail=detail,
+                                   section="")

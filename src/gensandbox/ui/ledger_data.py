@@ -1,0 +1,141 @@
+"""What the ledger, trace and traffic pages show. Each call opens the ledger, reads, and closes it: the dashboard
+holds no connection that a gateway writing the same ledger could trip over."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+import orjson
+
+from gensandbox.ledger.events import CALL, CHECKPOINT, Head
+from gensandbox.ledger.traces import CallStep, Timeline, session_timeline
+from gensandbox.ledger.writer import open_backend
+from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore, KeyRecord, traffic_summary
+from gensandbox.ui.paging import Pager, make_pager
+
+RECORDS_PER_PAGE = 50
+# Sessions are found by reading records, and the ledger backends have no session index to list: the newest
+# records are read, which bounds a page load on a ledger of millions.
+SESSION_SCAN = 20_000
+SESSIONS_SHOWN = 100
+_SESSION_FIELD = b'"gen_ai.conversation.id"'
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    seq: int
+    kind: str  # "call", "checkpoint" or the record's own kind
+    time: str
+    model: str
+    cost_usd: float | None
+    session: str | None
+    failed: bool
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: str
+    calls: int
+    cost_usd: float
+    last_time: str
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    location: str
+    head: Head
+    rows: list[LedgerRow]  # newest first
+    pager: Pager
+    sessions: list[SessionRow]  # most recently active first
+    scanned: int  # how many of the newest records the sessions were looked for in
+
+    @property
+    def empty(self) -> bool:
+        return self.head.seq == 0
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One call in the trace's timeline picture, in SVG user units."""
+
+    x: float
+    y: float
+    width: float
+    label: str
+    failed: bool
+
+
+@dataclass(frozen=True)
+class Traffic:
+    rows: list[dict]  # per key and model, as `gensandbox traffic --json` gives them
+    keys: list[KeyRecord]
+
+
+def ledger_page(ledger_url: str, requested_page: str | None) -> LedgerPage:
+    backend = open_backend(ledger_url)
+    try:
+        head = backend.head()
+        pager = make_pager(head.seq, RECORDS_PER_PAGE, requested_page)
+        # Newest first: page 1 holds the last records of the chain.
+        newest, oldest = head.seq - pager.start, max(0, head.seq - pager.stop)
+        rows = [_row(orjson.loads(line)) for line in islice(backend.lines(oldest), newest - oldest)]
+        scanned = min(head.seq, SESSION_SCAN)
+        sessions = _sessions(backend.lines(head.seq - scanned))
+        return LedgerPage(backend.location, head, rows[::-1], pager, sessions, scanned)
+    finally:
+        backend.close()
+
+
+def _row(record: dict) -> LedgerRow:
+    kind = {CALL: "call", CHECKPOINT: "checkpoint"}.get(record.get("kind", ""), str(record.get("kind", "")))
+    return LedgerRow(seq=record.get("seq", 0), kind=kind, time=str(record.get("time", "")),
+                     model=str(record.get("gen_ai.response.model", "")), cost_usd=record.get("gensandbox.cost_usd"),
+                     session=record.get("gen_ai.conversation.id"), failed=record.get("gensandbox.status") == "error")
+
+
+def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
+    found: dict[str, SessionRow] = {}
+    for line in lines:
+        if _SESSION_FIELD not in line:  # most records belong to no session: skip them unparsed
+            continue
+        record = orjson.loads(line)
+        session = record.get("gen_ai.conversation.id")
+        if record.get("kind") != CALL or not session:
+            continue
+        seen = found.get(session)
+        calls, cost = (seen.calls, seen.cost_usd) if seen else (0, 0.0)
+        found[session] = SessionRow(session, calls + 1, cost + record.get("gensandbox.cost_usd", 0.0),
+                                    max(str(record.get("time", "")), seen.last_time if seen else ""))
+    newest = sorted(found.values(), key=lambda row: row.last_time, reverse=True)
+    return newest[:SESSIONS_SHOWN]
+
+
+def session_trace(ledger_url: str, session: str) -> Timeline | None:
+    backend = open_backend(ledger_url)
+    try:
+        records = [orjson.loads(line) for line in backend.session_lines(session)]
+    finally:
+        backend.close()
+    calls = [record for record in records if record.get("kind") == CALL]
+    return session_timeline(session, calls) if calls else None
+
+
+def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0) -> list[Bar]:
+    """Each call as a bar from its start to its end, one row per call, on a common time axis."""
+    calls = [step for step in timeline.steps if isinstance(step, CallStep)]
+    span_ms = max((step.offset_ms + (step.latency_s or 0.0) * 1000 for step in calls), default=0.0) or 1.0
+    bars = []
+    for index, step in enumerate(calls):
+        x = step.offset_ms / span_ms * width
+        length = max((step.latency_s or 0.0) * 1000 / span_ms * width, 2.0)  # an instant still shows
+        bars.append(Bar(round(x, 1), index * row_height, round(min(length, width - x) or 2.0, 1),
+                        step.model, step.status != "ok"))
+    return bars
+
+
+def traffic(store: SQLiteStore) -> Traffic:
+    gateway = GatewayStore(store)
+    return Traffic(traffic_summary(gateway), gateway.keys())
