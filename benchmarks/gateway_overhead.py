@@ -49,11 +49,13 @@ REQUEST_BODY = json.dumps({"model": MODEL, "max_tokens": 16, "messages": [
     {"role": "user", "content": "What is the capital of France? Answer with one word."}]})
 
 TARGETS = ("direct", "passthrough", "gensandbox", "litellm")
-LABELS = {"direct": "direct", "passthrough": "floor", "gensandbox": "GenSandbox", "litellm": "LiteLLM"}
+LABELS = {"direct": "direct", "passthrough": "floor", "gensandbox": "GenSandbox",
+          "litellm": "LiteLLM"}
 HIGH_CONCURRENCY, LOW_CONCURRENCY = 64, 16
 PACED_RATE = 1_000  # req/s: a steady load far below every target's capacity but LiteLLM's
 MIN_GENSANDBOX_REQUESTS_PER_S, MIN_RATIO_TO_LITELLM, MAX_ADDED_P50_MS = 2000, 20, 1.0
-START_TIMEOUT_S = {"passthrough": 30, "gensandbox": 60, "litellm": 180}  # LiteLLM takes ~10 s here; slack for a busy machine
+# LiteLLM takes ~10 s to start here; the rest is slack for a busy machine.
+START_TIMEOUT_S = {"passthrough": 30, "gensandbox": 60, "litellm": 180}
 LOAD_DEADLINE_S = 240
 
 
@@ -245,7 +247,8 @@ def passthrough_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
 
 
 TARGET_STARTERS: dict[str, Callable[[Upstream, Path], contextlib.AbstractContextManager[Endpoint]]] = {
-    "direct": direct_target, "passthrough": passthrough_target, "gensandbox": gensandbox_target, "litellm": litellm_target}
+    "direct": direct_target, "passthrough": passthrough_target, "gensandbox": gensandbox_target,
+    "litellm": litellm_target}
 
 
 def measure_target(target: str, requests: int, upstream: Upstream) -> TargetResult:

@@ -1,10 +1,17 @@
-"""The report's view-model: pure functions from a run record and its samples to what a page shows."""
+"""The report's view-model: from a run record and its stored rows to everything a page shows.
+
+Every step streams the run's rows from the store again rather than holding them: a 100,000-sample run
+costs a few passes over narrow rows, and only the chosen samples of the browser are read in full.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from gensandbox.reports.chart import Point
+from gensandbox.reports.samples import SAMPLE_LIMIT, SampleSelection, load_selection
+from gensandbox.reports.significance import paired_comparisons, top_models
+from gensandbox.runner.compare import PairedComparison
 from gensandbox.runner.results import (
     Aggregate,
     aggregate,
@@ -16,11 +23,10 @@ from gensandbox.runner.results import (
 from gensandbox.runner.stats import pareto_frontier
 from gensandbox.store import RunRecord, Store
 
-RANKING_METHOD = (
-    "Rows are sorted by measured score only (mean over scored items, errors excluded), then by lower cost. "
-    "95% confidence intervals come from a percentile bootstrap over items (2,000 resamples, fixed seed). "
-    "No model or vendor is favoured; overlapping intervals mean the difference is not established."
-)
+# What build_view reports to its `progress` callback, in order; a progress bar's total is len(STEPS).
+STEPS = ("leaderboard", "per suite", "per category", "per language", "paired tests", "sample browser")
+
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,20 @@ class Matrix:
 
 
 @dataclass(frozen=True)
+class FrontierPoint:
+    model: str
+    cost_usd: float
+    score: float
+    ci_low: float
+    ci_high: float
+    latency_p50_s: float
+    origin: str  # domestic | foreign | unknown
+    weights: str  # open | closed | unknown
+    completion_style: bool
+    on_frontier: bool
+
+
+@dataclass(frozen=True)
 class ReportView:
     run: RunRecord
     models: dict[str, dict]
@@ -39,38 +59,69 @@ class ReportView:
     per_suite: dict[str, list[Aggregate]]
     by_category: Matrix
     by_language: Matrix
-    points: list[Point]
-    ranking_method: str = RANKING_METHOD
+    points: list[FrontierPoint]
+    comparisons: list[PairedComparison]
+    samples: SampleSelection
+    resamples: int = 2000
 
     def is_completion_style(self, model: str) -> bool:
         return self.models.get(model, {}).get("prompt_style") == "completion"
 
+    @property
+    def scored(self) -> list[Aggregate]:
+        return [row for row in self.overall if row.score == row.score]
 
-def build_view(run: RunRecord, store: Store, *, resamples: int = 2000) -> ReportView:
-    """Each breakdown streams the run's rows again: nothing holds all samples in memory."""
+    @property
+    def rank_of(self) -> dict[str, int]:
+        return {row.key[0]: rank for rank, row in enumerate(self.scored, 1)}
+
+    @property
+    def frontier_models(self) -> list[str]:
+        return [p.model for p in sorted(self.points, key=lambda p: p.cost_usd) if p.on_frontier]
+
+    @property
+    def compared_models(self) -> list[str]:
+        return top_models(self.overall)
+
+
+def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_limit: int = SAMPLE_LIMIT,
+               progress: Progress | None = None) -> ReportView:
+    """`progress`, when given, is called with each name in STEPS as that step starts."""
+    step = progress or (lambda _name: None)
+
     def rows():
         return store.score_rows(run.run_id)
 
+    def breakdown(name: str, key) -> list[Aggregate]:
+        step(name)
+        return aggregate(rows(), key, resamples=resamples)
+
     models = {m["name"]: m for m in run.models}
-    overall = ranked(aggregate(rows(), by_model, resamples=resamples))
-    per_suite: dict[str, list[Aggregate]] = {}
-    for row in aggregate(rows(), by_model_and_suite, resamples=resamples):
-        per_suite.setdefault(row.key[1], []).append(row)
-    return ReportView(
-        run=run,
-        models=models,
-        overall=overall,
-        per_suite={suite: ranked(rows) for suite, rows in per_suite.items()},
-        by_category=matrix(aggregate(rows(), by_model_and_category, resamples=resamples), overall),
-        by_language=matrix(aggregate(rows(), by_model_and_language, resamples=resamples), overall),
-        points=frontier_points(overall, models),
-    )
+    overall = ranked(breakdown("leaderboard", by_model))
+    per_suite = group_by_suite(breakdown("per suite", by_model_and_suite))
+    by_category = matrix(breakdown("per category", by_model_and_category), overall)
+    by_language = matrix(breakdown("per language", by_model_and_language), overall)
+    step("paired tests")
+    comparisons = paired_comparisons(rows(), top_models(overall), resamples=resamples)
+    step("sample browser")
+    selection = load_selection(run, store.samples(run.run_id), rows(), sample_limit)
+    return ReportView(run=run, models=models, overall=overall, per_suite=per_suite, by_category=by_category,
+                      by_language=by_language, points=frontier_points(overall, models), comparisons=comparisons,
+                      samples=selection, resamples=resamples)
 
 
 def ranked(rows: list[Aggregate]) -> list[Aggregate]:
-    """Neutral order: score first (unscored last), then cheaper first, then name for stable ties."""
+    """Neutral order: measured score first (unscored last), then cheaper first, then name for stable ties.
+    Nothing about a model (vendor, origin, weights) enters the order."""
     return sorted(rows, key=lambda r: (r.score != r.score, -(r.score if r.score == r.score else 0),
                                        r.cost_usd, r.key))
+
+
+def group_by_suite(rows: list[Aggregate]) -> dict[str, list[Aggregate]]:
+    per_suite: dict[str, list[Aggregate]] = {}
+    for row in rows:
+        per_suite.setdefault(row.key[1], []).append(row)
+    return {suite: ranked(suite_rows) for suite, suite_rows in per_suite.items()}
 
 
 def matrix(rows: list[Aggregate], order: list[Aggregate]) -> Matrix:
@@ -80,19 +131,16 @@ def matrix(rows: list[Aggregate], order: list[Aggregate]) -> Matrix:
     return Matrix(columns, [(m, [cells.get((m, c)) for c in columns]) for m in models])
 
 
-def frontier_points(overall: list[Aggregate], models: dict[str, dict]) -> list[Point]:
+def frontier_points(overall: list[Aggregate], models: dict[str, dict]) -> list[FrontierPoint]:
     scored = [row for row in overall if row.score == row.score]
     on_frontier = set(pareto_frontier([(row.cost_usd, row.score) for row in scored]))
     return [
-        Point(
-            label=row.key[0],
-            cost_usd=row.cost_usd,
-            score=row.score,
-            ci_low=row.ci_low,
-            ci_high=row.ci_high,
+        FrontierPoint(
+            model=row.key[0], cost_usd=row.cost_usd, score=row.score, ci_low=row.ci_low, ci_high=row.ci_high,
             latency_p50_s=row.latency_p50_s,
-            domestic=models.get(row.key[0], {}).get("origin") == "domestic",
-            open_weights=models.get(row.key[0], {}).get("weights") != "closed",
+            origin=models.get(row.key[0], {}).get("origin") or "unknown",
+            weights=models.get(row.key[0], {}).get("weights") or "unknown",
+            completion_style=models.get(row.key[0], {}).get("prompt_style") == "completion",
             on_frontier=index in on_frontier,
         )
         for index, row in enumerate(scored)

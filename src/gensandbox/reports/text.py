@@ -1,0 +1,213 @@
+"""Every string a report shows, in English and Korean: one dict per language, the same keys in each.
+
+Numbers are formatted the same way in both languages (68.8%, $0.000337, 0.20 s), so a Korean and an
+English report of one run can be compared line by line. A test checks that both dicts have the same keys
+and the same {placeholders}.
+"""
+
+from __future__ import annotations
+
+from gensandbox.errors import UserError
+
+LANGUAGES = ("en", "ko")
+
+EN = {
+    "title": "GenSandbox evaluation report",
+    "run_line": "Run {run_id} · started {created} · status {status}",
+    "ended": "ended {finished}",
+    "suites_line": "Suites: {suites}",
+    "suite_items": "{name} ({items} items)",
+    "nav": "Contents",
+    "leaderboard": "Leaderboard (all suites)",
+    "ranking_method": (
+        "How this is ranked: rows are sorted by measured score only (mean over scored items, failed calls "
+        "excluded), then by lower cost, then by name. 95% confidence intervals come from a percentile bootstrap "
+        "over items ({resamples:,} resamples, fixed seed). No model, vendor or origin is favoured; overlapping "
+        "intervals mean the difference is not established."),
+    "rank": "Rank", "model": "Model", "n": "n", "score": "Score", "ci": "95% CI", "latency": "p50 latency",
+    "tokens_in": "Tokens in", "tokens_out": "Tokens out", "cost": "Cost (USD)", "errors": "Errors",
+    "completion_tag": "base model, completion-style",
+    "completion_note": "† base model without a chat template, prompted with few-shot Q:/A: framing: its scores "
+                       "are not directly comparable to chat-tuned models.",
+    "leaderboard_chart": "Score with 95% interval",
+    "frontier": "Cost versus quality",
+    "frontier_intro": (
+        "Each model's total cost for this run against its score, with its 95% interval as a bar and its median "
+        "(p50) latency beside it. Shape: domestic or foreign; filled: open weights, hollow: closed. The dashed "
+        "line joins the Pareto frontier: the models no other model beats on both cost and score."),
+    "frontier_members": "On the frontier: {models}.",
+    "frontier_subtitle": "dashed line: Pareto frontier · bars: 95% CI · † base model, completion-style",
+    "axis_cost": "Total cost of the run (USD)", "axis_score": "Score",
+    "legend_origin": "Origin", "legend_weights": "Weights", "legend_model": "Model",
+    "domestic": "domestic", "foreign": "foreign", "unknown": "not stated",
+    "open": "open weights", "closed": "closed weights",
+    "significance": "Are the top models really different?",
+    "significance_intro": (
+        "Paired comparison of the top models in the ranking, on the items both answered: the mean difference "
+        "in score, its 95% bootstrap interval, and the p-value of a sign-flip permutation test "
+        "({resamples:,} resamples)."),
+    "pair": "Pair", "paired_items": "Paired items", "difference": "Difference", "p_value": "p-value",
+    "verdict": "Verdict",
+    "verdict_better": "{first} scores higher than {second}; the difference is unlikely to be chance (p < 0.05).",
+    "verdict_worse": "{second} scores higher than {first}; the difference is unlikely to be chance (p < 0.05).",
+    "verdict_unclear": "No established difference between {first} and {second}: it could be chance (p ≥ 0.05).",
+    "significance_empty": "Paired tests need at least two models with scored items in common.",
+    "per_suite": "Per suite", "by_category": "Per category", "by_language": "Per language",
+    "heatmap_category": "Score by category", "heatmap_language": "Score by language",
+    "group_category": "Category", "group_language": "Language",
+    "samples": "Sample browser",
+    "samples_all": "All {shown:,} samples of this run are included.",
+    "samples_some": (
+        "{shown:,} of {total:,} samples are included, to keep this file small and fast: failed calls and wrong "
+        "answers first (up to half), then an even, fixed sample per model and suite."),
+    "samples_how_to_see_all": "Every sample is kept in the store: browse them all with `gensandbox ui`.",
+    "samples_outcomes": "In the whole run: {correct:,} correct, {incorrect:,} wrong or partly right, "
+                        "{error:,} failed.",
+    "filter_model": "All models", "filter_suite": "All suites", "filter_category": "All categories",
+    "filter_language": "All languages", "filter_outcome": "All outcomes",
+    "outcome_correct": "correct", "outcome_incorrect": "wrong", "outcome_error": "failed",
+    "search": "Search prompt, answer, target, reason…",
+    "previous": "Previous", "next": "Next", "page": "Page {page} of {pages} · {matching} matching",
+    "no_match": "No sample matches these filters.",
+    "item": "Item", "prompt": "Prompt", "answer": "Answer", "target": "Target", "reason": "Scorer's reason",
+    "target_unknown": "The targets are read from the suite files; they could not be read now (file moved or "
+                      "changed), so the target column is empty.",
+    "truncated": "Long prompts and answers are cut at {limit:,} characters.",
+    "model_cards": "Model cards",
+    "vendor": "Vendor", "provider": "Provider", "origin": "Origin", "weights": "Weights", "license": "License",
+    "prompting": "Prompting", "price": "Price", "price_source": "Price source", "identity": "Identity",
+    "measured": "Measured in this run",
+    "rank_of": "rank {rank} of {count}",
+    "price_compute": "${rate} per compute hour",
+    "price_tokens": "${input} in / ${output} out per 1M tokens",
+    "cost_per_thousand": "Cost per 1,000 items",
+    "on_frontier": "on the cost–quality frontier", "off_frontier": "not on the frontier",
+    "no_measurements": "No scored items for this model in this run.",
+    "manifest": "Reproducibility manifest",
+    "manifest_intro": "What made this run: settings, package versions, suite files (with their sha256) and model "
+                      "definitions. Repeat it exactly with `gensandbox rerun {run_id}`.",
+    "setting": "Setting", "value": "Value", "suite": "Suite", "items": "Items", "path": "Path",
+    "full_manifest": "Full manifest (JSON)",
+    "not_set": "–",
+    "footer": (
+        "Made by GenSandbox. Local models are costed as measured seconds × the hourly compute rate in the price "
+        "table; remote models by tokens × their listed price. Charts: Vega-Lite, drawn in this page (no network); "
+        "use a chart's … menu to save it as PNG or SVG."),
+    "empty_no_samples": "This run has no samples yet, so there is nothing to report. Continue it with "
+                        "`gensandbox run --resume {run_id}`, or start a new one with `gensandbox run`.",
+    "empty_no_scores": "No item in this run was scored: every call failed. See the errors in the sample browser "
+                       "below, fix the model's settings, then repeat the run with `gensandbox rerun {run_id}`.",
+    "chart_empty": "No scored items, so there is nothing to plot.",
+    "chart_failed": "This chart could not be drawn:",
+    "png_action": "Save as PNG", "svg_action": "Save as SVG",
+}
+
+KO = {
+    "title": "GenSandbox 평가 보고서",
+    "run_line": "실행 {run_id} · 시작 {created} · 상태 {status}",
+    "ended": "종료 {finished}",
+    "suites_line": "평가 세트: {suites}",
+    "suite_items": "{name} ({items}개 문항)",
+    "nav": "목차",
+    "leaderboard": "순위표 (전체 평가 세트)",
+    "ranking_method": (
+        "순위 기준: 측정된 점수만으로 정렬합니다(채점된 문항의 평균, 실패한 호출 제외). 점수가 같으면 비용이 낮은 순, "
+        "그다음 이름 순입니다. 95% 신뢰구간은 문항 단위 백분위 부트스트랩({resamples:,}회 재표본, 고정 시드)으로 "
+        "구합니다. 어떤 모델·공급사·출신도 우대하지 않으며, 구간이 겹치면 차이가 입증되지 않은 것입니다."),
+    "rank": "순위", "model": "모델", "n": "n", "score": "점수", "ci": "95% 신뢰구간", "latency": "p50 지연",
+    "tokens_in": "입력 토큰", "tokens_out": "출력 토큰", "cost": "비용 (USD)", "errors": "오류",
+    "completion_tag": "기본 모델, 완성형 프롬프트",
+    "completion_note": "† 채팅 템플릿이 없는 기본 모델로, 소수 예시(Q:/A:) 형식으로 질문했습니다. 채팅용으로 "
+                       "조정된 모델과 점수를 바로 비교할 수는 없습니다.",
+    "leaderboard_chart": "점수와 95% 구간",
+    "frontier": "비용 대비 품질",
+    "frontier_intro": (
+        "이번 실행에서 각 모델의 총비용과 점수입니다. 막대는 95% 구간, 옆의 숫자는 지연 시간 중앙값(p50)입니다. "
+        "모양: 국내 또는 해외, 채움: 공개 가중치, 빈 모양: 비공개 가중치. 점선은 파레토 경계로, 비용과 점수 "
+        "모두에서 다른 모델에 뒤지지 않는 모델을 잇습니다."),
+    "frontier_members": "파레토 경계에 있는 모델: {models}.",
+    "frontier_subtitle": "점선: 파레토 경계 · 막대: 95% 신뢰구간 · † 기본 모델, 완성형 프롬프트",
+    "axis_cost": "실행 총비용 (USD)", "axis_score": "점수",
+    "legend_origin": "출신", "legend_weights": "가중치", "legend_model": "모델",
+    "domestic": "국내", "foreign": "해외", "unknown": "미기재",
+    "open": "공개 가중치", "closed": "비공개 가중치",
+    "significance": "상위 모델 간 차이는 실제로 있는가?",
+    "significance_intro": (
+        "순위 상위 모델끼리 두 모델이 모두 답한 문항에서 짝지어 비교합니다: 점수 차이의 평균, 그 95% 부트스트랩 "
+        "구간, 부호 뒤집기 순열 검정의 p값({resamples:,}회 재표본)."),
+    "pair": "비교", "paired_items": "짝지은 문항", "difference": "차이", "p_value": "p값",
+    "verdict": "판정",
+    "verdict_better": "{first}의 점수가 {second}보다 높으며, 우연일 가능성은 낮습니다 (p < 0.05).",
+    "verdict_worse": "{second}의 점수가 {first}보다 높으며, 우연일 가능성은 낮습니다 (p < 0.05).",
+    "verdict_unclear": "{first}와(과) {second} 사이의 차이는 입증되지 않았습니다: 우연일 수 있습니다 (p ≥ 0.05).",
+    "significance_empty": "짝지은 검정에는 공통으로 채점된 문항이 있는 모델이 둘 이상 필요합니다.",
+    "per_suite": "평가 세트별", "by_category": "분야별", "by_language": "언어별",
+    "heatmap_category": "분야별 점수", "heatmap_language": "언어별 점수",
+    "group_category": "분야", "group_language": "언어",
+    "samples": "응답 살펴보기",
+    "samples_all": "이 실행의 응답 {shown:,}개를 모두 담았습니다.",
+    "samples_some": (
+        "파일을 작고 빠르게 유지하려고 응답 {total:,}개 중 {shown:,}개만 담았습니다: 실패한 호출과 틀린 답을 먼저"
+        "(최대 절반), 나머지는 모델·평가 세트마다 고르게 고정된 방식으로 뽑았습니다."),
+    "samples_how_to_see_all": "모든 응답은 저장소에 남아 있습니다: `gensandbox ui`에서 전부 볼 수 있습니다.",
+    "samples_outcomes": "실행 전체: 정답 {correct:,}개, 오답 또는 부분 정답 {incorrect:,}개, 실패 {error:,}개.",
+    "filter_model": "모든 모델", "filter_suite": "모든 평가 세트", "filter_category": "모든 분야",
+    "filter_language": "모든 언어", "filter_outcome": "모든 결과",
+    "outcome_correct": "정답", "outcome_incorrect": "오답", "outcome_error": "실패",
+    "search": "질문, 답변, 정답, 채점 이유 검색…",
+    "previous": "이전", "next": "다음", "page": "{pages}쪽 중 {page}쪽 · {matching}개 일치",
+    "no_match": "이 조건에 맞는 응답이 없습니다.",
+    "item": "문항", "prompt": "질문", "answer": "답변", "target": "정답", "reason": "채점 이유",
+    "target_unknown": "정답은 평가 세트 파일에서 읽는데, 지금은 파일을 읽을 수 없어(이동 또는 변경) 정답 칸이 "
+                      "비어 있습니다.",
+    "truncated": "긴 질문과 답변은 {limit:,}자에서 자릅니다.",
+    "model_cards": "모델 카드",
+    "vendor": "공급사", "provider": "제공 방식", "origin": "출신", "weights": "가중치", "license": "라이선스",
+    "prompting": "프롬프트 방식", "price": "가격", "price_source": "가격 출처", "identity": "식별 정보",
+    "measured": "이번 실행의 측정값",
+    "rank_of": "{count}개 중 {rank}위",
+    "price_compute": "연산 1시간당 ${rate}",
+    "price_tokens": "100만 토큰당 입력 ${input} / 출력 ${output}",
+    "cost_per_thousand": "1,000문항당 비용",
+    "on_frontier": "비용·품질 파레토 경계에 있음", "off_frontier": "파레토 경계 밖",
+    "no_measurements": "이번 실행에서 이 모델의 채점된 문항이 없습니다.",
+    "manifest": "재현 정보",
+    "manifest_intro": "이 실행을 만든 설정, 패키지 버전, 평가 세트 파일(sha256 포함), 모델 정의입니다. "
+                      "`gensandbox rerun {run_id}`로 똑같이 다시 실행할 수 있습니다.",
+    "setting": "설정", "value": "값", "suite": "평가 세트", "items": "문항 수", "path": "경로",
+    "full_manifest": "전체 재현 정보 (JSON)",
+    "not_set": "–",
+    "footer": (
+        "GenSandbox로 만들었습니다. 로컬 모델의 비용은 측정한 시간 × 가격표의 시간당 연산 단가, 원격 모델은 토큰 수 × "
+        "공시 가격으로 계산합니다. 차트는 Vega-Lite로 이 페이지 안에서 그립니다(네트워크 없음). 차트의 … 메뉴에서 "
+        "PNG나 SVG로 저장할 수 있습니다."),
+    "empty_no_samples": "이 실행에는 아직 응답이 없어 보고할 내용이 없습니다. `gensandbox run --resume {run_id}`로 "
+                        "이어서 실행하거나 `gensandbox run`으로 새로 시작하세요.",
+    "empty_no_scores": "이 실행에서 채점된 문항이 없습니다: 모든 호출이 실패했습니다. 아래 응답 살펴보기에서 오류를 "
+                       "확인하고 모델 설정을 고친 뒤 `gensandbox rerun {run_id}`로 다시 실행하세요.",
+    "chart_empty": "채점된 문항이 없어 그릴 것이 없습니다.",
+    "chart_failed": "차트를 그리지 못했습니다:",
+    "png_action": "PNG로 저장", "svg_action": "SVG로 저장",
+}
+
+TEXT = {"en": EN, "ko": KO}
+
+
+def check_language(lang: str) -> str:
+    if lang not in TEXT:
+        raise UserError(f"unknown report language `{lang}`; use --lang {' or --lang '.join(LANGUAGES)}")
+    return lang
+
+
+def t(lang: str, key: str, **fmt) -> str:
+    """The string `key` in `lang`, with {placeholders} filled from fmt."""
+    text = TEXT[check_language(lang)][key]
+    return text.format(**fmt) if fmt else text
+
+
+def client_text(lang: str) -> dict[str, str]:
+    """The strings the page's own script needs (filters, pager, chart menu), passed to it as JSON."""
+    keys = ("filter_model", "filter_suite", "filter_category", "filter_language", "filter_outcome",
+            "outcome_correct", "outcome_incorrect", "outcome_error", "page", "no_match", "chart_failed",
+            "png_action", "svg_action")
+    return {key: TEXT[check_language(lang)][key] for key in keys}
