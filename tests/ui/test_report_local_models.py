@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import subprocess
 import sys
+
+import pytest
 
 from tests.cli.test_local_models import ITEMS
 from tests.helpers import write_suite

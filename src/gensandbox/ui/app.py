@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, NotFoundError
 from gensandbox.store import SQLiteStore
-from gensandbox.ui import ledger_pages, runs_pages
+from gensandbox.ui import audits_pages, ledger_pages, runs_pages
 from gensandbox.ui.rendering import language
 from gensandbox.ui.state import Dashboard, dashboard
 from gensandbox.ui.text import t
@@ -41,6 +41,8 @@ def create_ui_app(config: Config, store: SQLiteStore, *, allowed_hosts: Sequence
         Route("/ledger/verify", ledger_pages.start_verification, methods=["POST"]),
         Route("/ledger/verify/{job_id}", ledger_pages.verification_status),
         Route("/traces/{session:path}", ledger_pages.trace_page),
+        Route("/audits", audits_pages.audits_list),
+        Route("/audits/{audit_id}", audits_pages.audit_detail),
         Route("/favicon.ico", _favicon),
         Mount("/static", StaticFiles(packages=[("gensandbox.ui", "static")]), name="static"),
     ]

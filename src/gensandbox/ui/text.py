@@ -17,6 +17,24 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.runs": ("Runs", "실행"),
     "nav.traffic": ("Gateway traffic", "게이트웨이 트래픽"),
     "nav.ledger": ("Ledger", "원장"),
+    "nav.audits": ("Audits", "감사"),
+    # audits
+    "audits.title": ("Policy audits", "정책 감사"),
+    "audits.lead": ("Switching cost, self-preference and held-out test custody: each finding with the method "
+                    "that produced it.",
+                    "전환 비용, 자사 우대, 비공개 평가 세트 보관: 각 결과와 그 결과를 낸 방법입니다."),
+    "audits.empty": ("No audits yet — run `gensandbox audit switching --from A --to B --suite S`, "
+                     "`gensandbox audit self-preference`, or `gensandbox holdout commit SUITE`.",
+                     "아직 감사가 없습니다 — `gensandbox audit switching --from A --to B --suite S`, "
+                     "`gensandbox audit self-preference` 또는 `gensandbox holdout commit SUITE`를 실행하세요."),
+    "audits.kind.switching": ("switching cost", "전환 비용"),
+    "audits.kind.self-preference": ("self-preference", "자사 우대"),
+    "audits.kind.holdout": ("held-out custody", "비공개 평가 세트"),
+    "audits.method": ("Method", "방법"),
+    "audits.no_method": ("This audit recorded no method text.", "이 감사에는 방법 설명이 기록되지 않았습니다."),
+    "audits.details": ("Findings in full", "전체 결과"),
+    "col.audit": ("Audit", "감사"),
+    "col.finding": ("Finding", "결과"),
     "loading": ("Loading…", "불러오는 중…"),
     # runs
     "runs.title": ("Runs", "실행 목록"),
