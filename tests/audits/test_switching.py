@@ -108,3 +108,20 @@ def test_switching_between_the_embedded_models(home, tmp_path, capsys):
     assert qwen["per_1000_korean_chars"] != gemma["tokenizer"]["per_1000_korean_chars"]
     assert gemma["quality_kept"] is not None and gemma["cost_ratio"] > 0
     assert gemma["missing_features"] == []  # a suite uses no API features
+
+
+def test_the_run_report_and_the_dashboard_show_the_audit(home, tmp_path, upstream, capsys):
+    from gensandbox.cli.app import main
+    from tests.ui.conftest import dashboard_client
+
+    config = configure(tmp_path, upstream)
+    suite = write_suite(tmp_path, "six", ITEMS)
+    audit_switching(config, "echo", "pricey", None, str(suite), None, 200, None, as_json=True)
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    report = tmp_path / "r.html"
+    assert main(["report", run_id, "-o", str(report), "-c", str(config)]) == 0
+    html = report.read_text()
+    assert 'id="audits"' in html and "switching from echo to pricey keeps 100% of quality" in html
+    assert "Every model (the current one included) answered the same workload" in html
+    page = dashboard_client(load_config(config)).get("/audits?lang=en").text
+    assert "switching from echo to pricey" in page

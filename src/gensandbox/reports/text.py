@@ -83,6 +83,10 @@ EN = {
     "cost_per_thousand": "Cost per 1,000 items",
     "on_frontier": "on the cost–quality frontier", "off_frontier": "not on the frontier",
     "no_measurements": "No scored items for this model in this run.",
+    "audits": "Audits of this run",
+    "audits_intro": "Policy audits made with this run (switching cost, self-preference, held-out custody), each "
+                    "with the method that produced it. `gensandbox ui` lists every audit.",
+    "audit_method": "Method",
     "manifest": "Reproducibility manifest",
     "manifest_intro": "What made this run: settings, package versions, suite files (with their sha256) and model "
                       "definitions. Repeat it exactly with `gensandbox rerun {run_id}`.",
@@ -171,6 +175,10 @@ KO = {
     "cost_per_thousand": "1,000문항당 비용",
     "on_frontier": "비용·품질 파레토 경계에 있음", "off_frontier": "파레토 경계 밖",
     "no_measurements": "이번 실행에서 이 모델의 채점된 문항이 없습니다.",
+    "audits": "이 실행의 감사",
+    "audits_intro": "이 실행으로 한 정책 감사(전환 비용, 자사 우대, 비공개 평가 세트 보관)와 각 결과를 낸 방법입니다. "
+                    "모든 감사는 `gensandbox ui`에서 볼 수 있습니다.",
+    "audit_method": "방법",
     "manifest": "재현 정보",
     "manifest_intro": "이 실행을 만든 설정, 패키지 버전, 평가 세트 파일(sha256 포함), 모델 정의입니다. "
                       "`gensandbox rerun {run_id}`로 똑같이 다시 실행할 수 있습니다.",

@@ -7,7 +7,7 @@ costs a few passes over narrow rows, and only the chosen samples of the browser 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gensandbox.reports.samples import SAMPLE_LIMIT, SampleSelection, load_selection
 from gensandbox.reports.significance import paired_comparisons, top_models
@@ -63,6 +63,7 @@ class ReportView:
     comparisons: list[PairedComparison]
     samples: SampleSelection
     resamples: int = 2000
+    audits: list = field(default_factory=list)  # AuditRecords that name this run
 
     def is_completion_style(self, model: str) -> bool:
         return self.models.get(model, {}).get("prompt_style") == "completion"
@@ -107,7 +108,18 @@ def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_li
     selection = load_selection(run, store.samples(run.run_id), rows(), sample_limit)
     return ReportView(run=run, models=models, overall=overall, per_suite=per_suite, by_category=by_category,
                       by_language=by_language, points=frontier_points(overall, models), comparisons=comparisons,
-                      samples=selection, resamples=resamples)
+                      samples=selection, resamples=resamples, audits=run_audits(store, run.run_id))
+
+
+def run_audits(store: Store, run_id: str) -> list:
+    """The audits made with this run (a switching audit's evaluation, a held-out custody run). Only the SQLite
+    store keeps audits; another store has none to show."""
+    from gensandbox.store import SQLiteStore
+    from gensandbox.store.audits import AuditStore
+
+    if not isinstance(store, SQLiteStore):
+        return []
+    return [audit for audit in AuditStore(store).list() if audit.result.get("run_id") == run_id]
 
 
 def ranked(rows: list[Aggregate]) -> list[Aggregate]:
