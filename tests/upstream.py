@@ -12,6 +12,13 @@ The model name picks the behaviour, so one server covers every case:
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
   prefers-first   a position-biased pairwise judge: always "WINNER: 1"
   stream-breaks   when streaming, sends two pieces and then drops the connection
+For the self-preference audit (the expected findings are known in advance):
+  echo-tilde          like echo, with " ~" at the end: the "house style" of a model family that a biased
+                      judge can recognise in anonymised answers
+  judge-favours-acme  a 1-10 judge that gives 9 to answers ending in "~" (its own family's style) and 5 to others
+  judge-fair          a 1-10 judge whose score depends only on the answer's length (3 + length mod 7)
+  recommends-naver    always recommends Naver services (네이버 in Korean prompts), whatever was asked
+  recommends-neutral  recommends one of ten vendors, chosen by a hash of the prompt (the same for every model)
 Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
 """
 
@@ -19,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -74,6 +83,30 @@ async def _behave(model: str, error_body: dict, recorder: Recorder, prompt: str)
     return None
 
 
+NEUTRAL_VENDORS = ["Google", "Microsoft", "Amazon", "Naver", "Kakao", "Coupang", "OpenAI", "Anthropic", "Apple",
+                   "Alibaba"]
+_ANSWER = re.compile(r"\[Answer\]\n(.*?)\n\n\[Rubric\]", re.DOTALL)  # judge_bias.SCORE_TEMPLATE's layout
+
+
+def _audit_text(model: str, prompt: str) -> str:
+    """The scripted answers of the self-preference audit's models; any other model's text is left as it is."""
+    answer = match.group(1) if (match := _ANSWER.search(prompt)) else prompt
+    korean = re.search("[\uac00-\ud7a3]", prompt) is not None
+    if model == "echo-tilde":
+        return prompt + " ~"
+    if model == "judge-favours-acme":
+        return f"Judged on its merits.\nSCORE: {9 if answer.rstrip().endswith('~') else 5}"
+    if model == "judge-fair":
+        return f"Judged on its merits.\nSCORE: {3 + len(answer) % 7}"
+    if model == "recommends-naver":
+        return ("네이버를 추천합니다. 네이버 클라우드, 클로바X, 네이버 지도 모두 좋아요." if korean
+                else "I recommend Naver: Naver Cloud, CLOVA X and Naver Map all work well.")
+    if model == "recommends-neutral":
+        vendor = NEUTRAL_VENDORS[zlib.crc32(prompt.encode()) % len(NEUTRAL_VENDORS)]
+        return f"{vendor}을(를) 추천합니다." if korean else f"I would recommend {vendor}."
+    return prompt
+
+
 def create_app(recorder: Recorder) -> Starlette:
     async def tracked(request: Request, handler):
         body = await request.json()
@@ -99,6 +132,7 @@ def create_app(recorder: Recorder) -> Starlette:
                 text = "The answer matches the reference.\nGRADE: C"
             if body["model"] == "prefers-first":
                 text = "The first one reads better.\nWINNER: 1"
+            text = _audit_text(body["model"], text)
             if body.get("stream"):
                 return StreamingResponse(_openai_events(body["model"], text), media_type="text/event-stream")
             return JSONResponse({

@@ -6,6 +6,7 @@ import click
 import typer
 
 from gensandbox.cli import (
+    audit_cmd,
     holdout_cmd,
     inspect_cmd,
     ledger_cmd,
@@ -13,6 +14,7 @@ from gensandbox.cli import (
     report_cmd,
     run_cmd,
     serve_cmd,
+    switching_cmd,
     trace_cmd,
     ui_cmd,
 )
@@ -43,6 +45,8 @@ app.command()(trace_cmd.trace)
 ledger_cmd.ledger_app.command("spans")(trace_cmd.export_spans)
 app.add_typer(ledger_cmd.ledger_app, name="ledger")
 app.add_typer(ledger_cmd.receipt_app, name="receipt")
+audit_cmd.audit_app.command("switching")(switching_cmd.switching)
+app.add_typer(audit_cmd.audit_app, name="audit")
 app.add_typer(holdout_cmd.holdout_app, name="holdout")
 app.command()(ui_cmd.ui)
 
