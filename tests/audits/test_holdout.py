@@ -238,3 +238,21 @@ def test_mistakes_get_one_line(committed, tmp_path, capsys):
     assert code == 1 and "--public-key" in err and err.count("\n") == 1
     code, _, err = cli(capsys, "rerun", "h1", "-c", config)
     assert code == 1 and "not found" in err  # a custody run cannot be repeated outside custody
+
+
+@pytest.mark.slow
+def test_custody_of_a_suite_evaluated_on_an_embedded_model(home, tmp_path, capsys):
+    from tests.cli.test_local_models import ITEMS
+
+    suite = write_suite(tmp_path, "exam", ITEMS)
+    assert cli(capsys, "holdout", "commit", suite)[0] == 0
+    opening = tmp_path / "exam.opening.json"
+    code, _, err = cli(capsys, "holdout", "run", "--opening", opening, "-m", "local/qwen2.5-coder-0.5b-instruct",
+                       "--run-id", "exam-qwen")
+    assert code == 0, err
+    revealed = tmp_path / "revealed.json"
+    assert cli(capsys, "holdout", "reveal", "--opening", opening, "-o", revealed)[0] == 0
+    code, out, err = cli(capsys, "holdout", "verify", "--commitment", tmp_path / "exam.commitment.json",
+                         "--revealed", revealed, "--run", "exam-qwen")
+    assert code == 0 and "OK: the 3 revealed items are the committed ones" in out, err
+    assert "대한민국의 수도" not in (home / "ledger.db").read_bytes().decode("utf-8", "replace")

@@ -376,3 +376,15 @@ def test_recommendation_audit_on_the_embedded_models(home, capsys, monkeypatch):
     assert models["local/gemma-3-270m"]["own_vendor"] == "Google"
     assert all(m["answers"] + m["failed"] == 2 for m in models.values())
     assert len(result["recommendation"]["answers"]) == 4 and len(result["findings"]) == 2
+
+
+@pytest.mark.slow
+def test_judge_bias_audit_on_the_embedded_models(home, capsys):
+    """Each embedded model answers 3 questions and judges the other's anonymised answers: a well-formed finding
+    (two small judges grading each other cannot be told apart, and the finding says so)."""
+    code, out, err = cli(capsys, "audit", "self-preference", "--only", "judge", "--questions", "3", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    judges = {j["judge"]: j for j in result["judge"]["judges"]}
+    assert set(judges) == {"local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m"}
+    assert any("combined self-preference" in finding for finding in result["findings"])
