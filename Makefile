@@ -19,7 +19,7 @@ $(VENV)/.installed-local: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[local,dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[local,dev,postgres,ray]'
 	@touch $@ $(VENV)/.installed-local
 
 demo: $(VENV)/.installed-local
