@@ -48,8 +48,9 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
     models = serve.models or list(config.models)
     router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s))
     metrics = Metrics()
-    gateway = Gateway(config, load_price_table(config.price_file), KeyGate(gateway_store, allow_anonymous), router,
-                      Recorder(gateway_store, ledger), metrics, ledger)
+    keys = KeyGate(gateway_store, allow_anonymous)
+    gateway = Gateway(config, load_price_table(config.price_file), keys, router,
+                      Recorder(gateway_store, ledger, keys), metrics, ledger)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -58,6 +59,7 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
             yield
         finally:
             await gateway.recorder.stop()
+            keys.release()  # after the last spending was recorded: give back the rest of this process's leases
             ledger.close()
             await gateway.aclose()
 

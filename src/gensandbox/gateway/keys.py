@@ -1,15 +1,22 @@
 """API keys, roles, budgets and rate limits.
 
 A key is shown once when it is made; the store keeps only its sha256. Budgets hold exactly under
-concurrent requests: before a call the worst case (prompt, the full max_tokens, local compute for the
-whole timeout) is reserved against the key's budget, and settled to the real cost afterwards. All of
-it happens on the event loop, where no two requests interleave between the check and the claim.
+concurrent requests, in one gateway process or several sharing a store: before a call the worst case
+(prompt, the full max_tokens, local compute for the whole timeout) is reserved, and settled to the real
+cost afterwards. Reservations are taken from a budget *lease*: a share of the key's budget this process
+has claimed in the store, atomically against every other process. Within a process the check and the
+claim happen on the event loop, where no two requests interleave; across processes the store's
+transaction decides. A process goes back to the store only when its lease runs short (about every
+LEASE_CALLS requests), and gives back what it did not spend when it stops; a lease whose process died
+is dropped after LEASE_TTL_S.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,6 +28,8 @@ ROLES = ("developer", "tester", "regulator", "admin")
 KEY_PREFIX = "gsk_"
 ANONYMOUS = "anonymous"
 RELOAD_AFTER_S = 1.0
+LEASE_CALLS = 20  # a lease covers about this many worst-case requests
+LEASE_TTL_S = 30.0  # a lease not renewed for this long belongs to a process that is gone
 
 
 def hash_key(key: str) -> str:
@@ -46,8 +55,9 @@ class Denied(Exception):
 @dataclass
 class KeyState:
     record: KeyRecord
-    spent_usd: float
-    reserved_usd: float = 0.0
+    reserved_usd: float = 0.0  # worst cases of this process's calls in flight
+    lease_usd: float = 0.0  # budget this process holds and has not spent yet
+    leased_at: float = 0.0  # when the lease was last claimed or renewed (time.time())
     recent: deque = field(default_factory=deque)  # monotonic times of requests in the last minute
 
 
@@ -57,6 +67,7 @@ class KeyGate:
     def __init__(self, store: GatewayStore, allow_anonymous: bool):
         self._store = store
         self._allow_anonymous = allow_anonymous
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._by_hash: dict[str, KeyState] = {}
         self._keys_exist = False
         self._loaded_at = 0.0
@@ -71,7 +82,9 @@ class KeyGate:
             if record.revoked_at:
                 continue
             known = self._by_hash.get(record.key_hash)
-            states[record.key_hash] = known or KeyState(record, record.spent_usd)
+            if known is not None:
+                known.record = record  # e.g. a new budget applies at once
+            states[record.key_hash] = known or KeyState(record)
         self._by_hash = states
         self._loaded_at = time.monotonic()
 
@@ -111,20 +124,37 @@ class KeyGate:
     def reserve(self, state: KeyState | None, amount: float) -> None:
         if state is None or state.record.budget_usd is None:
             return
-        budget = state.record.budget_usd
-        if state.spent_usd + state.reserved_usd + amount > budget:
-            left = max(0.0, budget - state.spent_usd - state.reserved_usd)
-            raise Denied(429, f"budget exhausted: this key has ${left:.6f} of its ${budget:g} left, and this "
-                         f"request could cost up to ${amount:.6f}; ask an admin for a larger budget or lower "
-                         "max_tokens", "insufficient_quota")
+        now = time.time()
+        if now - state.leased_at > LEASE_TTL_S / 2:  # not renewed lately: the store may have dropped it
+            state.lease_usd = 0.0
+        short = amount - (state.lease_usd - state.reserved_usd)
+        if short > 0:
+            granted, left = self._store.lease(state.record.key_id, self.holder, max(short, amount * LEASE_CALLS),
+                                              short, now, LEASE_TTL_S)
+            if not granted:
+                budget = state.record.budget_usd
+                available = max(0.0, left + state.lease_usd - state.reserved_usd)
+                raise Denied(429, f"budget exhausted: this key has ${available:.6f} of its ${budget:g} left, and "
+                             f"this request could cost up to ${amount:.6f}; ask an admin for a larger budget or "
+                             "lower max_tokens", "insufficient_quota")
+            state.lease_usd += granted
+            state.leased_at = now
         state.reserved_usd += amount
 
     def settle(self, state: KeyState | None, reserved: float, actual: float) -> None:
-        if state is None:
-            return
-        if state.record.budget_usd is not None:
+        """The recorder adds `actual` to the key's total in the store; here it comes off the lease."""
+        if state is not None and state.record.budget_usd is not None:
             state.reserved_usd -= reserved
-        state.spent_usd += actual
+            state.lease_usd -= actual
+
+    def renewed(self, now: float) -> None:
+        """The recorder renewed this process's leases in the store."""
+        for state in self._by_hash.values():
+            if state.lease_usd > 0:
+                state.leased_at = now
+
+    def release(self) -> None:
+        self._store.release(self.holder)
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
+from gensandbox.gateway.keys import KeyGate
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store.gateway import GatewayStore, RequestRecord
 
@@ -17,17 +19,18 @@ log = logging.getLogger("gensandbox.gateway")
 
 
 class Recorder:
-    def __init__(self, store: GatewayStore, ledger: Ledger, interval_s: float = 0.1):
-        self._store, self._ledger = store, ledger
+    def __init__(self, store: GatewayStore, ledger: Ledger, keys: KeyGate, interval_s: float = 0.1):
+        self._store, self._ledger, self._keys = store, ledger, keys
         self._interval_s = interval_s
         self._pending: list[RequestRecord] = []
         self._spent: dict[str, float] = {}
         self._task: asyncio.Task | None = None
 
     def add(self, record: RequestRecord, key_spent_usd: float | None) -> None:
+        """`key_spent_usd`: what this request cost the key (None for anonymous requests)."""
         self._pending.append(record)
         if key_spent_usd is not None:
-            self._spent[record.key_id] = key_spent_usd
+            self._spent[record.key_id] = self._spent.get(record.key_id, 0.0) + key_spent_usd
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -50,11 +53,15 @@ class Recorder:
             return
         batch, spent = self._pending, self._spent
         self._pending, self._spent = [], {}
+        now = time.time()
         try:
-            self._store.record(batch, spent)
+            self._store.record(batch, spent, self._keys.holder, now)
         except Exception:
-            self._pending, self._spent = batch + self._pending, {**spent, **self._spent}
+            self._pending = batch + self._pending
+            for key_id, amount in spent.items():
+                self._spent[key_id] = self._spent.get(key_id, 0.0) + amount
             raise
+        self._keys.renewed(now)
 
     async def _run(self) -> None:
         while True:

@@ -200,7 +200,7 @@ class Gateway:
         latency = time.perf_counter() - attempt.started
         self.recorder.add(RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason,
                                         attempt.name, status, usage.input_tokens, usage.output_tokens, cost, latency,
-                                        body.stream, error), key.spent_usd if key else None)
+                                        body.stream, error), cost if key else None)
         self.metrics.observe(attempt.name, status, usage, cost, latency)
         model, trace = attempt.target.model, attempt.trace
         return self.ledger.record_call(CallFacts(

@@ -64,14 +64,49 @@ class GatewayStore:
         if cursor.rowcount == 0:
             raise NotFoundError(f"no active key `{key_id}`; `gensandbox keys list` shows them")
 
-    def record(self, requests: list[RequestRecord], spent_by_key: dict[str, float]) -> None:
-        """One transaction for a batch of requests and the keys' new spending totals."""
+    def record(self, requests: list[RequestRecord], spent_by_key: dict[str, float], holder: str = "",
+               now: float = 0.0) -> None:
+        """One transaction for a batch of requests and what each key spent since the last batch: the spending
+        moves from the holder's budget lease to the key's total, and the holder's leases are renewed."""
         with self._store.transaction():
             self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
                                  f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
                                  [_row(r, _REQUEST_COLUMNS) for r in requests])
-            self._db.executemany("UPDATE api_keys SET spent_usd = ? WHERE key_id = ?",
+            self._db.executemany("UPDATE api_keys SET spent_usd = spent_usd + ? WHERE key_id = ?",
                                  [(spent, key_id) for key_id, spent in spent_by_key.items()])
+            if holder:
+                self._db.executemany("UPDATE budget_leases SET amount_usd = max(amount_usd - ?, 0) "
+                                     "WHERE key_id = ? AND holder = ?",
+                                     [(spent, key_id, holder) for key_id, spent in spent_by_key.items()])
+                self._db.execute("UPDATE budget_leases SET renewed_at = ? WHERE holder = ?", (now, holder))
+
+    def lease(self, key_id: str, holder: str, wanted: float, minimum: float, now: float,
+              ttl_s: float) -> tuple[float, float]:
+        """Claim up to `wanted` (at least `minimum`, else nothing) of the key's budget for `holder`, atomically
+        against every other holder. Leases not renewed within `ttl_s` belong to a process that is gone and are
+        dropped. Returns (granted, what was left to lease before this claim)."""
+        with self._store.transaction():
+            self._db.execute("DELETE FROM budget_leases WHERE key_id = ? AND renewed_at < ?", (key_id, now - ttl_s))
+            row = self._db.execute(
+                "SELECT k.budget_usd - k.spent_usd - coalesce((SELECT sum(amount_usd) FROM budget_leases "
+                "WHERE key_id = k.key_id), 0) FROM api_keys k WHERE k.key_id = ?", (key_id,)).fetchone()
+            left = max(0.0, row[0]) if row and row[0] is not None else 0.0
+            granted = min(wanted, left) if left >= minimum else 0.0
+            if granted > 0:
+                self._db.execute(
+                    "INSERT INTO budget_leases (key_id, holder, amount_usd, renewed_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (key_id, holder) DO UPDATE SET amount_usd = amount_usd + excluded.amount_usd, "
+                    "renewed_at = excluded.renewed_at", (key_id, holder, granted, now))
+        return granted, left
+
+    def release(self, holder: str) -> None:
+        """A holder that stops gives back what it had not spent (its spending was recorded before this)."""
+        with self._store.transaction():
+            self._db.execute("DELETE FROM budget_leases WHERE holder = ?", (holder,))
+
+    def key_totals(self) -> dict[str, float]:
+        """Each key's spending recorded so far, by every gateway process."""
+        return {row[0]: row[1] for row in self._db.execute("SELECT key_id, spent_usd FROM api_keys")}
 
     def requests(self, limit: int = 1000) -> list[RequestRecord]:
         rows = self._db.execute(f"SELECT {', '.join(_REQUEST_COLUMNS)} FROM gateway_requests ORDER BY id DESC "

@@ -124,4 +124,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         )""",
         "CREATE INDEX audits_by_kind ON audits (kind, created_at)",
     ]),
+    # Budget leases: each gateway process holds part of a key's budget, so several processes never overspend.
+    ("005_budget_leases", [
+        """CREATE TABLE budget_leases (
+            key_id TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            renewed_at REAL NOT NULL,
+            PRIMARY KEY (key_id, holder)
+        )""",
+    ]),
 ]

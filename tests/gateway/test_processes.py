@@ -1,0 +1,92 @@
+"""Two `gensandbox serve` processes on one store, under a concurrent load against one key's small budget: the
+key's budget holds across both (no overspend), and both append to one ledger chain that verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import orjson
+
+from gensandbox.config import load_config
+from gensandbox.ledger.signing import Signer
+from gensandbox.ledger.verify import verify_lines
+from gensandbox.ledger.writer import open_backend
+from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore
+from tests.helpers import write_config
+from tests.upstream import unused_port
+
+BUDGET = 0.005
+REQUESTS_PER_PROCESS = 400
+
+
+def start_gateway(config_path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "gensandbox", "serve", "-c", str(config_path), "--port",
+                                str(port)], env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"gateway on port {port} did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+async def hammer(ports: list[int], key: str) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        async def one(n: int) -> httpx.Response:
+            port = ports[n % len(ports)]
+            return await client.post(f"http://127.0.0.1:{port}/v1/chat/completions",
+                                     headers={"authorization": f"Bearer {key}"},
+                                     json={"model": "echo", "max_tokens": 16,
+                                           "messages": [{"role": "user", "content": f"hello there {n}"}]})
+        return await asyncio.gather(*(one(n) for n in range(REQUESTS_PER_PROCESS * len(ports))))
+
+
+def test_two_gateway_processes_share_a_budget_exactly_and_one_chain(home, tmp_path, upstream):
+    config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})
+    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(BUDGET),
+                              "-c", str(config_path)], env=os.environ, capture_output=True, text=True, check=True)
+    key = re.search(r"gsk_\S+", created.stdout).group(0)
+    ports = [unused_port(), unused_port()]
+    processes = [start_gateway(config_path, port) for port in ports]
+    try:
+        responses = asyncio.run(hammer(ports, key))
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)  # a clean stop: last records written, leases given back
+        for process in processes:
+            process.wait(timeout=30)
+    ok = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(ok) + len(refused) == len(responses)
+    assert all(r.json()["error"]["code"] == "insufficient_quota" for r in refused)
+    served_by = {r.headers["x-gensandbox-model"] for r in ok}
+    assert served_by == {"echo"} and refused  # the budget ran out: the test did reach its limit
+
+    config = load_config(config_path)
+    store = GatewayStore(SQLiteStore(config.database_path))
+    (record,) = store.keys()
+    charged = sum(float(r.headers["x-gensandbox-cost-usd"]) for r in ok)
+    assert record.spent_usd <= BUDGET  # no overspend across the two processes
+    assert abs(record.spent_usd - charged) < 1e-9  # every answered request is counted once, none twice
+    assert record.spent_usd > BUDGET * 0.8  # and the budget was really used, not refused early
+    assert store._db.execute("SELECT count(*) FROM budget_leases").fetchone()[0] == 0  # leases given back
+
+    backend = open_backend(config.ledger_url)
+    lines = list(backend.lines())
+    backend.close()
+    verdict = verify_lines(lines, Signer.load_or_create(config.signing_key_path).public_key, require_signed_end=True)
+    assert verdict.ok, verdict.reason
+    calls = [orjson.loads(line) for line in lines if b'"kind":"gen_ai.call"' in line]
+    assert len(calls) == len(ok)  # one event per answered call, from both processes, in one chain
