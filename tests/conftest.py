@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.upstream import UpstreamServer
+
+if TYPE_CHECKING:
+    from tests.postgres import PostgresServer
 
 _real_connect = socket.socket.connect
 
@@ -60,3 +66,27 @@ def home(tmp_path, monkeypatch, shared_models_dir) -> Path:
     monkeypatch.setenv("GENSANDBOX_HOME", str(home))
     monkeypatch.chdir(tmp_path)
     return home
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1 for the session (ledger and store backends)."""
+    from tests.postgres import MISSING, PostgresServer, find_bin_dir  # psycopg only when a test needs the server
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        # CI installs the server; there a missing one is a broken setup, not a reason to skip.
+        if os.environ.get("GENSANDBOX_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{MISSING} (GENSANDBOX_REQUIRE_POSTGRES=1)")
+        pytest.skip(MISSING)
+    server = PostgresServer(bin_dir)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """A database on the throwaway server, shared by the session."""
+    return postgres_server.create_database()

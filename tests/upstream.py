@@ -20,6 +20,11 @@ For the self-preference audit (the expected findings are known in advance):
   recommends-naver    always recommends Naver services (네이버 in Korean prompts), whatever was asked
   recommends-neutral  recommends one of ten vendors, chosen by a hash of the prompt (the same for every model)
 Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
+
+POST /v1/embeddings (OpenAI's format) answers any model but the fault ones above with a deterministic vector:
+the text's character bigrams (lower-cased) hashed by crc32 into 64 dimensions, counted and L2-normalised, so
+texts that share words come out close in cosine similarity (Korean included). Its requests are kept apart,
+in `recorder.embedding_requests`.
 """
 
 from __future__ import annotations
@@ -48,8 +53,10 @@ class Recorder:
     max_in_flight: dict[str, int] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
     seen_prompts: set[str] = field(default_factory=set)
+    embedding_requests: list[dict] = field(default_factory=list)
 
     def reset(self) -> None:
+        self.embedding_requests.clear()
         self.times.clear()
         self.seen_prompts.clear()
         self.requests.clear()
@@ -105,6 +112,19 @@ def _audit_text(model: str, prompt: str) -> str:
         vendor = NEUTRAL_VENDORS[zlib.crc32(prompt.encode()) % len(NEUTRAL_VENDORS)]
         return f"{vendor}을(를) 추천합니다." if korean else f"I would recommend {vendor}."
     return prompt
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def bigram_vector(text: str) -> list[float]:
+    """The scripted embedding: hashed character-bigram counts, L2-normalised."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    lowered = text.lower()
+    for index in range(len(lowered) - 1):
+        vector[zlib.crc32(lowered[index:index + 2].encode()) % EMBEDDING_DIMENSIONS] += 1.0
+    norm = sum(x * x for x in vector) ** 0.5 or 1.0
+    return [x / norm for x in vector]
 
 
 def create_app(recorder: Recorder) -> Starlette:
@@ -164,8 +184,23 @@ def create_app(recorder: Recorder) -> Starlette:
 
         return await tracked(request, handle)
 
+    async def openai_embeddings(request: Request):
+        body = await request.json()
+        recorder.embedding_requests.append(body)
+        error = {"error": {"message": "upstream exploded", "type": "server_error"}}
+        faulty = await _behave(body.get("model", ""), error, recorder, "")
+        if faulty is not None:
+            return faulty
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        return JSONResponse({
+            "object": "list", "model": body.get("model", ""),
+            "data": [{"object": "embedding", "index": i, "embedding": bigram_vector(t)} for i, t in enumerate(texts)],
+            "usage": {"prompt_tokens": sum(len(t) for t in texts), "total_tokens": sum(len(t) for t in texts)},
+        })
+
     return Starlette(routes=[
         Route("/v1/chat/completions", openai_chat, methods=["POST"]),
+        Route("/v1/embeddings", openai_embeddings, methods=["POST"]),
         Route("/v1/messages", anthropic_messages, methods=["POST"]),
     ])
 

@@ -1,8 +1,8 @@
-"""Ledger backends for the contract tests: SQLite always, PostgreSQL on a throwaway local server."""
+"""Ledger backends for the contract tests: SQLite always, PostgreSQL on the throwaway local server of
+tests/conftest.py (`postgres_server`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,28 +11,6 @@ import pytest
 from gensandbox.ledger.base import LedgerBackend
 from gensandbox.ledger.signing import Signer
 from gensandbox.ledger.writer import open_backend
-from tests.postgres import MISSING, PostgresServer, find_bin_dir
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        # CI installs the server; there a missing one is a broken setup, not a reason to skip.
-        if os.environ.get("GENSANDBOX_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{MISSING} (GENSANDBOX_REQUIRE_POSTGRES=1)")
-        pytest.skip(MISSING)
-    server = PostgresServer(bin_dir)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def postgres_url(postgres_server) -> str:
-    """A database on the throwaway server, shared by the session."""
-    return postgres_server.create_database()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

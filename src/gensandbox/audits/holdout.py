@@ -33,7 +33,7 @@ from gensandbox.config.loading import describe_validation_error
 from gensandbox.errors import ConfigError, NotFoundError, UserError
 from gensandbox.ledger.events import CALL, canonical, sha256_hex
 from gensandbox.runner.suite import Item, Suite
-from gensandbox.store import SampleRecord, SQLiteStore
+from gensandbox.store import SampleRecord, SQLStore
 
 SCHEME = "gensandbox-holdout-v1"
 LEAF_PREFIX = b"gensandbox-holdout-leaf\0"
@@ -170,8 +170,11 @@ def redact_sample(sample: SampleRecord) -> SampleRecord:
                    scorer=sample.scorer if content_free else {"name": sample.scorer.get("name"), "args": {}})
 
 
-class HeldOutStore(SQLiteStore):
+class HeldOutStore(SQLStore):
     """The store a custody run writes through: every sample is redacted before it is saved."""
+
+    def __init__(self, store: SQLStore):
+        super().__init__(store.db)  # the same connection, SQLite or PostgreSQL
 
     def add_sample(self, sample: SampleRecord) -> None:
         super().add_sample(redact_sample(sample))

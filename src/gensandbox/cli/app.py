@@ -14,9 +14,11 @@ from gensandbox.cli import (
     report_cmd,
     run_cmd,
     serve_cmd,
+    store_cmd,
     switching_cmd,
     trace_cmd,
     ui_cmd,
+    variant_cmd,
 )
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
@@ -48,6 +50,9 @@ app.add_typer(ledger_cmd.receipt_app, name="receipt")
 audit_cmd.audit_app.command("switching")(switching_cmd.switching)
 app.add_typer(audit_cmd.audit_app, name="audit")
 app.add_typer(holdout_cmd.holdout_app, name="holdout")
+app.command()(store_cmd.migrate)
+app.add_typer(store_cmd.store_app, name="store")
+app.add_typer(variant_cmd.variant_app, name="variant")
 app.command()(ui_cmd.ui)
 
 

@@ -116,6 +116,7 @@ def custody_run(opening_path: Path, models: str | None, run_id: str | None, epoc
     from gensandbox.config import load_config
     from gensandbox.runner import RunPlan, ScoringContext, new_run_id, run_record
     from gensandbox.runner.plan import judge_targets, options_from
+    from gensandbox.store import open_store
     from gensandbox.store.audits import AuditStore
     from gensandbox.store.sqlite import now_utc
 
@@ -130,7 +131,7 @@ def custody_run(opening_path: Path, models: str | None, run_id: str | None, epoc
     record = run_record(plan, prices, list(judges.values()), default_judge=judge)
     custody = {"scheme": holdout.SCHEME, "root": opening["root"], "items": suite.count,
                "ledger_privacy": "hashes", "samples": "redacted"}
-    store = holdout.HeldOutStore(config.database_path)
+    store = holdout.HeldOutStore(open_store(config))
     store.create_run(replace(record, settings={**record.settings, "holdout": custody}))
     opening["runs"] = [*opening.get("runs", []), {"run_id": plan.run_id, "models": [t.model.name for t in targets],
                                                   "epochs": options.epochs, "started_at": now_utc()}]

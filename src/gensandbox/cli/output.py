@@ -20,10 +20,10 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="gensa
 def load(config_path: Path | None):
     """The config and its store, imported on first use so that `--help` stays instant."""
     from gensandbox.config import load_config
-    from gensandbox.store import SQLiteStore
+    from gensandbox.store import open_store
 
     config = load_config(config_path)
-    return config, SQLiteStore(config.database_path)
+    return config, open_store(config)
 
 
 def split_names(value: str | None) -> list[str] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -29,9 +29,15 @@ def run(
     mutate: Annotated[str | None, typer.Option("--mutate", help="Add red-team variants: homoglyphs, spacing, "
                                                "jamo, roleplay, language-switch.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    executor: Annotated[Literal["local", "ray"], typer.Option("--executor", help="Where model calls run: this "
+                                                             "process, or Ray workers.")] = "local",
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Join this Ray cluster (default: "
+                                                    "start a local instance).")] = None,
+    ray_workers: Annotated[int | None, typer.Option("--ray-workers", min=1, help="Ray workers (default: 2 "
+                                                    "locally, one per node on a cluster).")] = None,
 ) -> None:
     """Evaluate models on suites: score with 95% CI, latency, tokens and cost per model and suite."""
     from gensandbox.cli.running import start_run
 
     start_run(config_path, models, suites, run_id, resume, max_cost, epochs, temperature, seed, no_cache, judge,
-              mutate, report)
+              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers)

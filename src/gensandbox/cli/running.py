@@ -6,6 +6,8 @@ Kept apart from the command's signature so that `gensandbox --help` never import
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -17,17 +19,20 @@ from gensandbox.errors import GenSandboxError, UserError
 from gensandbox.runner import RunPlan, ScoringContext, aggregate, build_plan, execute, run_record
 from gensandbox.runner.budget import estimate_cost
 from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, spent_so_far
+from gensandbox.runner.ray_executor import RayOptions, on_ray
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.runner.safety import refusal_rates
-from gensandbox.store import SampleRecord, SQLiteStore
+from gensandbox.store import SampleRecord, SQLiteStore, open_store
 
 
 def start_run(config_path: Path | None, models: str | None, suites: str | None, run_id: str | None,
               resume: str | None, max_cost: float | None, epochs: int | None, temperature: float | None,
               seed: int | None, no_cache: bool, judge: str | None, mutate: str | None,
-              report: Path | None) -> None:
+              report: Path | None, executor: str = "local", ray_address: str | None = None,
+              ray_workers: int | None = None) -> None:
+    on_cluster = RayOptions.from_cli(executor, ray_address, ray_workers)
     config = load_config(config_path)
-    store = SQLiteStore(config.database_path)
+    store = open_store(config)
     if resume:
         if models or suites or run_id:
             raise UserError("--resume continues a run exactly as it was; drop --models, --suites and --run-id")
@@ -39,10 +44,13 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
                                   split_names(suites) or config.file.run.suites, options, run_id,
                                   mutators=split_names(mutate) or [])
         judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)
-        store.create_run(run_record(plan, prices, list(judges.values()), default_judge=judge))
+        record = run_record(plan, prices, list(judges.values()), default_judge=judge)
+        if on_cluster is not None:  # where it ran, for the record; results do not depend on it
+            record = replace(record, settings={**record.settings, "executor": on_cluster.record()})
+        store.create_run(record)
     default_judge = judge or config.file.run.judge or store.get_run(plan.run_id).settings["manifest"].get(
         "default_judge")
-    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=default_judge), report)
+    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=default_judge), report, on_cluster)
 
 
 def _resumed_plan(config: Config, store: SQLiteStore, run_id: str, max_cost: float | None):
@@ -57,19 +65,20 @@ def _resumed_plan(config: Config, store: SQLiteStore, run_id: str, max_cost: flo
 
 
 def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: ScoringContext,
-             report: Path | None) -> None:
+             report: Path | None, on_cluster: RayOptions | None = None) -> None:
     """Estimate, run with a progress bar, then print the results (shared by run, --resume and rerun)."""
     _print_licenses(plan)
     already_spent = spent_so_far(store, plan.run_id)
     _check_estimate(plan, store, config, already_spent)
     console.print(f"run id: [bold]{plan.run_id}[/bold]  ({len(plan.targets)} models × {len(plan.suites)} suites"
                   f"{f' × {plan.options.epochs} epochs' if plan.options.epochs > 1 else ''} = {plan.total} "
-                  f"calls; store {config.database_path})")
+                  f"calls; store {store.location})")
     from gensandbox.ledger.writer import open_ledger
 
     ledger = open_ledger(config)
     try:
-        status = _execute_with_progress(plan, store, scoring, already_spent, ledger)
+        with _calls_on(plan, scoring, config, on_cluster) as (calling_plan, calling_scoring):
+            status = _execute_with_progress(calling_plan, store, calling_scoring, already_spent, ledger)
     finally:
         ledger.close()  # signs the chain head: this run's calls are covered by a checkpoint
     store.set_run_status(plan.run_id, status)
@@ -79,6 +88,17 @@ def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: Scoring
                      f"for later; continue with: gensandbox run --resume {plan.run_id} --max-cost HIGHER")
     if status not in ("finished", "capped"):
         raise typer.Exit(130)
+
+
+@contextmanager
+def _calls_on(plan: RunPlan, scoring: ScoringContext, config: Config, on_cluster: RayOptions | None):
+    """Where the model calls run: in this process, or on Ray workers (everything else stays here)."""
+    if on_cluster is None:
+        yield plan, scoring
+        return
+    with on_ray(plan, scoring, config, on_cluster) as ray_run:
+        console.print(ray_run.describe(on_cluster))
+        yield ray_run.plan, ray_run.scoring
 
 
 def _check_estimate(plan: RunPlan, store: SQLiteStore, config: Config, already_spent: float) -> None:

@@ -36,7 +36,7 @@ from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import judge_targets, options_from
 from gensandbox.runner.results import by_model
-from gensandbox.store import SQLiteStore
+from gensandbox.store import SQLiteStore, open_store
 from gensandbox.store.audits import AuditStore
 from gensandbox.types import ChatRequest, Message
 
@@ -50,7 +50,7 @@ def audit_switching(config_path: Path | None, current: str, alternatives: str, w
         raise UserError("name one or more alternatives with --to, other than the --from model")
     if (workload is None) == (suite is None):
         raise UserError("give the workload: --workload SESSION or DATE-RANGE (recorded traffic), or --suite SUITE")
-    store = SQLiteStore(config.database_path)
+    store = open_store(config)
     if suite:
         suite_spec, features, longest, label = suite, set(), 0, f"suite {suite}"
     else:

@@ -14,10 +14,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gensandbox.config.schema import FileConfig, ModelConfig
+from gensandbox.config.schema import FileConfig, ModelConfig, VariantConfig
 from gensandbox.errors import ConfigError, NotFoundError
 
 DEFAULT_CONFIG_NAME = "gensandbox.toml"
+VARIANTS_FILE_NAME = "variants.toml"  # in GENSANDBOX_HOME: variants added by `gensandbox variant import`
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -31,6 +32,15 @@ class Config:
     home: Path
 
     @property
+    def variants(self) -> dict[str, VariantConfig]:
+        """Variants by name: gensandbox.toml's, then imported ones (`gensandbox variant import`)."""
+        return {variant.name: variant for variant in self.file.variants}
+
+    @property
+    def variants_path(self) -> Path:
+        return self.home / VARIANTS_FILE_NAME
+
+    @property
     def models_dir(self) -> Path:
         return self.home / "models"
 
@@ -39,10 +49,20 @@ class Config:
         return self.home / "gensandbox.db"
 
     @property
+    def database_url(self) -> str:
+        """GENSANDBOX_DATABASE_URL, else [store] url, else the SQLite file at `database_path`."""
+        return os.environ.get("GENSANDBOX_DATABASE_URL") or self.file.store.url or f"sqlite:///{self.database_path}"
+
+    @property
     def ledger_url(self) -> str:
-        """GENSANDBOX_LEDGER_URL, else [ledger] url, else the SQLite file beside the store."""
-        return (os.environ.get("GENSANDBOX_LEDGER_URL") or self.file.ledger.url
-                or f"sqlite:///{self.home / 'ledger.db'}")
+        """GENSANDBOX_LEDGER_URL, else [ledger] url, else the store's database when that is PostgreSQL (processes
+        that share a store share one chain), else the SQLite file beside the store."""
+        explicit = os.environ.get("GENSANDBOX_LEDGER_URL") or self.file.ledger.url
+        if explicit:
+            return explicit
+        if self.database_url.startswith(("postgresql://", "postgres://")):
+            return self.database_url
+        return f"sqlite:///{self.home / 'ledger.db'}"
 
     @property
     def signing_key_path(self) -> Path:
@@ -89,8 +109,35 @@ def load_config(path: Path | None = None) -> Config:
     models = {m.name: m for m in builtin_models()}
     for model in file_config.models:
         models[model.name] = model  # the user's definition wins over a built-in of the same name
-    return Config(file=file_config, models=models, source=path.resolve() if path else None,
-                  home=gensandbox_home())
+    home = gensandbox_home()
+    file_config = _with_imported_variants(file_config, path.resolve().parent if path else Path.cwd(), home)
+    return Config(file=file_config, models=models, source=path.resolve() if path else None, home=home)
+
+
+def imported_variants(home: Path) -> list[VariantConfig]:
+    """The variants in GENSANDBOX_HOME/variants.toml, as written there (folders relative to the home)."""
+    path = home / VARIANTS_FILE_NAME
+    if not path.is_file():
+        return []
+    return validate(FileConfig, {"variants": read_toml(path).get("variants", [])}, str(path)).variants
+
+
+def _with_imported_variants(file_config: FileConfig, config_dir: Path, home: Path) -> FileConfig:
+    """Every variant with its documents folder made absolute (relative to the file that defined it), so
+    the definition means the same wherever a command runs. gensandbox.toml wins over an import of the
+    same name."""
+    variants = [_absolute_folder(v, config_dir) for v in file_config.variants]
+    defined = {v.name for v in variants}
+    variants += [_absolute_folder(v, home) for v in imported_variants(home) if v.name not in defined]
+    return file_config.model_copy(update={"variants": variants})
+
+
+def _absolute_folder(variant: VariantConfig, root: Path) -> VariantConfig:
+    if variant.retrieval is None:
+        return variant
+    folder = Path(variant.retrieval.folder).expanduser()
+    retrieval = variant.retrieval.model_copy(update={"folder": str(folder if folder.is_absolute() else root / folder)})
+    return variant.model_copy(update={"retrieval": retrieval})
 
 
 def builtin_models() -> list[ModelConfig]:

@@ -49,6 +49,7 @@ class ModelConfig(_Strict):
     # What the endpoint offers, for switching audits; undeclared means "unknown", never "no".
     context_window: int | None = Field(default=None, ge=1)
     features: list[ApiFeature] | None = None
+    variant: VariantSpec | None = None  # set only on `variant:NAME` models, by the registry
 
     @model_validator(mode="after")
     def _provider_needs(self) -> ModelConfig:
@@ -106,6 +107,50 @@ class RouteConfig(_Strict):
         return self
 
 
+PostProcessor = Literal["strip-reasoning", "extract-json", "first-line", "strip"]
+
+
+class RetrievalConfig(_Strict):
+    """Passages from a folder of the user's documents (Markdown, text, PDF), added to each question."""
+
+    folder: str  # relative to the file that defines the variant
+    embedding: str = "local"  # "local" (the embedded Qwen GGUF) or a provider="openai" model serving /v1/embeddings
+    top_k: int = Field(default=3, ge=1, le=50)
+    chunk_chars: int = Field(default=600, ge=100, le=20000)
+    min_score: float | None = Field(default=None, ge=-1, le=1)  # cosine similarity a passage must reach
+
+
+class VariantParameters(_Strict):
+    """Generation settings the variant imposes, whatever the caller asked for."""
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    stop: list[str] | None = None
+
+
+class VariantConfig(_Strict):
+    """A customised model (`variant:NAME`): a base model or route plus prompt, examples, parameters,
+    post-processing and optionally retrieval over the user's documents."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    base: str = Field(min_length=1)  # a model name, or route:NAME (served by the gateway only)
+    system: str | None = None
+    few_shot: list[FewShot] = []
+    parameters: VariantParameters = VariantParameters()
+    post_process: list[PostProcessor] = []  # applied in order to every answer
+    retrieval: RetrievalConfig | None = None
+
+
+class VariantSpec(_Strict):
+    """What a `variant:NAME` model adds to its base: the definition (its folder made absolute) and its version."""
+
+    definition: VariantConfig
+    version: str
+
+
+ModelConfig.model_rebuild()
+
+
 class ServeConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -144,6 +189,18 @@ class LedgerConfig(_Strict):
         return value
 
 
+class StoreConfig(_Strict):
+    # None: a SQLite file in GENSANDBOX_HOME; "postgresql://user@host/db" for several gateway processes on one store.
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
+        return value
+
+
 class FileConfig(_Strict):
     """The root of gensandbox.toml."""
 
@@ -152,5 +209,7 @@ class FileConfig(_Strict):
     models: list[ModelConfig] = []
     suites: list[SuiteConfig] = []
     routes: list[RouteConfig] = []
+    variants: list[VariantConfig] = []
     ledger: LedgerConfig = LedgerConfig()
+    store: StoreConfig = StoreConfig()
     price_file: str | None = None

@@ -23,7 +23,7 @@ from gensandbox.gateway.keys import Denied, KeyGate
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
-from gensandbox.gateway.routing import Breaker, Router
+from gensandbox.gateway.routing import ROUTE_PREFIX, Breaker, Router
 from gensandbox.gateway.service import Gateway, GatewayError, Streamed
 from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
 from gensandbox.gateway.wire import (
@@ -36,6 +36,7 @@ from gensandbox.gateway.wire import (
 )
 from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
+from gensandbox.providers.registry import VARIANT_PREFIX
 from gensandbox.store import SQLiteStore
 from gensandbox.store.gateway import GatewayStore
 
@@ -45,8 +46,9 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
     ledger = ledger or open_ledger(config)
     gateway_store = GatewayStore(store)
     serve = config.file.serve
-    models = serve.models or list(config.models)
-    router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s))
+    models = serve.models or list(config.models) + [VARIANT_PREFIX + name for name in config.variants]
+    router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s),
+                    _variant_routes(config, models))
     metrics = Metrics()
     keys = KeyGate(gateway_store, allow_anonymous)
     gateway = Gateway(config, load_price_table(config.price_file), keys, router,
@@ -215,7 +217,15 @@ def _header_text(text: str) -> str:
     return text.encode("latin-1", errors="replace").decode("latin-1")
 
 
+def _variant_routes(config: Config, offered: list[str]) -> dict[str, str]:
+    """The offered variants whose base is a route (the router applies them to the model the route picks)."""
+    return {VARIANT_PREFIX + v.name: v.base for v in config.variants.values()
+            if v.base.startswith(ROUTE_PREFIX) and VARIANT_PREFIX + v.name in offered}
+
+
 def _owner(config: Config, name: str) -> str:
+    if name.startswith(VARIANT_PREFIX):
+        return "gensandbox-variant"
     model = config.models.get(name)
     return (model.vendor if model and model.vendor else "gensandbox") if model else "gensandbox-route"
 

@@ -53,8 +53,9 @@ class Breaker:
 
 class Router:
     def __init__(self, models: list[str], routes: list[RouteConfig], store: GatewayStore,
-                 breaker: Breaker | None = None):
+                 breaker: Breaker | None = None, variant_routes: dict[str, str] | None = None):
         self.models = models
+        self.variant_routes = variant_routes or {}  # `variant:NAME` → the `route:R` it is based on
         self.routes = {route.name: route for route in routes}
         self.store = store
         self.breaker = breaker or Breaker()
@@ -64,6 +65,8 @@ class Router:
         return self.models + [ROUTE_PREFIX + name for name in self.routes]
 
     def decide(self, requested: str) -> Decision:
+        if requested in self.variant_routes:
+            return self._variant_on_route(requested)
         if requested in self.models:
             return Decision("direct", "the model named in the request", [requested])
         name = requested.removeprefix(ROUTE_PREFIX)
@@ -71,6 +74,11 @@ class Router:
             decision = self._policy(self.routes[name])
             return Decision(decision.route, decision.reason, self._without_cooled(decision.models))
         raise NotFoundError(f"model `{requested}` does not exist; available: {', '.join(self.names())}")
+
+    def _variant_on_route(self, requested: str) -> Decision:
+        """The route picks the models; the variant is applied to each (`variant:NAME@MODEL`)."""
+        decision = self.decide(self.variant_routes[requested])
+        return Decision(decision.route, decision.reason, [f"{requested}@{model}" for model in decision.models])
 
     def _policy(self, route: RouteConfig) -> Decision:
         if route.policy == "fixed":

@@ -19,7 +19,7 @@ from gensandbox.gateway.sessions import TraceContext, request_features, tool_ste
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
 from gensandbox.ledger.events import CallFacts, otel_provider_name, sha256_hex
 from gensandbox.ledger.writer import Ledger
-from gensandbox.providers import PriceTable
+from gensandbox.providers import PriceTable, resolve_model
 from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
 from gensandbox.runner.calls import RetryPolicy, call_model, is_retryable
 from gensandbox.runner.execute import Target
@@ -87,7 +87,7 @@ class Gateway:
         """Providers are built on first use, so one broken model cannot stop the gateway starting."""
         if name not in self._targets:
             try:
-                self._targets[name] = target_for(self.config.models[name], self.config, self.prices)
+                self._targets[name] = target_for(resolve_model(name, self.config), self.config, self.prices)
             except GenSandboxError as error:  # e.g. a missing GGUF file or an unset API key variable
                 raise GatewayError(503, f"model `{name}` is not available: {error}", "server_error",
                                    "model_unavailable") from None
@@ -203,6 +203,7 @@ class Gateway:
                                         body.stream, error), cost if key else None)
         self.metrics.observe(attempt.name, status, usage, cost, latency)
         model, trace = attempt.target.model, attempt.trace
+        variant = model.variant
         return self.ledger.record_call(CallFacts(
             source="gateway", provider=otel_provider_name(model.provider), requested_model=body.model,
             model=model.name, started_at=attempt.started_at, latency_s=latency, input_tokens=usage.input_tokens,
@@ -213,7 +214,8 @@ class Gateway:
             route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(body.messages), features=request_features(body)))
+            tool_steps=tool_steps(body.messages), features=request_features(body),
+            variant=variant.definition.name if variant else None, variant_version=variant.version if variant else None))
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
         return GatewayError(502, "no model could answer: " + "; ".join(failures), "upstream_error",

@@ -130,6 +130,8 @@ class CallFacts:
     parent_span_id: str | None = None
     tool_steps: tuple[dict, ...] = ()  # tool results the caller sent back since its previous call
     features: tuple[str, ...] = ()  # API features the request used: stream, tools, json_mode, seed
+    variant: str | None = None  # the variant's name, when a `variant:NAME` model answered
+    variant_version: str | None = None  # the hash of its definition and documents
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -168,6 +170,8 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.item_id": facts.item_id,
         "gensandbox.tool_steps": list(facts.tool_steps) or None,
         "gensandbox.features": list(facts.features) or None,
+        "gensandbox.variant": facts.variant,
+        "gensandbox.variant_version": facts.variant_version,
         "trace_id": facts.trace_id,
         "span_id": facts.span_id,
         "parent_span_id": facts.parent_span_id,

@@ -50,7 +50,7 @@ class PriceTable:
             return Price(per_million_input_tokens_usd=model.price_per_million_input_tokens or 0.0,
                          per_million_output_tokens_usd=model.price_per_million_output_tokens or 0.0,
                          source="gensandbox.toml")
-        listed = self.models.get(model.name)
+        listed = self.models.get(model.variant.definition.base if model.variant else model.name)  # a variant: its base
         if listed:
             return Price(per_million_input_tokens_usd=listed.input, per_million_output_tokens_usd=listed.output,
                          source=f"price table {self.version}")

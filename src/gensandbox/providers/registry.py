@@ -9,12 +9,17 @@ from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.providers.base import Provider
 
 LOCAL_FILE_PREFIX = "local:"
+VARIANT_PREFIX = "variant:"  # a customised model: see providers/variant.py
 
 
 def resolve_model(spec: str, config: Config) -> ModelConfig:
     """A configured or built-in model name, or `local:/path/to/model.gguf`."""
     if spec in config.models:
         return config.models[spec]
+    if spec.startswith(VARIANT_PREFIX):
+        from gensandbox.providers.variant import resolve_variant
+
+        return resolve_variant(spec, config)
     if spec.startswith(LOCAL_FILE_PREFIX):
         path = Path(spec.removeprefix(LOCAL_FILE_PREFIX)).expanduser()
         if not path.is_file():
@@ -28,6 +33,10 @@ def resolve_model(spec: str, config: Config) -> ModelConfig:
 
 
 def build_provider(model: ModelConfig, config: Config) -> Provider:
+    if model.variant is not None:
+        from gensandbox.providers.variant import build_variant_provider
+
+        return build_variant_provider(model, config)
     if model.provider == "local":
         return _local(model, config)
     api_key = api_key_from_env(model.api_key_env)
@@ -59,7 +68,11 @@ def local_model_path(model: ModelConfig, config: Config) -> Path:
 
 def model_identity(model: ModelConfig, config: Config) -> dict:
     """What the model *is*, for the response-cache key and the run manifest: the weights' sha256 for
-    local files, the endpoint and model id for remote APIs. Never a key or a timeout."""
+    local files, the endpoint and model id for remote APIs; a variant adds its version. Never a key or a timeout."""
+    if model.variant is not None:
+        from gensandbox.providers.variant import variant_identity
+
+        return variant_identity(model, config)
     if model.provider == "local":
         from gensandbox.providers.weights import known_sha256
 

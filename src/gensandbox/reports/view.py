@@ -112,12 +112,12 @@ def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_li
 
 
 def run_audits(store: Store, run_id: str) -> list:
-    """The audits made with this run (a switching audit's evaluation, a held-out custody run). Only the SQLite
-    store keeps audits; another store has none to show."""
-    from gensandbox.store import SQLiteStore
+    """The audits made with this run (a switching audit's evaluation, a held-out custody run). Only the SQL
+    stores (SQLite, PostgreSQL) keep audits; another store has none to show."""
+    from gensandbox.store import SQLStore
     from gensandbox.store.audits import AuditStore
 
-    if not isinstance(store, SQLiteStore):
+    if not isinstance(store, SQLStore):
         return []
     return [audit for audit in AuditStore(store).list() if audit.result.get("run_id") == run_id]
 

@@ -170,6 +170,7 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
 
 
 def _call_facts(sample: SampleRecord, target: Target, request: ChatRequest, started_at: str) -> CallFacts:
+    variant = target.model.variant
     return CallFacts(
         source="run", provider=otel_provider_name(target.model.provider), requested_model=target.model.name,
         model=sample.served_model or target.model.name, started_at=started_at, latency_s=sample.latency_s,
@@ -178,7 +179,8 @@ def _call_facts(sample: SampleRecord, target: Target, request: ChatRequest, star
         response_text=sample.response_text, finish_reason=sample.finish_reason,
         status="ok" if sample.response_text is not None else "error", error=sample.error if sample.response_text
         is None else None, max_tokens=request.max_tokens, temperature=request.temperature, run_id=sample.run_id,
-        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}")
+        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}", variant=variant.definition.name if variant else None,
+        variant_version=variant.version if variant else None)
 
 
 def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 
 from gensandbox.errors import NotFoundError
-from gensandbox.store.sqlite import SQLiteStore, now_utc
+from gensandbox.store.database import now_utc
+from gensandbox.store.sql import SQLStore
 
 KINDS = ("switching", "self-preference", "holdout")
 
@@ -23,9 +24,9 @@ class AuditRecord:
 
 
 class AuditStore:
-    def __init__(self, store: SQLiteStore):
+    def __init__(self, store: SQLStore):
         self._store = store
-        self._db = store._db
+        self._db = store.db
 
     def save(self, kind: str, title: str, result: dict) -> AuditRecord:
         record = AuditRecord(f"{kind}-{uuid.uuid4().hex[:8]}", kind, now_utc(), title, result)

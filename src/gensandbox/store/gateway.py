@@ -1,12 +1,16 @@
-"""What the gateway keeps in the store: API keys (only their hashes) and one row per request."""
+"""What the gateway keeps in the store: API keys (only their hashes) and one row per request.
+
+The same statements run on SQLite and on PostgreSQL (see store/database.py). Several gateway processes may
+share one PostgreSQL store; the budget methods are written so that they share each key's budget exactly there.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, fields
 
 from gensandbox.errors import NotFoundError
-from gensandbox.store.sqlite import SQLiteStore, now_utc
+from gensandbox.store.database import Database, now_utc
+from gensandbox.store.sql import SQLStore
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,11 @@ _REQUEST_COLUMNS = [f.name for f in fields(RequestRecord)]
 
 
 class GatewayStore:
-    """Keys and request records in the same SQLite file as runs and samples."""
+    """Keys and request records in the same store as runs and samples."""
 
-    def __init__(self, store: SQLiteStore):
+    def __init__(self, store: SQLStore):
         self._store = store
-        self._db: sqlite3.Connection = store._db
+        self._db: Database = store.db
 
     def add_key(self, key: KeyRecord) -> None:
         self._db.execute(f"INSERT INTO api_keys ({', '.join(_KEY_COLUMNS)}) VALUES "
@@ -72,12 +76,15 @@ class GatewayStore:
             self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
                                  f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
                                  [_row(r, _REQUEST_COLUMNS) for r in requests])
+            # In key order: two processes that lock the same keys' rows in the same order cannot deadlock.
+            spent_in_order = sorted(spent_by_key.items())
             self._db.executemany("UPDATE api_keys SET spent_usd = spent_usd + ? WHERE key_id = ?",
-                                 [(spent, key_id) for key_id, spent in spent_by_key.items()])
+                                 [(spent, key_id) for key_id, spent in spent_in_order])
             if holder:
-                self._db.executemany("UPDATE budget_leases SET amount_usd = max(amount_usd - ?, 0) "
-                                     "WHERE key_id = ? AND holder = ?",
-                                     [(spent, key_id, holder) for key_id, spent in spent_by_key.items()])
+                # CASE, not max(a, b): PostgreSQL spells that greatest(a, b).
+                self._db.executemany("UPDATE budget_leases SET amount_usd = CASE WHEN amount_usd > ? THEN "
+                                     "amount_usd - ? ELSE 0 END WHERE key_id = ? AND holder = ?",
+                                     [(spent, spent, key_id, holder) for key_id, spent in spent_in_order])
                 self._db.execute("UPDATE budget_leases SET renewed_at = ? WHERE holder = ?", (now, holder))
 
     def lease(self, key_id: str, holder: str, wanted: float, minimum: float, now: float,
@@ -86,6 +93,10 @@ class GatewayStore:
         against every other holder. Leases not renewed within `ttl_s` belong to a process that is gone and are
         dropped. Returns (granted, what was left to lease before this claim)."""
         with self._store.transaction():
+            # A write to the key's row first. SQLite's transaction already excludes every other writer; PostgreSQL
+            # (READ COMMITTED) holds this row's lock until commit, so one process at a time claims from the key,
+            # and the statements below, each with a fresh snapshot, see every claim committed before.
+            self._db.execute("UPDATE api_keys SET spent_usd = spent_usd WHERE key_id = ?", (key_id,))
             self._db.execute("DELETE FROM budget_leases WHERE key_id = ? AND renewed_at < ?", (key_id, now - ttl_s))
             row = self._db.execute(
                 "SELECT k.budget_usd - k.spent_usd - coalesce((SELECT sum(amount_usd) FROM budget_leases "
@@ -95,8 +106,8 @@ class GatewayStore:
             if granted > 0:
                 self._db.execute(
                     "INSERT INTO budget_leases (key_id, holder, amount_usd, renewed_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (key_id, holder) DO UPDATE SET amount_usd = amount_usd + excluded.amount_usd, "
-                    "renewed_at = excluded.renewed_at", (key_id, holder, granted, now))
+                    "ON CONFLICT (key_id, holder) DO UPDATE SET amount_usd = budget_leases.amount_usd + "
+                    "excluded.amount_usd, renewed_at = excluded.renewed_at", (key_id, holder, granted, now))
         return granted, left
 
     def release(self, holder: str) -> None:
@@ -127,9 +138,10 @@ class GatewayStore:
         found: dict[str, tuple[str, float, float, int]] = {}
         for model in models:
             row = self._db.execute(
-                "SELECT s.run_id, avg(s.score), sum(s.cost_usd) / count(*), count(s.score) FROM samples s "
-                "JOIN runs r ON r.run_id = s.run_id WHERE s.model = ? AND s.suite = ? GROUP BY s.run_id "
-                "ORDER BY r.created_at DESC, s.run_id DESC LIMIT 1", (model, suite)).fetchone()
+                "SELECT r.run_id, avg(s.score), sum(s.cost_usd) / count(*), count(s.score) FROM samples s "
+                "JOIN runs r ON r.run_id = s.run_id WHERE s.model = ? AND s.suite = ? "
+                "GROUP BY r.run_id, r.created_at ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1",
+                (model, suite)).fetchone()
             if row and row[3]:
                 found[model] = (row[0], row[1], row[2], row[3])
         return found
@@ -144,14 +156,15 @@ def traffic_summary(store: GatewayStore, since: str | None = None) -> list[dict]
     """Requests, errors, tokens, spend and median latency, per key and model."""
     where, params = ("WHERE created_at >= ?", (since,)) if since else ("", ())
     rows = store._db.execute(
-        "SELECT key_id, coalesce(model, '–'), count(*), sum(status != 200), sum(input_tokens), sum(output_tokens), "
-        f"sum(cost_usd) FROM gateway_requests {where} GROUP BY key_id, model ORDER BY key_id, model", params).fetchall()
+        "SELECT key_id, coalesce(model, '–'), count(*), sum(CASE WHEN status != 200 THEN 1 ELSE 0 END), "
+        f"sum(input_tokens), sum(output_tokens), sum(cost_usd) FROM gateway_requests {where} GROUP BY key_id, model "
+        "ORDER BY key_id, model NULLS FIRST", params).fetchall()  # NULLS FIRST: SQLite's order, on PostgreSQL too
     summary = []
     for key_id, model, requests, errors, tokens_in, tokens_out, cost in rows:
         latencies = [r[0] for r in store._db.execute(
             f"SELECT latency_s FROM gateway_requests {where + (' AND' if where else 'WHERE')} key_id = ? AND "
-            "model IS ? AND status = 200 AND latency_s IS NOT NULL ORDER BY latency_s",
-            (*params, key_id, None if model == "–" else model))]
+            "coalesce(model, '–') = ? AND status = 200 AND latency_s IS NOT NULL ORDER BY latency_s",
+            (*params, key_id, model))]
         summary.append({"key_id": key_id, "model": model, "requests": requests, "errors": errors,
                         "input_tokens": tokens_in, "output_tokens": tokens_out, "cost_usd": cost,
                         "latency_p50_s": latencies[len(latencies) // 2] if latencies else None})
