@@ -119,6 +119,16 @@ def prepare(tmp_path, upstream, models: dict[str, str], count: int, model_option
     return config, plan, store
 
 
+def test_clear_errors_without_ray_and_for_ray_options_alone(home, tmp_path, monkeypatch, capsys):
+    # As if ray were not installed. First in the module, before Ray's threads run: they import lazily.
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(MissingDependencyError, match="^the Ray executor needs ray: pip install 'gensandbox\\[ray\\]'$"):
+        import_ray(local_instance=True)
+    assert RAY_MISSING == "the Ray executor needs ray: pip install 'gensandbox[ray]'"
+    code, _, err = cli(capsys, "run", "-s", "basics-en", "--ray-workers", "3")
+    assert code == 1 and err.strip() == "error: --ray-address and --ray-workers go with --executor ray"
+
+
 def test_results_equal_the_single_process_run_item_by_item(ray_instance, home, tmp_path, upstream, capsys):
     config = write_config(tmp_path, upstream.url, {"echo": "echo", "anthropic-echo": "echo", "bad": "bad-request"})
     suite = write_suite(tmp_path, "s", items(40))
@@ -232,15 +242,6 @@ def test_requests_and_answers_cross_unchanged():
     response = ChatResponse(text="4 ✓", finish_reason="length", usage=Usage(12, 3), latency_s=0.123456789, model="x")
     assert request_from_wire(request_to_wire(request)) == request
     assert response_from_wire(response_to_wire(response)) == response
-
-
-def test_clear_errors_without_ray_and_for_ray_options_alone(home, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    with pytest.raises(MissingDependencyError, match="^the Ray executor needs ray: pip install 'gensandbox\\[ray\\]'$"):
-        import_ray(local_instance=True)
-    assert RAY_MISSING == "the Ray executor needs ray: pip install 'gensandbox[ray]'"
-    code, _, err = cli(capsys, "run", "-s", "basics-en", "--ray-workers", "3")
-    assert code == 1 and err.strip() == "error: --ray-address and --ray-workers go with --executor ray"
 
 
 @pytest.mark.slow
