@@ -69,6 +69,15 @@ def test_run_a_variant_beside_its_base(home, tmp_path, upstream, capsys):
     code, out, _ = cli(capsys, "show", "v1", "--json", "-c", config)
     scores = {row["model"]: row["score"] for row in json.loads(out)["results"]}
     assert scores == {"variant:shop": 1.0, "echo": 0.0}
+    report = tmp_path / "v1.html"
+    assert cli(capsys, "report", "v1", "-o", report, "-c", config)[0] == 0
+    from gensandbox.config import load_config
+    from gensandbox.reports import build_view
+    from gensandbox.store import open_store
+
+    store = open_store(load_config(config))
+    pairs = [(c.first, c.second) for c in build_view(store.get_run("v1"), store).comparisons]
+    assert pairs == [("variant:shop", "echo")]  # the variant beside its base, with the paired test
     version = version_in(cli(capsys, "variant", "show", "shop", "-c", config)[1])
     events = ledger_events(home)
     variant_events = [e for e in events if e["gen_ai.request.model"] == "variant:shop"]

@@ -104,11 +104,29 @@ def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_li
     by_language = matrix(breakdown("per language", by_model_and_language), overall)
     step("paired tests")
     comparisons = paired_comparisons(rows(), top_models(overall), resamples=resamples)
+    for variant, base in variant_pairs(run, {row.key[0] for row in overall}):
+        if not any({c.first, c.second} == {variant, base} for c in comparisons):
+            comparisons += paired_comparisons(rows(), [variant, base], resamples=resamples)
     step("sample browser")
     selection = load_selection(run, store.samples(run.run_id), rows(), sample_limit)
     return ReportView(run=run, models=models, overall=overall, per_suite=per_suite, by_category=by_category,
                       by_language=by_language, points=frontier_points(overall, models), comparisons=comparisons,
                       samples=selection, resamples=resamples, audits=run_audits(store, run.run_id))
+
+
+def variant_pairs(run: RunRecord, models: set[str]) -> list[tuple[str, str]]:
+    """(variant, its base) for each variant in the run whose base model ran too: a customisation is always
+    shown against the model it customises, whatever their ranks."""
+    pairs = []
+    for definition in run.settings.get("manifest", {}).get("model_definitions", []):
+        spec = definition.get("variant")
+        if not spec or definition["name"] not in models:
+            continue
+        name = definition["name"]
+        base = name.partition("@")[2] or spec["definition"]["base"]  # variant:NAME@MODEL is re-based on MODEL
+        if base in models:
+            pairs.append((name, base))
+    return pairs
 
 
 def run_audits(store: Store, run_id: str) -> list:
