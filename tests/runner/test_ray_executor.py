@@ -61,7 +61,17 @@ def ray_descendants(root: int) -> set[int]:
     while frontier:
         frontier = {pid for pid, (_, _, parent, _) in table.items() if parent in frontier} - found
         found |= frontier
-    return {pid for pid in found if table[pid][0].startswith(("raylet", "gcs_server", "ray::", "python"))}
+    return {pid for pid in found if table[pid][0].startswith(("raylet", "gcs_server", "ray::"))
+            or (table[pid][0].startswith("python") and "/ray/" in _command_line(pid))}
+
+
+def _command_line(pid: int) -> str:
+    """Ray's agents are plain `python` processes running a script from the ray package; other python children
+    of the test process (servers started by other tests) are not Ray's to stop."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def alive(pids: set[int]) -> set[int]:
@@ -83,7 +93,7 @@ def ray_instance():
     yield ray
     if started:
         ray.shutdown()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30  # a busy 2-core machine stops Ray's dozen processes slowly
     while alive(spawned) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(spawned), "Ray processes outlived ray.shutdown()"
