@@ -64,8 +64,11 @@ def models(config_path: ConfigOption = None) -> None:
     for model in config.models.values():
         table.add_row(model.provider, model.vendor or "–", model.origin or "–",
                       model.weights or "–", model.prompt_style, model.name)
+    for variant in config.variants.values():
+        table.add_row("variant", "–", "–", "–", f"on {variant.base}", f"variant:{variant.name}")
     console.print(table)
-    console.print("Any GGUF file also works as local:/path/to/model.gguf")
+    console.print("Any GGUF file also works as local:/path/to/model.gguf; `gensandbox variant list` shows each "
+                  "variant's version")
 
 
 def suites(config_path: ConfigOption = None) -> None:
