@@ -19,10 +19,11 @@ from gensandbox.errors import ConfigError
 from gensandbox.ledger import postgres as postgres_module
 from gensandbox.ledger import sqlite as sqlite_module
 from gensandbox.ledger.events import CALL, CHECKPOINT, GENESIS, Head, chain, plan_append, record_from_line
-from gensandbox.ledger.postgres import PostgresLedger, address_without_password
+from gensandbox.ledger.postgres import PostgresLedger
 from gensandbox.ledger.signing import Signer
 from gensandbox.ledger.verify import verify_lines
 from gensandbox.ledger.writer import open_backend
+from gensandbox.store.pg_connection import address_without_password
 
 
 def event(number: int, session: str | None = None, writer: str = "test") -> dict:

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
-from psycopg import IsolationLevel
-from psycopg.conninfo import conninfo_to_dict
 
 from gensandbox.errors import ConfigError
 from gensandbox.ledger.events import Head, Record, plan_append
+from gensandbox.store.pg_connection import PgConnection, one_line
 
 # Any fixed 64-bit number works as long as every writer uses the same one; this spells "gsledger" in ASCII.
 _APPEND_LOCK = 0x67736C6564676572
@@ -33,33 +30,19 @@ _COPY = "COPY ledger (seq, hash, kind, session, record) FROM STDIN (FORMAT BINAR
 _COPY_TYPES = ("int8", "text", "text", "text", "bytea")
 _HEAD = "SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1"
 _READ_BATCH = 10_000
-_CONNECT_TIMEOUT_S = 10  # psycopg waits 130 s by default; a firewalled host should fail while the user watches
-
-
-def address_without_password(url: str) -> str:
-    """The URL as it may appear in messages and logs: no password in the user part or in the query."""
-    parts = urlsplit(url)
-    userinfo, at, hosts = parts.netloc.rpartition("@")
-    netloc = f"{userinfo.partition(':')[0]}@{hosts}" if at else hosts
-    query = urlencode([(key, value) for key, value in parse_qsl(parts.query) if key != "password"])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
 class PostgresLedger:
     def __init__(self, url: str):
-        self.location = address_without_password(url)
-        self._url = url
-        self._lock = threading.Lock()
-        self._db = self._connect()
+        self._pg = PgConnection(url, "ledger", "[ledger] url or GENSANDBOX_LEDGER_URL", threading.Lock())
+        self.location = self._pg.location
         try:
             self._create_table()
         except psycopg.Error as error:
-            self._db.close()
-            raise ConfigError(f"could not create the ledger table at {self.location}: {_one_line(error)}; "
+            self._pg.close()
+            raise ConfigError(f"could not create the ledger table at {self.location}: {one_line(error)}; "
                               "the user in [ledger] url needs CREATE on the database's schema") from None
 
     def append(self, contents: list[dict], checkpoint: Callable[[Head], dict] | None = None) -> list[Record]:
-        with self._session() as db, db.transaction():
+        with self._pg.session() as db, db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
             # A separate statement after the lock: under READ COMMITTED it sees the previous writer's commit.
             row = db.execute(_HEAD).fetchone()
@@ -69,7 +52,7 @@ class PostgresLedger:
         return records
 
     def head(self) -> Head:
-        with self._session() as db:
+        with self._pg.session() as db:
             row = db.execute(_HEAD).fetchone()
         return Head(row[0], row[1]) if row else Head()
 
@@ -82,7 +65,7 @@ class PostgresLedger:
         return self._pages("session = %s AND", (session,), 0)
 
     def import_records(self, records: Iterable[Record]) -> int:
-        with self._session() as db, db.transaction():
+        with self._pg.session() as db, db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
             if db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
                 raise ConfigError(f"the ledger at {self.location} already has records; import into an empty one "
@@ -90,11 +73,10 @@ class PostgresLedger:
             return _copy_in(db, records)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._pg.close()
 
     def _create_table(self) -> None:
-        with self._session() as db, db.transaction():
+        with self._pg.session() as db, db.transaction():
             # The lock also serializes the first start of several gateways: concurrent CREATE TABLE IF NOT
             # EXISTS can otherwise fail on a duplicate catalog row.
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
@@ -104,43 +86,13 @@ class PostgresLedger:
     def _pages(self, condition: str, params: tuple, after_seq: int) -> Iterator[bytes]:
         query = f"SELECT seq, record FROM ledger WHERE {condition} seq > %s ORDER BY seq LIMIT %s"
         while True:
-            with self._session() as db, db.cursor(binary=True) as cursor:  # binary: no hex decoding of BYTEA
+            with self._pg.session() as db, db.cursor(binary=True) as cursor:  # binary: no hex decoding of BYTEA
                 rows = cursor.execute(query, (*params, after_seq, _READ_BATCH)).fetchall()
             if not rows:
                 return
             for _, record in rows:
                 yield bytes(record)
             after_seq = rows[-1][0]
-
-    def _connect(self) -> psycopg.Connection:
-        try:
-            options = conninfo_to_dict(self._url)
-            options.setdefault("connect_timeout", _CONNECT_TIMEOUT_S)
-            # autocommit: transactions are ours (`db.transaction()`), so reads leave none open between calls.
-            db = psycopg.connect(**options, autocommit=True)
-        except psycopg.ProgrammingError as error:
-            raise ConfigError(f"the ledger address {self.location} is not a valid PostgreSQL URL: "
-                              f"{_one_line(error)}; check [ledger] url or GENSANDBOX_LEDGER_URL") from None
-        except psycopg.OperationalError as error:
-            raise ConfigError(f"could not connect to the ledger at {self.location}: {_one_line(error)}; "
-                              "check [ledger] url or GENSANDBOX_LEDGER_URL") from None
-        # Pinned because the append protocol depends on it (see `append`), whatever the server's default.
-        db.isolation_level = IsolationLevel.READ_COMMITTED
-        return db
-
-    @contextmanager
-    def _session(self) -> Iterator[psycopg.Connection]:
-        """The connection, under the thread lock, reopened if the server dropped it, with lost connections
-        reported as one clean line instead of a driver traceback."""
-        with self._lock:
-            if self._db.broken:
-                self._db = self._connect()
-            try:
-                yield self._db
-            except psycopg.OperationalError as error:
-                raise ConfigError(f"the ledger at {self.location} failed: {_one_line(error)}; "
-                                  "check that the server is up, then retry") from None
-
 
 def _copy_in(db: psycopg.Connection, records: Iterable[Record]) -> int:
     count = 0
@@ -150,7 +102,3 @@ def _copy_in(db: psycopg.Connection, records: Iterable[Record]) -> int:
             copy.write_row((record.seq, record.hash, record.kind, record.session, record.line))
             count += 1
     return count
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())

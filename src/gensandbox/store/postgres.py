@@ -19,16 +19,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
 import psycopg
-from psycopg import IsolationLevel
-from psycopg.conninfo import conninfo_to_dict
 
 from gensandbox.errors import ConfigError
-from gensandbox.ledger.postgres import address_without_password
+from gensandbox.store.pg_connection import PgConnection, one_line
 from gensandbox.store.sql import SQLStore, migrate
 
 # Any fixed 64-bit number works as long as every process uses the same one; this spells "gsschema" in ASCII.
 _EXCLUSIVE_LOCK = 0x6773736368656D61
-_CONNECT_TIMEOUT_S = 10  # psycopg waits 130 s by default; a firewalled host should fail while the user watches
 _STREAM_BATCH = 2000
 _LITERAL = re.compile(r"('(?:[^']|'')*')")  # a quoted SQL string, where ? and % are text, not syntax
 _SCHEMA_TYPES = [
@@ -62,39 +59,38 @@ class PostgresDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str):
-        self.location = address_without_password(url)
-        self._url = url
-        self._lock = threading.RLock()  # re-entrant: statements inside a transaction come from the same thread
-        self._db = self._connect()
+        # Re-entrant: statements inside a transaction come from the thread that holds it.
+        self._pg = PgConnection(url, "store", "GENSANDBOX_DATABASE_URL or [store] url", threading.RLock())
+        self.location = self._pg.location
 
     def execute(self, sql: str, params: Sequence = ()) -> psycopg.Cursor:
-        with self._session() as db:
+        with self._pg.session() as db:
             return db.execute(adapt_statement(sql), _params(params))  # a client cursor: every row is fetched
 
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> None:
-        with self._session() as db, db.cursor() as cursor:
+        with self._pg.session() as db, db.cursor() as cursor:
             cursor.executemany(adapt_statement(sql), [_params(row) for row in rows])
 
     def stream(self, sql: str, params: Sequence = ()) -> Iterator[tuple]:
         # A server cursor WITH HOLD: it outlives the statement's own transaction (we are in autocommit), and the
         # connection is free between batches for whatever the caller does with each row.
-        with self._session() as db:
+        with self._pg.session() as db:
             cursor = db.cursor(f"gensandbox_stream_{next(_stream_names)}", withhold=True)
             cursor.execute(adapt_statement(sql), _params(params))
         try:
             while True:
-                with self._session():
+                with self._pg.session():
                     rows = cursor.fetchmany(_STREAM_BATCH)
                 if not rows:
                     return
                 yield from rows
         finally:
-            with self._lock, suppress(psycopg.Error):  # the store may be closed or its connection lost by now
+            with self._pg.lock, suppress(psycopg.Error):  # the store may be closed or its connection lost by now
                 cursor.close()
 
     @contextmanager
     def transaction(self, exclusive: bool = False) -> Iterator[None]:
-        with self._session() as db, db.transaction():
+        with self._pg.session() as db, db.transaction():
             if exclusive:  # released by COMMIT or ROLLBACK, also when the process dies mid-way
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (_EXCLUSIVE_LOCK,))
             yield
@@ -108,38 +104,7 @@ class PostgresDatabase:
         return [row[0] for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _connect(self) -> psycopg.Connection:
-        try:
-            options = conninfo_to_dict(self._url)
-            options.setdefault("connect_timeout", _CONNECT_TIMEOUT_S)
-            db = psycopg.connect(**options, autocommit=True)
-        except psycopg.ProgrammingError as error:
-            raise ConfigError(f"the store address {self.location} is not a valid PostgreSQL URL: "
-                              f"{_one_line(error)}; check GENSANDBOX_DATABASE_URL or [store] url") from None
-        except psycopg.OperationalError as error:
-            raise ConfigError(f"could not connect to the store at {self.location}: {_one_line(error)}; "
-                              "check GENSANDBOX_DATABASE_URL or [store] url") from None
-        # Pinned whatever the server's default: budget updates rely on READ COMMITTED re-checking a row's
-        # condition after waiting for a concurrent writer of that row.
-        db.isolation_level = IsolationLevel.READ_COMMITTED
-        return db
-
-    @contextmanager
-    def _session(self) -> Iterator[psycopg.Connection]:
-        """The connection, under the thread lock, reopened if the server dropped it, with lost connections
-        reported as one clean line instead of a driver traceback."""
-        with self._lock:
-            if self._db.broken:
-                self._db = self._connect()
-            try:
-                yield self._db
-            except psycopg.OperationalError as error:
-                raise ConfigError(f"the store at {self.location} failed: {_one_line(error)}; "
-                                  "check that the server is up, then retry") from None
-
+        self._pg.close()
 
 class PostgresStore(SQLStore):
     """The store in a PostgreSQL database, brought up to the current schema when opened."""
@@ -150,9 +115,5 @@ class PostgresStore(SQLStore):
             self.applied_migrations = migrate(self.db)
         except psycopg.Error as error:
             self.db.close()
-            raise ConfigError(f"could not create the store's tables at {self.location}: {_one_line(error)}; "
+            raise ConfigError(f"could not create the store's tables at {self.location}: {one_line(error)}; "
                               "the user in the URL needs CREATE on the database's schema") from None
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
