@@ -19,6 +19,15 @@ For the self-preference audit (the expected findings are known in advance):
   judge-fair          a 1-10 judge whose score depends only on the answer's length (3 + length mod 7)
   recommends-naver    always recommends Naver services (네이버 in Korean prompts), whatever was asked
   recommends-neutral  recommends one of ten vendors, chosen by a hash of the prompt (the same for every model)
+For reasoning (the thinking is always REASONING, the answer is the echo, so a target found only in the
+thinking must not score):
+  reasoner        OpenAI route, DeepSeek-style: `message.reasoning_content`, and
+                  `usage.completion_tokens_details.reasoning_tokens` (REASONING's word count) within
+                  completion_tokens; streamed, `delta.reasoning_content` pieces come before the answer's
+  think-tags      OpenAI route, R1-distill style: the content is "<think>REASONING</think>\n\n" then the answer,
+                  and no reasoning count; streamed in 4-character pieces, so tags are split across chunks
+  claude-thinker  Anthropic route: a `thinking` block (with a signature) before the text block; streamed as
+                  thinking_delta and signature_delta events before the text_delta ones
 Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
 
 POST /v1/embeddings (OpenAI's format) answers any model but the fault ones above with a deterministic vector:
@@ -63,6 +72,10 @@ class Recorder:
         self.headers.clear()
         self.in_flight.clear()
         self.max_in_flight.clear()
+
+
+REASONING = "Let me think step by step about what was asked."
+REASONING_WORDS = len(REASONING.split())
 
 
 def _last_user_text(messages: list[dict]) -> str:
@@ -153,8 +166,12 @@ def create_app(recorder: Recorder) -> Starlette:
             if body["model"] == "prefers-first":
                 text = "The first one reads better.\nWINNER: 1"
             text = _audit_text(body["model"], text)
+            if body["model"] == "think-tags":
+                text = f"<think>{REASONING}</think>\n\n{text}"
             if body.get("stream"):
                 return StreamingResponse(_openai_events(body["model"], text), media_type="text/event-stream")
+            if body["model"] == "reasoner":
+                return JSONResponse(_reasoner_completion(text))
             return JSONResponse({
                 "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
@@ -175,11 +192,14 @@ def create_app(recorder: Recorder) -> Starlette:
             text = _last_user_text(body["messages"])
             if body.get("stream"):
                 return StreamingResponse(_anthropic_events(body["model"], text), media_type="text/event-stream")
+            thinker = body["model"] == "claude-thinker"
+            thinking = [{"type": "thinking", "thinking": REASONING, "signature": "c2lnbmVk"}] if thinker else []
             return JSONResponse({
                 "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-                "content": [{"type": "text", "text": text}],
+                "content": [*thinking, {"type": "text", "text": text}],
                 "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": {"input_tokens": len(text.split()) + 5, "output_tokens": len(text.split())},
+                "usage": {"input_tokens": len(text.split()) + 5,
+                          "output_tokens": len(text.split()) + (REASONING_WORDS if thinker else 0)},
             })
 
         return await tracked(request, handle)
@@ -205,14 +225,50 @@ def create_app(recorder: Recorder) -> Starlette:
     ])
 
 
+def _reasoner_usage(text: str) -> dict:
+    answer_words = len(text.split())
+    return {"prompt_tokens": answer_words + 3, "completion_tokens": answer_words + REASONING_WORDS,
+            "total_tokens": 2 * answer_words + 3 + REASONING_WORDS,
+            "completion_tokens_details": {"reasoning_tokens": REASONING_WORDS}}
+
+
+def _reasoner_completion(text: str) -> dict:
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()), "model": "reasoner",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "reasoning_content": REASONING},
+                         "finish_reason": "stop"}],
+            "usage": _reasoner_usage(text)}
+
+
+async def _reasoner_events(text: str):
+    for word in REASONING.split(" "):
+        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+                    "choices": [{"index": 0, "delta": {"content": None, "reasoning_content": word + " "},
+                                 "finish_reason": None}]})
+    for index, word in enumerate(text.split(" ")):
+        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+                    "choices": [{"index": 0, "delta": {"content": word if index == 0 else " " + word},
+                                 "finish_reason": None}]})
+    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner", "choices": [],
+                "usage": _reasoner_usage(text)})
+    yield b"data: [DONE]\n\n"
+
+
 def _sse(payload: dict) -> bytes:
     return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
 async def _openai_events(model: str, text: str):
+    if model == "reasoner":
+        async for event in _reasoner_events(text):
+            yield event
+        return
     words = text.split(" ")
-    for index, word in enumerate(words):
-        piece = word if index == 0 else " " + word
+    # think-tags: 4-character pieces, so "<think>" and "</think>" arrive split across chunks.
+    pieces = [text[i:i + 4] for i in range(0, len(text), 4)] if model == "think-tags" else None
+    for index, word in enumerate(pieces or words):
+        piece = word if index == 0 or pieces else " " + word
         if model.startswith("echo-slow"):
             await asyncio.sleep(0.05)  # a slow stream, for clients that leave half-way
         yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
@@ -230,12 +286,25 @@ async def _openai_events(model: str, text: str):
 async def _anthropic_events(model: str, text: str):
     words = text.split(" ")
     yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": len(words) + 5}}})
+    thinker = model == "claude-thinker"
+    if thinker:
+        async for event in _anthropic_thinking_events():
+            yield event
     for index, word in enumerate(words):
         yield _sse({"type": "content_block_delta", "index": 0,
                     "delta": {"type": "text_delta", "text": word if index == 0 else " " + word}})
     yield _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-                "usage": {"output_tokens": len(words)}})
+                "usage": {"output_tokens": len(words) + (REASONING_WORDS if thinker else 0)}})
     yield _sse({"type": "message_stop"})
+
+
+async def _anthropic_thinking_events():
+    yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}})
+    for index, word in enumerate(REASONING.split(" ")):
+        yield _sse({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "thinking_delta", "thinking": word if index == 0 else " " + word}})
+    yield _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}})
+    yield _sse({"type": "content_block_stop", "index": 0})
 
 
 class BackgroundServer:

@@ -24,27 +24,43 @@ class ChatRequest:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     seed: int | None = 0
+    reasoning_effort: str | None = None  # OpenAI-style "low" | "medium" | "high"
+    thinking_budget_tokens: int | None = None  # Anthropic extended thinking
 
     def to_record(self) -> dict:
         """Plain JSON-ready form (what is stored, and what the cache key hashes)."""
-        return {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in self.messages],
-                "max_tokens": self.max_tokens, "temperature": self.temperature, "stop": list(self.stop),
-                "seed": self.seed}
+        record = {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+                  "max_tokens": self.max_tokens, "temperature": self.temperature, "stop": list(self.stop),
+                  "seed": self.seed}
+        # Only when set: requests without them keep the records, and so the cache keys, they always had.
+        if self.reasoning_effort is not None:
+            record["reasoning_effort"] = self.reasoning_effort
+        if self.thinking_budget_tokens is not None:
+            record["thinking_budget_tokens"] = self.thinking_budget_tokens
+        return record
 
 
 @dataclass(frozen=True)
 class Usage:
+    """`output_tokens` is every completion token billed, reasoning included; `reasoning_tokens` is the part
+    of it spent on reasoning (as the provider reports it, or estimated where it reports none)."""
+
     input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True)
 class ChatResponse:
+    """`text` is the answer only (what scorers see); `reasoning` is the model's thinking, kept apart."""
+
     text: str
     finish_reason: str
     usage: Usage
     latency_s: float
     model: str = ""
+    reasoning: str | None = None
+    first_answer_s: float | None = None  # seconds to the first answer (not reasoning) token; streams only
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -56,6 +72,7 @@ class StreamDelta:
     finish_reason: str | None = None
     usage: Usage | None = None
     model: str = ""
+    reasoning: str | None = None  # a piece of the model's thinking, never part of `text`
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ one after another.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import os
@@ -23,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError, ProviderTimeoutError
+from gensandbox.providers.reasoning import split_stream, with_reasoning
 from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Usage
 
 LOCAL_ENDPOINT = "local-cpu"
@@ -119,14 +121,14 @@ class LocalProvider:
         choice = body["choices"][0]
         text = choice["message"]["content"] if "message" in choice else choice["text"]
         usage = body.get("usage") or {}
-        return ChatResponse(
+        return with_reasoning(ChatResponse(  # R1-style distilled models think in <think> tags
             text=(text or "").strip(),
             finish_reason=choice.get("finish_reason") or "stop",
             usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))),
             latency_s=latency_s,
             model=self.path.name,
             raw=body,
-        )
+        ))
 
     def count_prompt_tokens(self, request: ChatRequest) -> int:
         """Prompt tokens by the model's own tokenizer (chat templates add a few per message)."""
@@ -162,8 +164,14 @@ class LocalProvider:
         return llama.create_chat_completion(messages, stop=list(request.stop) or None, **common)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
-        """Tokens as llama.cpp makes them, handed from the inference thread to the event loop. If the
-        consumer goes away (a client disconnects), generation stops at the next token."""
+        """Tokens as llama.cpp makes them, with <think> blocks moved into reasoning pieces."""
+        async with contextlib.aclosing(split_stream(self._pieces(request))) as deltas:
+            async for delta in deltas:
+                yield delta
+
+    async def _pieces(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
+        """Tokens handed from the inference thread to the event loop. If the consumer goes away (a client
+        disconnects), generation stops at the next token."""
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()

@@ -84,14 +84,18 @@ def cache_key(identity: dict, request: ChatRequest) -> str:
 
 
 def response_to_cache(response: ChatResponse) -> dict:
-    return {"text": response.text, "finish_reason": response.finish_reason, "model": response.model,
-            "input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens,
-            "latency_s": response.latency_s}
+    value = {"text": response.text, "finish_reason": response.finish_reason, "model": response.model,
+             "input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens,
+             "latency_s": response.latency_s}
+    if response.reasoning is not None or response.usage.reasoning_tokens:  # else the entry stays as it was
+        value |= {"reasoning": response.reasoning, "reasoning_tokens": response.usage.reasoning_tokens}
+    return value
 
 
 def response_from_cache(value: dict) -> ChatResponse:
     return ChatResponse(text=value["text"], finish_reason=value["finish_reason"], model=value.get("model", ""),
-                        usage=Usage(value["input_tokens"], value["output_tokens"]), latency_s=value["latency_s"])
+                        usage=Usage(value["input_tokens"], value["output_tokens"], value.get("reasoning_tokens", 0)),
+                        latency_s=value["latency_s"], reasoning=value.get("reasoning"))
 
 
 async def cached_call(

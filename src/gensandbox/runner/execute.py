@@ -175,6 +175,7 @@ def _call_facts(sample: SampleRecord, target: Target, request: ChatRequest, star
         source="run", provider=otel_provider_name(target.model.provider), requested_model=target.model.name,
         model=sample.served_model or target.model.name, started_at=started_at, latency_s=sample.latency_s,
         input_tokens=sample.input_tokens, output_tokens=sample.output_tokens, cost_usd=sample.cost_usd,
+        reasoning_tokens=sample.reasoning_tokens,
         price_table=target.price.source, prompt=[{"role": m.role, "content": m.content} for m in request.messages],
         response_text=sample.response_text, finish_reason=sample.finish_reason,
         status="ok" if sample.response_text is not None else "error", error=sample.error if sample.response_text
@@ -253,7 +254,8 @@ class _Runner:
             input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens,
             latency_s=response.latency_s, cost_usd=cost, score=score.value, reason=score.reason,
             error=score.error, attempts=result.attempts, cached=result.cached,
-            served_model=response.model or None, flags=list(score.flags),
+            served_model=response.model or None, flags=list(score.flags), reasoning_text=response.reasoning,
+            reasoning_tokens=response.usage.reasoning_tokens, first_answer_s=response.first_answer_s,
         )
         return sample, result.cache_entry, None if result.cached else _call_facts(sample, target, request, started_at)
 

@@ -43,6 +43,9 @@ class SampleRecord:
     cached: bool = False  # answered from the response cache: costs nothing this time
     served_model: str | None = None  # the model name the endpoint says answered
     flags: list[str] = field(default_factory=list)  # e.g. "judge-same-family"
+    reasoning_text: str | None = None  # the model's thinking, kept apart from response_text (the answer)
+    reasoning_tokens: int = 0  # the part of output_tokens spent reasoning (reported, or estimated)
+    first_answer_s: float | None = None  # seconds to the first answer token, for streamed calls
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ScoreRow:
     cost_usd: float
     cached: bool
     error: str | None
+    reasoning_tokens: int = 0
 
 
 class Store(Protocol):

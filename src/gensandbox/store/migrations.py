@@ -134,4 +134,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             PRIMARY KEY (key_id, holder)
         )""",
     ]),
+    # Reasoning kept apart from the answer. ADD COLUMN, not a rebuild: both engines add a column in place.
+    ("006_reasoning", [
+        "ALTER TABLE samples ADD COLUMN reasoning_text TEXT",
+        "ALTER TABLE samples ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE samples ADD COLUMN first_answer_s REAL",
+    ]),
 ]
