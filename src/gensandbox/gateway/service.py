@@ -207,7 +207,8 @@ class Gateway:
         return self.ledger.record_call(CallFacts(
             source="gateway", provider=otel_provider_name(model.provider), requested_model=body.model,
             model=model.name, started_at=attempt.started_at, latency_s=latency, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, cost_usd=cost, price_table=attempt.target.price.source,
+            output_tokens=usage.output_tokens, reasoning_tokens=usage.reasoning_tokens, cost_usd=cost,
+            price_table=attempt.target.price.source,
             prompt=[{"role": m.role, "content": m.content} for m in attempt.request.messages], response_text=text,
             finish_reason=finish_reason, status="ok" if error is None else "error", error=error,
             max_tokens=attempt.request.max_tokens, temperature=attempt.request.temperature, key_id=key_id,

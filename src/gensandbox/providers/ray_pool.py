@@ -41,20 +41,25 @@ def request_from_wire(data: bytes) -> ChatRequest:
     record = orjson.loads(data)
     messages = tuple(Message(m["role"], m["content"]) for m in record["messages"])
     return ChatRequest(model=record["model"], messages=messages, max_tokens=record["max_tokens"],
-                       temperature=record["temperature"], stop=tuple(record["stop"]), seed=record["seed"])
+                       temperature=record["temperature"], stop=tuple(record["stop"]), seed=record["seed"],
+                       reasoning_effort=record.get("reasoning_effort"),
+                       thinking_budget_tokens=record.get("thinking_budget_tokens"))
 
 
 def response_to_wire(response: ChatResponse) -> bytes:
     """Everything but the raw body, which runs never read."""
     return orjson.dumps({"text": response.text, "finish_reason": response.finish_reason, "model": response.model,
-                         "usage": [response.usage.input_tokens, response.usage.output_tokens],
-                         "latency_s": response.latency_s})
+                         "usage": [response.usage.input_tokens, response.usage.output_tokens,
+                                   response.usage.reasoning_tokens],
+                         "latency_s": response.latency_s, "reasoning": response.reasoning,
+                         "first_answer_s": response.first_answer_s})
 
 
 def response_from_wire(data: bytes) -> ChatResponse:
     record = orjson.loads(data)
     return ChatResponse(text=record["text"], finish_reason=record["finish_reason"], usage=Usage(*record["usage"]),
-                        latency_s=record["latency_s"], model=record["model"])
+                        latency_s=record["latency_s"], model=record["model"], reasoning=record.get("reasoning"),
+                        first_answer_s=record.get("first_answer_s"))
 
 
 @dataclass(frozen=True)
