@@ -24,6 +24,8 @@ def show(
     run_id: Annotated[str, typer.Argument(help="The run to show (see `gensandbox runs`).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     by: Annotated[Breakdown, typer.Option("--by", help=BY_HELP)] = Breakdown.suite,
+    reasoning: Annotated[bool, typer.Option("--reasoning", help="What thinking costs and buys per model: "
+                                            "reasoning and answer tokens, cost per correct answer, latency.")] = False,
     config_path: ConfigOption = None,
 ) -> None:
     """Show a run's results: score with 95% CI, latency, tokens and cost per model and suite (or category,
@@ -33,11 +35,51 @@ def show(
 
     config, store = load(config_path)
     run = store.get_run(run_id)
+    if reasoning:
+        _show_reasoning(run_id, store, as_json)
+        return
     rows = aggregate(store.score_rows(run_id), BREAKDOWNS[by.value], resamples=config.file.run.bootstrap_resamples)
     if as_json:
         print(json.dumps(results_json(run_id, rows, by.value), ensure_ascii=False, indent=2))
     else:
         console.print(results_table(run, rows, by.value))
+
+
+def _show_reasoning(run_id: str, store, as_json: bool) -> None:
+    from gensandbox.runner.reasoning_metrics import reasoning_metrics
+
+    metrics = reasoning_metrics(store.samples(run_id))  # full samples: score rows lack first_answer_s
+    if as_json:
+        print(json.dumps({"run_id": run_id, "reasoning": [m.to_json() for m in metrics]}, ensure_ascii=False,
+                         indent=2))
+    else:
+        console.print(reasoning_table(metrics))
+
+
+def reasoning_table(metrics) -> Table:
+    table = Table("model", "setting", "n", "accuracy", "reasoning tok mean/p90", "answer tok mean/p90", "cost/item",
+                  "cost/correct", "p50 total", "p50 first answer", "acc/1k reasoning tok", title="Reasoning economics")
+    table.columns[0].overflow = "fold"  # long model names wrap whole rather than lose their end
+    for m in metrics:
+        per_1k = m.accuracy_per_1k_reasoning_tokens
+        table.add_row(m.base_model, m.setting or "–", str(m.n), _pct(m.accuracy),
+                      f"{m.reasoning_tokens_mean:.1f} / {m.reasoning_tokens_p90:.0f}",
+                      f"{m.answer_tokens_mean:.1f} / {m.answer_tokens_p90:.0f}", _usd(m.cost_per_item_usd),
+                      _usd(m.cost_per_correct_usd), _secs(m.latency_p50_s), _secs(m.first_answer_p50_s),
+                      "–" if per_1k is None else f"{per_1k:.3f}")
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _usd(value: float | None) -> str:
+    return "–" if value is None else f"${value:.3g}"
+
+
+def _secs(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
 
 
 def runs(config_path: ConfigOption = None) -> None:

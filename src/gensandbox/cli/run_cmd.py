@@ -28,6 +28,9 @@ def run(
     judge: Annotated[str | None, typer.Option("--judge", help="Model that grades judge-scored items.")] = None,
     mutate: Annotated[str | None, typer.Option("--mutate", help="Add red-team variants: homoglyphs, spacing, "
                                                "jamo, roleplay, language-switch.")] = None,
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Run every model under several settings, e.g. "
+                                              "reasoning=direct,step,vote-3 or reasoning=effort:low,effort:high "
+                                              "(also budget:TOKENS, max_tokens:TOKENS).")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
     executor: Annotated[Literal["local", "ray"], typer.Option("--executor", help="Where model calls run: this "
                                                              "process, or Ray workers.")] = "local",
@@ -40,4 +43,4 @@ def run(
     from gensandbox.cli.running import start_run
 
     start_run(config_path, models, suites, run_id, resume, max_cost, epochs, temperature, seed, no_cache, judge,
-              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers)
+              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers, sweep=sweep)

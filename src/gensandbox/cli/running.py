@@ -29,18 +29,24 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
               resume: str | None, max_cost: float | None, epochs: int | None, temperature: float | None,
               seed: int | None, no_cache: bool, judge: str | None, mutate: str | None,
               report: Path | None, executor: str = "local", ray_address: str | None = None,
-              ray_workers: int | None = None) -> None:
+              ray_workers: int | None = None, sweep: str | None = None) -> None:
     on_cluster = RayOptions.from_cli(executor, ray_address, ray_workers)
     config = load_config(config_path)
     store = open_store(config)
     if resume:
-        if models or suites or run_id:
-            raise UserError("--resume continues a run exactly as it was; drop --models, --suites and --run-id")
+        if models or suites or run_id or sweep:
+            raise UserError("--resume continues a run exactly as it was; drop --models, --suites, --run-id "
+                            "and --sweep")
         plan, judges = _resumed_plan(config, store, resume, max_cost)
     else:
         options = options_from(config.file.run, temperature=temperature, epochs=epochs, seed=seed,
                                use_cache=False if no_cache else None, max_cost_usd=max_cost)
-        plan, prices = build_plan(config, split_names(models) or config.file.run.models,
+        model_names = split_names(models) or config.file.run.models
+        if sweep:
+            from gensandbox.runner.sweeps import expand_models, parse_sweep
+
+            model_names = expand_models(model_names, parse_sweep(sweep))
+        plan, prices = build_plan(config, model_names,
                                   split_names(suites) or config.file.run.suites, options, run_id,
                                   mutators=split_names(mutate) or [])
         judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)

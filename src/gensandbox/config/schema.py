@@ -50,6 +50,7 @@ class ModelConfig(_Strict):
     context_window: int | None = Field(default=None, ge=1)
     features: list[ApiFeature] | None = None
     variant: VariantSpec | None = None  # set only on `variant:NAME` models, by the registry
+    sweep: str | None = None  # a reasoning setting (providers/regimes.py), set only on MODEL@reasoning=SETTING
 
     @model_validator(mode="after")
     def _provider_needs(self) -> ModelConfig:

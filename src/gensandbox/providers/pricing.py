@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from gensandbox.config import ModelConfig, read_toml, validate
+from gensandbox.providers.regimes import SWEEP_MARK
 from gensandbox.types import Price
 
 
@@ -50,7 +51,8 @@ class PriceTable:
             return Price(per_million_input_tokens_usd=model.price_per_million_input_tokens or 0.0,
                          per_million_output_tokens_usd=model.price_per_million_output_tokens or 0.0,
                          source="gensandbox.toml")
-        listed = self.models.get(model.variant.definition.base if model.variant else model.name)  # a variant: its base
+        base = model.variant.definition.base if model.variant else model.name.partition(SWEEP_MARK)[0]
+        listed = self.models.get(base)  # a variant or a sweep setting is priced as its base
         if listed:
             return Price(per_million_input_tokens_usd=listed.input, per_million_output_tokens_usd=listed.output,
                          source=f"price table {self.version}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from gensandbox.config import Config, ModelConfig, api_key_from_env
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.providers.base import Provider
+from gensandbox.providers.regimes import SWEEP_MARK, parse_setting, setting_identity, split_sweep_name
 
 LOCAL_FILE_PREFIX = "local:"
 VARIANT_PREFIX = "variant:"  # a customised model: see providers/variant.py
@@ -16,6 +17,10 @@ def resolve_model(spec: str, config: Config) -> ModelConfig:
     """A configured or built-in model name, or `local:/path/to/model.gguf`."""
     if spec in config.models:
         return config.models[spec]
+    if SWEEP_MARK in spec:  # MODEL@reasoning=SETTING: see providers/regimes.py
+        base, setting = split_sweep_name(spec)
+        parse_setting(setting)
+        return resolve_model(base, config).model_copy(update={"name": spec, "sweep": setting})
     if spec.startswith(VARIANT_PREFIX):
         from gensandbox.providers.variant import resolve_variant
 
@@ -33,6 +38,10 @@ def resolve_model(spec: str, config: Config) -> ModelConfig:
 
 
 def build_provider(model: ModelConfig, config: Config) -> Provider:
+    if model.sweep is not None:
+        from gensandbox.providers.regimes import RegimeProvider
+
+        return RegimeProvider(build_provider(_unswept(model), config), parse_setting(model.sweep))
     if model.variant is not None:
         from gensandbox.providers.variant import build_variant_provider
 
@@ -69,6 +78,8 @@ def local_model_path(model: ModelConfig, config: Config) -> Path:
 def model_identity(model: ModelConfig, config: Config) -> dict:
     """What the model *is*, for the response-cache key and the run manifest: the weights' sha256 for
     local files, the endpoint and model id for remote APIs; a variant adds its version. Never a key or a timeout."""
+    if model.sweep is not None:  # settings never share cached answers
+        return {**model_identity(_unswept(model), config), **setting_identity(model.sweep)}
     if model.variant is not None:
         from gensandbox.providers.variant import variant_identity
 
@@ -83,6 +94,11 @@ def model_identity(model: ModelConfig, config: Config) -> dict:
                 "prompt_style": model.prompt_style, "few_shot": [list(pair) for pair in model.few_shot]}
     return {"provider": model.provider, "endpoint": (model.base_url or "").rstrip("/") or f"default:{model.provider}",
             "model": model.provider_model_id}
+
+
+def _unswept(model: ModelConfig) -> ModelConfig:
+    base, _ = split_sweep_name(model.name)
+    return model.model_copy(update={"name": base, "sweep": None})
 
 
 def _local(model: ModelConfig, config: Config) -> Provider:

@@ -30,6 +30,10 @@ def chart_specs(view: ReportView, lang: str = "en") -> dict[str, dict]:
                               ("language", view.by_language, "group_language")):
         if grid.columns:
             specs[name] = heatmap_spec(grid, view, lang, t(lang, f"heatmap_{name}"), t(lang, group))
+    if view.reasoning:
+        from gensandbox.reports.reasoning_charts import reasoning_specs
+
+        specs |= reasoning_specs(view.reasoning, lang)
     return specs
 
 

@@ -55,7 +55,10 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("gensandbox.reports", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters |= {"identity": identity_text, "pct": _percent, "usd": _usd, "points": _points, "pvalue": _p_value,
-                    "secs": lambda v: "–" if v != v else f"{v:.2f} s", "num": lambda v: f"{v:,}"}
+                    "secs": lambda v: "–" if v != v else f"{v:.2f} s", "num": lambda v: f"{v:,}",
+                    "opt_pct": lambda v: "–" if v is None else _percent(v),
+                    "opt_usd": lambda v: "–" if v is None else _usd(v),
+                    "opt_secs": lambda v: "–" if v is None or v != v else f"{v:.2f} s"}
     return env
 
 
@@ -90,6 +93,14 @@ def model_cards(view: ReportView, lang: str) -> list[ModelCard]:
                       completion=view.is_completion_style(name), on_frontier=name in frontier,
                       price=price_text(view.models.get(name, {}).get("price") or {}, lang))
             for name in names]
+
+
+def reasoning_frontier(view: ReportView) -> list[str]:
+    """The sweep settings no other beats on accuracy and cost per item, cheapest first."""
+    from gensandbox.runner.reasoning_metrics import frontier_models
+
+    members = frontier_models(view.reasoning, lambda m: m.cost_per_item_usd)
+    return [m.model for m in sorted(view.reasoning, key=lambda m: m.cost_per_item_usd) if m.model in members]
 
 
 def identity_text(identity: dict | None) -> str:
@@ -136,6 +147,7 @@ def render_report(view: ReportView, lang: str = "en") -> str:
     return _environment().get_template("report.html.j2").render(
         view=view, lang=lang, tr=_translator(lang), verdict=verdict_key, specs=specs, empty=empty_state(view),
         ranks=view.rank_of, cards=model_cards(view, lang), settings=settings_rows(view),
+        reasoning_frontier=reasoning_frontier(view),
         any_completion=any(view.is_completion_style(row.key[0]) for row in view.overall),
         suites_text=", ".join(t(lang, "suite_items", name=s.get("name"), items=s.get("items")) for s in run.suites),
         text_limit=TEXT_LIMIT, manifest_json=json.dumps(manifest, ensure_ascii=False, indent=2, default=str),

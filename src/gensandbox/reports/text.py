@@ -104,6 +104,21 @@ EN = {
     "chart_empty": "No scored items, so there is nothing to plot.",
     "chart_failed": "This chart could not be drawn:",
     "png_action": "Save as PNG", "svg_action": "Save as SVG",
+    "reasoning": "Thinking: what it costs and what it buys",
+    "reasoning_intro": (
+        "The same items under several reasoning settings of each model (a provider's own knob, or prompting: "
+        "answer directly, think step by step, sample K answers and vote). One line per model joins its settings; "
+        "the dashed line joins the Pareto frontier across every point. Reasoning tokens are those the provider "
+        "reports as thinking, or the working before the final answer; answer tokens are the rest."),
+    "reasoning_cost_chart": "Accuracy against cost per item",
+    "reasoning_tokens_chart": "Accuracy against output tokens per item",
+    "axis_cost_per_item": "Cost per item (USD)", "axis_tokens_per_item": "Output tokens per item",
+    "axis_accuracy": "Accuracy", "sweep_setting": "Setting",
+    "reasoning_tokens": "Reasoning tokens (mean / p90)", "answer_tokens": "Answer tokens (mean / p90)",
+    "cost_per_item": "Cost per item", "cost_per_correct": "Cost per correct answer",
+    "latency_total": "p50 total", "latency_first_answer": "p50 to first answer token",
+    "accuracy_per_1k": "Accuracy per 1,000 reasoning tokens",
+    "reasoning_frontier": "On the frontier (accuracy against cost per item): {models}.",
 }
 
 KO = {
@@ -196,6 +211,20 @@ KO = {
     "chart_empty": "채점된 문항이 없어 그릴 것이 없습니다.",
     "chart_failed": "차트를 그리지 못했습니다:",
     "png_action": "PNG로 저장", "svg_action": "SVG로 저장",
+    "reasoning": "생각하기: 드는 비용과 얻는 것",
+    "reasoning_intro": (
+        "각 모델을 여러 추론 설정(공급자의 자체 설정값, 또는 프롬프트: 바로 답하기, 단계별로 생각하기, 답을 K개 뽑아 "
+        "다수결)으로 같은 문항에 실행했습니다. 선 하나가 한 모델의 설정들을 잇고, 점선은 모든 점에 걸친 파레토 경계를 "
+        "잇습니다. 추론 토큰은 공급자가 생각으로 보고한 토큰 또는 최종 답 앞의 풀이이며, 답 토큰은 나머지입니다."),
+    "reasoning_cost_chart": "문항당 비용 대비 정확도",
+    "reasoning_tokens_chart": "문항당 출력 토큰 대비 정확도",
+    "axis_cost_per_item": "문항당 비용(USD)", "axis_tokens_per_item": "문항당 출력 토큰",
+    "axis_accuracy": "정확도", "sweep_setting": "설정",
+    "reasoning_tokens": "추론 토큰(평균 / p90)", "answer_tokens": "답 토큰(평균 / p90)",
+    "cost_per_item": "문항당 비용", "cost_per_correct": "정답 하나당 비용",
+    "latency_total": "전체 p50", "latency_first_answer": "첫 답 토큰까지 p50",
+    "accuracy_per_1k": "추론 토큰 1,000개당 정확도",
+    "reasoning_frontier": "경계에 있는 설정(문항당 비용 대비 정확도): {models}.",
 }
 
 TEXT = {"en": EN, "ko": KO}

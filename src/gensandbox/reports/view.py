@@ -64,6 +64,7 @@ class ReportView:
     samples: SampleSelection
     resamples: int = 2000
     audits: list = field(default_factory=list)  # AuditRecords that name this run
+    reasoning: list = field(default_factory=list)  # ReasoningMetrics per model, when the run swept reasoning
 
     def is_completion_style(self, model: str) -> bool:
         return self.models.get(model, {}).get("prompt_style") == "completion"
@@ -111,7 +112,8 @@ def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_li
     selection = load_selection(run, store.samples(run.run_id), rows(), sample_limit)
     return ReportView(run=run, models=models, overall=overall, per_suite=per_suite, by_category=by_category,
                       by_language=by_language, points=frontier_points(overall, models), comparisons=comparisons,
-                      samples=selection, resamples=resamples, audits=run_audits(store, run.run_id))
+                      samples=selection, resamples=resamples, audits=run_audits(store, run.run_id),
+                      reasoning=reasoning_rows(run, lambda: store.samples(run.run_id)))
 
 
 def variant_pairs(run: RunRecord, models: set[str]) -> list[tuple[str, str]]:
@@ -127,6 +129,18 @@ def variant_pairs(run: RunRecord, models: set[str]) -> list[tuple[str, str]]:
         if base in models:
             pairs.append((name, base))
     return pairs
+
+
+def reasoning_rows(run: RunRecord, samples) -> list:
+    """Thinking costs per model, for a run with reasoning settings (a sweep); nothing for any other run. Full
+    samples are streamed once: the narrow score rows lack the time to the first answer token."""
+    from gensandbox.providers.regimes import SWEEP_MARK
+    from gensandbox.runner.reasoning_metrics import reasoning_metrics
+
+    if not any(SWEEP_MARK in model["name"] for model in run.models):
+        return []
+    order = {model["name"]: index for index, model in enumerate(run.models)}  # the sweep's order, not the alphabet's
+    return sorted(reasoning_metrics(samples()), key=lambda m: order.get(m.model, len(order)))
 
 
 def run_audits(store: Store, run_id: str) -> list:
