@@ -57,6 +57,7 @@ MIN_GENSANDBOX_REQUESTS_PER_S, MIN_RATIO_TO_LITELLM, MAX_ADDED_P50_MS = 2000, 20
 # LiteLLM takes ~10 s to start here; the rest is slack for a busy machine.
 START_TIMEOUT_S = {"passthrough": 30, "gensandbox": 60, "litellm": 180}
 LOAD_DEADLINE_S = 240
+GENSANDBOX_WORKERS = 1  # --gensandbox-workers
 
 
 class TargetFailed(Exception):
@@ -218,7 +219,8 @@ def gensandbox_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     env = offline_env(GENSANDBOX_HOME=str(workdir / "home"))  # a fresh key store, ledger and budget every run
     key = create_api_key(env, workdir)
     port = free_port()
-    command = [str(GENSANDBOX), "serve", "-c", str(config), "--host", "127.0.0.1", "--port", str(port)]
+    command = [str(GENSANDBOX), "serve", "-c", str(config), "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(GENSANDBOX_WORKERS)]
     with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["gensandbox"]) as (pgid, startup_s):
         yield Endpoint(port, [f"authorization: Bearer {key}"], startup_s, pgid)
 
@@ -369,6 +371,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=TARGETS)
     parser.add_argument("--skip-litellm", action="store_true")
+    parser.add_argument("--gensandbox-workers", type=int, default=1,
+                        help="worker processes for `gensandbox serve` (budgets and the ledger shared by the store)")
     parser.add_argument("--requests", type=int, default=20_000,
                         help=f"measured requests at concurrency {HIGH_CONCURRENCY} for direct and GenSandbox "
                              f"(a quarter of that at concurrency {LOW_CONCURRENCY})")
@@ -384,7 +388,9 @@ def chosen_targets(args: argparse.Namespace) -> list[str]:
 
 
 def main() -> None:
+    global GENSANDBOX_WORKERS
     args = parse_args()
+    GENSANDBOX_WORKERS = args.gensandbox_workers
     if not ensure_peers_venv(with_peers=False):  # the upstream and the load generator need httptools
         raise SystemExit("httptools could not be installed for the upstream and the load generator")
     results: dict[str, TargetResult] = {}

@@ -27,9 +27,10 @@ BUDGET = 0.005
 REQUESTS_PER_PROCESS = 400
 
 
-def start_gateway(config_path, port: int) -> subprocess.Popen:
+def start_gateway(config_path, port: int, *options: str) -> subprocess.Popen:
     process = subprocess.Popen([sys.executable, "-m", "gensandbox", "serve", "-c", str(config_path), "--port",
-                                str(port)], env=os.environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                str(port), *options], env=os.environ, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -90,3 +91,31 @@ def test_two_gateway_processes_share_a_budget_exactly_and_one_chain(home, tmp_pa
     assert verdict.ok, verdict.reason
     calls = [orjson.loads(line) for line in lines if b'"kind":"gen_ai.call"' in line]
     assert len(calls) == len(ok)  # one event per answered call, from both processes, in one chain
+
+
+def test_one_gateway_with_two_worker_processes_shares_the_budget(home, tmp_path, upstream):
+    """`gensandbox serve --workers 2`: one port, two processes, the same guarantees as two separate gateways."""
+    config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})
+    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(BUDGET),
+                              "-c", str(config_path)], env=os.environ, capture_output=True, text=True, check=True)
+    key = re.search(r"gsk_\S+", created.stdout).group(0)
+    port = unused_port()
+    process = start_gateway(config_path, port, "--workers", "2")
+    try:
+        responses = asyncio.run(hammer([port, port], key))
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    ok = [r for r in responses if r.status_code == 200]
+    assert ok and all(r.status_code in (200, 429) for r in responses)
+    config = load_config(config_path)
+    store = GatewayStore(SQLiteStore(config.database_path))
+    (record,) = store.keys()
+    assert record.spent_usd <= BUDGET
+    assert abs(record.spent_usd - sum(float(r.headers["x-gensandbox-cost-usd"]) for r in ok)) < 1e-9
+    backend = open_backend(config.ledger_url)
+    lines = list(backend.lines())
+    backend.close()
+    verdict = verify_lines(lines, Signer.load_or_create(config.signing_key_path).public_key, require_signed_end=True)
+    assert verdict.ok, verdict.reason
+    assert sum(1 for line in lines if b'"kind":"gen_ai.call"' in line) == len(ok)

@@ -17,11 +17,13 @@ def serve(
     config_path: ConfigOption = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default 8000).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (budgets and the ledger are "
+                                         "shared through the store).")] = 1,
 ) -> None:
     """Serve an OpenAI-compatible API (/v1/chat/completions, /v1/models) in front of every configured model."""
     from gensandbox.cli.serving import run_gateway
 
-    run_gateway(config_path, host, port)
+    run_gateway(config_path, host, port, workers)
 
 
 @keys_app.command("create")

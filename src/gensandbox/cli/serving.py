@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 from rich.table import Table
 
 from gensandbox.cli.output import console, errors, load
+from gensandbox.config.loading import SERVE_CONFIG_VARIABLE, SERVE_OPEN_VARIABLE
 from gensandbox.errors import UserError
 from gensandbox.gateway.keys import ROLES, new_key
 from gensandbox.store.gateway import GatewayStore
@@ -15,7 +17,7 @@ from gensandbox.store.gateway import GatewayStore
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def run_gateway(config_path: Path | None, host: str | None, port: int | None) -> None:
+def run_gateway(config_path: Path | None, host: str | None, port: int | None, workers: int = 1) -> None:
     import uvicorn
 
     from gensandbox.gateway import create_app
@@ -28,13 +30,22 @@ def run_gateway(config_path: Path | None, host: str | None, port: int | None) ->
         raise UserError(f"refusing to serve on {host} with no API keys: create one with `gensandbox keys create`, "
                         "or serve on 127.0.0.1")
     check_port_free(host, port)
-    app = create_app(config, store, allow_anonymous=loopback)
-    console.print(f"GenSandbox gateway: http://{host}:{port}/v1  (OpenAPI at /openapi.json, metrics at /metrics)")
+    console.print(f"GenSandbox gateway: http://{host}:{port}/v1  (OpenAPI at /openapi.json, metrics at /metrics)"
+                  + (f"; {workers} worker processes" if workers > 1 else ""))
     if not has_keys:
         errors.print("note: no API keys yet, so anyone on this machine may call the gateway; "
                      "`gensandbox keys create` turns keys on")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
-                server_header=False, **_fast_server())
+    options = dict(host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+                   server_header=False, **_fast_server())
+    if workers == 1:
+        uvicorn.run(create_app(config, store, allow_anonymous=loopback), **options)
+        return
+    # Each worker builds its own gateway from the same settings; budgets hold across them through leases in the
+    # store, and all of them append to the one ledger chain.
+    os.environ[SERVE_CONFIG_VARIABLE] = str(config_path.resolve()) if config_path else ""
+    os.environ[SERVE_OPEN_VARIABLE] = "1" if loopback else "0"
+    store.close()
+    uvicorn.run("gensandbox.gateway.workers:app_from_environment", factory=True, workers=workers, **options)
 
 
 def _fast_server() -> dict:

@@ -94,6 +94,16 @@ def api_key_from_env(variable: str | None) -> str | None:
     return os.environ.get(variable) if variable else None
 
 
+SERVE_CONFIG_VARIABLE, SERVE_OPEN_VARIABLE = "GENSANDBOX_SERVE_CONFIG", "GENSANDBOX_SERVE_OPEN"
+
+
+def serve_worker_settings() -> tuple[Path | None, bool]:
+    """What `gensandbox serve --workers N` hands its worker processes: the config file (if any) and whether
+    the gateway may be called without a key."""
+    path = os.environ.get(SERVE_CONFIG_VARIABLE) or None
+    return (Path(path) if path else None), os.environ.get(SERVE_OPEN_VARIABLE) == "1"
+
+
 def debug_enabled() -> bool:
     return os.environ.get("GENSANDBOX_DEBUG", "") not in ("", "0")
 
