@@ -12,7 +12,6 @@ import sys
 import time
 
 import httpx
-import orjson
 
 from gensandbox.config import load_config
 from gensandbox.ledger.signing import Signer
@@ -54,20 +53,41 @@ async def hammer(ports: list[int], key: str) -> list[httpx.Response]:
         return await asyncio.gather(*(one(n) for n in range(REQUESTS_PER_PROCESS * len(ports))))
 
 
-def test_two_gateway_processes_share_a_budget_exactly_and_one_chain(home, tmp_path, upstream):
-    config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})
+def create_key(config_path) -> str:
+    """A key with the small BUDGET, made the way a user makes one; its secret."""
     created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(BUDGET),
                               "-c", str(config_path)], env=os.environ, capture_output=True, text=True, check=True)
-    key = re.search(r"gsk_\S+", created.stdout).group(0)
-    ports = [unused_port(), unused_port()]
-    processes = [start_gateway(config_path, port) for port in ports]
+    return re.search(r"gsk_\S+", created.stdout).group(0)
+
+
+def load_through(config_path, key: str, gateways: list[list[str]], ports: list[int]) -> list[httpx.Response]:
+    """Start one `gensandbox serve` per entry of `gateways` (its extra options), send the load spread over
+    `ports`, then stop them cleanly (last records written, leases given back)."""
+    listening = list(dict.fromkeys(ports))  # a port named twice is one gateway taking half the load
+    processes = [start_gateway(config_path, port, *options) for port, options in zip(listening, gateways, strict=True)]
     try:
-        responses = asyncio.run(hammer(ports, key))
+        return asyncio.run(hammer(ports, key))
     finally:
         for process in processes:
-            process.send_signal(signal.SIGINT)  # a clean stop: last records written, leases given back
+            process.send_signal(signal.SIGINT)
         for process in processes:
-            process.wait(timeout=30)
+            process.wait(timeout=60)
+
+
+def ledger_calls(ledger_url: str, config) -> int:
+    """The ledger verifies with this machine's key (one chain, signed at the end); its number of call events."""
+    backend = open_backend(ledger_url)
+    lines = list(backend.lines())
+    backend.close()
+    verdict = verify_lines(lines, Signer.load_or_create(config.signing_key_path).public_key, require_signed_end=True)
+    assert verdict.ok, verdict.reason
+    return sum(b'"kind":"gen_ai.call"' in line for line in lines)
+
+
+def test_two_gateway_processes_share_a_budget_exactly_and_one_chain(home, tmp_path, upstream):
+    config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})
+    key = create_key(config_path)
+    responses = load_through(config_path, key, [[], []], [unused_port(), unused_port()])
     ok = [r for r in responses if r.status_code == 200]
     refused = [r for r in responses if r.status_code == 429]
     assert len(ok) + len(refused) == len(responses)
@@ -84,28 +104,15 @@ def test_two_gateway_processes_share_a_budget_exactly_and_one_chain(home, tmp_pa
     assert record.spent_usd > BUDGET * 0.8  # and the budget was really used, not refused early
     assert store._db.execute("SELECT count(*) FROM budget_leases").fetchone()[0] == 0  # leases given back
 
-    backend = open_backend(config.ledger_url)
-    lines = list(backend.lines())
-    backend.close()
-    verdict = verify_lines(lines, Signer.load_or_create(config.signing_key_path).public_key, require_signed_end=True)
-    assert verdict.ok, verdict.reason
-    calls = [orjson.loads(line) for line in lines if b'"kind":"gen_ai.call"' in line]
-    assert len(calls) == len(ok)  # one event per answered call, from both processes, in one chain
+    assert ledger_calls(config.ledger_url, config) == len(ok)  # one event per answer, both processes, one chain
 
 
 def test_one_gateway_with_two_worker_processes_shares_the_budget(home, tmp_path, upstream):
     """`gensandbox serve --workers 2`: one port, two processes, the same guarantees as two separate gateways."""
     config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})
-    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(BUDGET),
-                              "-c", str(config_path)], env=os.environ, capture_output=True, text=True, check=True)
-    key = re.search(r"gsk_\S+", created.stdout).group(0)
+    key = create_key(config_path)
     port = unused_port()
-    process = start_gateway(config_path, port, "--workers", "2")
-    try:
-        responses = asyncio.run(hammer([port, port], key))
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+    responses = load_through(config_path, key, [["--workers", "2"]], [port, port])
     ok = [r for r in responses if r.status_code == 200]
     assert ok and all(r.status_code in (200, 429) for r in responses)
     config = load_config(config_path)
@@ -113,9 +120,4 @@ def test_one_gateway_with_two_worker_processes_shares_the_budget(home, tmp_path,
     (record,) = store.keys()
     assert record.spent_usd <= BUDGET
     assert abs(record.spent_usd - sum(float(r.headers["x-gensandbox-cost-usd"]) for r in ok)) < 1e-9
-    backend = open_backend(config.ledger_url)
-    lines = list(backend.lines())
-    backend.close()
-    verdict = verify_lines(lines, Signer.load_or_create(config.signing_key_path).public_key, require_signed_end=True)
-    assert verdict.ok, verdict.reason
-    assert sum(1 for line in lines if b'"kind":"gen_ai.call"' in line) == len(ok)
+    assert ledger_calls(config.ledger_url, config) == len(ok)
