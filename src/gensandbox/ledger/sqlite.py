@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gensandbox.errors import ConfigError
@@ -33,17 +34,11 @@ class SQLiteLedger:
             self._db.execute(statement)
 
     def append(self, contents: list[dict], checkpoint: Callable[[Head], dict] | None = None) -> list[Record]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-                head, kind = (Head(row[0], row[1]), row[2]) if row else (Head(), None)
-                records = plan_append(contents, head, kind, checkpoint)
-                self._db.executemany(_INSERT, [(r.seq, r.hash, r.kind, r.session, r.line) for r in records])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        with self._writing():
+            row = self._db.execute("SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+            head, kind = (Head(row[0], row[1]), row[2]) if row else (Head(), None)
+            records = plan_append(contents, head, kind, checkpoint)
+            self._db.executemany(_INSERT, [(r.seq, r.hash, r.kind, r.session, r.line) for r in records])
         return records
 
     def head(self) -> Head:
@@ -69,30 +64,33 @@ class SQLiteLedger:
         return (bytes(row[0]) for row in rows)
 
     def import_records(self, records: Iterable[Record]) -> int:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")  # before the emptiness check, so no writer slips in between
-            count = 0
-            try:
-                if self._db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
-                    raise ConfigError(f"the ledger at {self.location} already has records; import into an empty "
-                                      "one (set GENSANDBOX_HOME or [ledger] url to a new place)")
-                batch = []
-                for record in records:
-                    batch.append((record.seq, record.hash, record.kind, record.session, record.line))
-                    if len(batch) >= _READ_BATCH:
-                        self._db.executemany(_INSERT, batch)
-                        count, batch = count + len(batch), []
-                self._db.executemany(_INSERT, batch)
-                count += len(batch)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
+        count = 0
+        with self._writing():  # the write lock is taken before the emptiness check: no writer slips in between
+            if self._db.execute("SELECT 1 FROM ledger LIMIT 1").fetchone():
+                raise ConfigError(f"the ledger at {self.location} already has records; import into an empty "
+                                  "one (set GENSANDBOX_HOME or [ledger] url to a new place)")
+            batch = []
+            for record in records:
+                batch.append((record.seq, record.hash, record.kind, record.session, record.line))
+                if len(batch) >= _READ_BATCH:
+                    self._db.executemany(_INSERT, batch)
+                    count, batch = count + len(batch), []
+            self._db.executemany(_INSERT, batch)
+            count += len(batch)
         return count
 
-    def _rollback(self) -> None:
-        if self._db.in_transaction:  # a failed COMMIT may already have ended it
-            self._db.execute("ROLLBACK")
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction, holding SQLite's write lock from its first statement (BEGIN IMMEDIATE)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT may already have ended it
+                    self._db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:
