@@ -12,6 +12,7 @@ The model name picks the behaviour, so one server covers every case:
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
   prefers-first   a position-biased pairwise judge: always "WINNER: 1"
   stream-breaks   when streaming, sends two pieces and then drops the connection
+  seeded          like echo, but for a third of (prompt, seed) pairs, by crc32, answers "pass": epochs differ
 For the self-preference audit (the expected findings are known in advance):
   echo-tilde          like echo, with " ~" at the end: the "house style" of a model family that a biased
                       judge can recognise in anonymised answers
@@ -161,6 +162,8 @@ def create_app(recorder: Recorder) -> Starlette:
             if faulty is not None:
                 return faulty
             text = _last_user_text(body["messages"])
+            if body["model"] == "seeded" and zlib.crc32(f"{text}#{body.get('seed')}".encode()) % 3 == 0:
+                text = "pass"
             if body["model"] == "grader":
                 text = "The answer matches the reference.\nGRADE: C"
             if body["model"] == "prefers-first":

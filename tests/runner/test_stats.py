@@ -1,6 +1,8 @@
 import math
 
-from gensandbox.runner.stats import bootstrap_ci, pareto_frontier, percentile
+import numpy as np
+
+from gensandbox.runner.stats import bootstrap_ci, paired_difference, pareto_frontier, percentile
 
 
 def test_bootstrap_interval_brackets_the_mean_and_is_reproducible():
@@ -39,3 +41,24 @@ def test_pareto_frontier_keeps_only_undominated_points_in_cost_order():
 
 def test_pareto_frontier_with_ties():
     assert pareto_frontier([(1.0, 0.5), (1.0, 0.5)]) == [0, 1]
+
+
+def test_bootstrap_interval_depends_on_the_scores_not_their_order():
+    # 33 of 48 right, the README tour's qwen on basics-en. Before sorting, seed 0 gave 54.2%–81.2% for some
+    # arrangements of the same scores and 56.2%–81.2% for others: which items were right moved the interval.
+    rng = np.random.default_rng(7)
+    scores = np.array([1.0] * 33 + [0.0] * 15)
+    intervals = set()
+    for _ in range(40):
+        rng.shuffle(scores)
+        intervals.add(bootstrap_ci(list(scores)))
+    assert intervals == {bootstrap_ci([0.0] * 15 + [1.0] * 33)}
+    assert [round(v, 3) for v in intervals.pop()] == [0.562, 0.812]
+
+
+def test_paired_difference_depends_on_the_pairs_not_their_order():
+    first = [1.0] * 20 + [0.0] * 10 + [1.0] * 5
+    second = [0.0] * 20 + [0.0] * 10 + [1.0] * 5
+    pairs = list(zip(first, second, strict=True))
+    shuffled = [pairs[i] for i in np.random.default_rng(3).permutation(len(pairs))]
+    assert paired_difference(*zip(*shuffled, strict=True)) == paired_difference(first, second)

@@ -42,7 +42,11 @@ def results_table(run: RunRecord, rows: list[Aggregate], group: str = "suite") -
         table.add_column(header, justify="left" if header in ("model", group) else "right", no_wrap=True)
     with_epochs = any(row.epochs > 1 for row in rows)
     if with_epochs:
-        table.add_column("epoch sd", justify="right", no_wrap=True)
+        table.add_column("epoch scores (%)", justify="right", no_wrap=True)
+        table.add_column("epoch sd (pts)", justify="right", no_wrap=True)
+    with_cache = any(row.cached for row in rows)
+    if with_cache:
+        table.add_column("cached", justify="right", no_wrap=True)
     if any(row.errors for row in rows):
         table.add_column("errors", justify="right", style="red")
     ordered = sorted(rows, key=lambda r: (r.key[1], -(r.score if r.score == r.score else -1), r.cost_usd))
@@ -50,15 +54,27 @@ def results_table(run: RunRecord, rows: list[Aggregate], group: str = "suite") -
         model = row.key[0] + (" †" if row.key[0] in completion_style else "")
         cells = [model, row.key[1], str(row.n), _percent(row.score), _interval(row),
                  _seconds(row.latency_p50_s),
-                 f"{row.input_tokens:,} / {row.output_tokens:,}", f"{row.cost_usd:.6f}"]
+                 f"{row.input_tokens:,} / {row.output_tokens:,}", f"{row.spent_usd:.6f}"]
         if with_epochs:
-            cells.append(f"{row.epoch_std:.3f}" if row.epoch_std == row.epoch_std else "–")
+            cells += [" / ".join(f"{score * 100:.1f}" for score in row.epoch_scores) or "–",
+                      f"{row.epoch_std * 100:.1f}" if row.epoch_std == row.epoch_std else "–"]
+        if with_cache:
+            cells.append(f"{row.cached} of {row.calls}")
         if any(r.errors for r in rows):
             cells.append(str(row.errors))
         table.add_row(*cells)
-    if completion_style:
-        table.caption = "† base model, prompted in completion style (few-shot Q:/A:)"
+    notes = (["† base model, prompted in completion style (few-shot Q:/A:)"] if completion_style else []) + (
+        [cache_note(rows)] if with_cache else [])
+    table.caption = "\n".join(notes) or None
     return table
+
+
+def cache_note(rows: list[Aggregate]) -> str:
+    """The cost column is what this run paid; say how much of the run came from the cache and what it saved."""
+    cached, calls = sum(row.cached for row in rows), sum(row.calls for row in rows)
+    saved = sum(row.cost_usd - row.spent_usd for row in rows)
+    return (f"{cached} of {calls} answers came from the response cache: they cost nothing this run "
+            f"(${saved:.6f} when first made); --no-cache calls the models again")
 
 
 def safety_table(rates: list[RefusalRates]) -> Table:

@@ -28,10 +28,12 @@ class Aggregate:
     latency_p50_s: float
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float  # what the answers cost when they were made, cached ones included: what models are compared on
     epochs: int = 1
     epoch_scores: tuple[float, ...] = ()
-    cached: int = 0
+    cached: int = 0  # answers taken from the response cache in this run
+    spent_usd: float = 0.0  # what this run paid: a cached answer costs nothing again
+    calls: int = 0  # answers and failures, every epoch
 
     @property
     def epoch_std(self) -> float:
@@ -70,6 +72,8 @@ class _Group:
     epoch_totals: dict[int, list[float]] = field(default_factory=dict)
     errors: int = 0
     cached: int = 0
+    spent_usd: float = 0.0
+    calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
@@ -84,7 +88,11 @@ class _Group:
         self.input_tokens += row.input_tokens
         self.output_tokens += row.output_tokens
         self.cost_usd += row.cost_usd
-        self.cached += int(bool(row.cached))
+        self.calls += 1
+        if row.cached:
+            self.cached += 1
+        else:
+            self.spent_usd += row.cost_usd
         if row.error is not None and row.score is None:
             self.errors += 1
             return
@@ -111,7 +119,7 @@ class _Group:
             latency_p50_s=percentile(self.latencies, 50), input_tokens=self.input_tokens,
             output_tokens=self.output_tokens, cost_usd=self.cost_usd, epochs=max(len(self.epoch_totals), 1),
             epoch_scores=tuple(total / count for _, (total, count) in sorted(self.epoch_totals.items())),
-            cached=self.cached,
+            cached=self.cached, spent_usd=self.spent_usd, calls=self.calls,
         )
 
 
@@ -143,7 +151,11 @@ def results_json(run_id: str, rows: list[Aggregate], group: str = "suite") -> di
                 "latency_p50_s": _finite(row.latency_p50_s),
                 "input_tokens": row.input_tokens,
                 "output_tokens": row.output_tokens,
-                "cost_usd": row.cost_usd,
+                # What this run paid (cached answers cost nothing again); measured_cost_usd is what the answers
+                # cost when they were made, the figure to compare models on.
+                "cost_usd": row.spent_usd,
+                "measured_cost_usd": row.cost_usd,
+                "cached": row.cached,
                 "epochs": row.epochs,
                 "epoch_scores": [_finite(s) for s in row.epoch_scores],
                 "epoch_std": _finite(row.epoch_std),

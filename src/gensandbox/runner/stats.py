@@ -11,7 +11,9 @@ def bootstrap_ci(
     values: Sequence[float], *, resamples: int = 2000, confidence: float = 0.95, seed: int = 0
 ) -> tuple[float, float]:
     """Percentile bootstrap of the mean. A fixed seed makes the interval reproducible."""
-    data = np.asarray(values, dtype=float)
+    # Sorted first: with a fixed seed the resampled positions are fixed, so unsorted the interval would depend
+    # on which items sit where (the store's order, which items a model got right), not only on the scores.
+    data = np.sort(np.asarray(values, dtype=float))
     if data.size == 0:
         return (float("nan"), float("nan"))
     if data.size == 1 or np.all(data == data[0]):
@@ -52,7 +54,8 @@ def paired_difference(
 ) -> tuple[float, float, float, float]:
     """Mean of (first - second) over paired items, its 95% bootstrap interval, and the two-sided p-value
     of a sign-flip permutation test (under no difference, each pair's sign is a coin toss)."""
-    differences = np.asarray(first, dtype=float) - np.asarray(second, dtype=float)
+    # Sorted for the same reason as in bootstrap_ci: the result depends on the differences, not their order.
+    differences = np.sort(np.asarray(first, dtype=float) - np.asarray(second, dtype=float))
     if differences.size == 0:
         return (float("nan"),) * 4
     observed = float(differences.mean())
