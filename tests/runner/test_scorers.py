@@ -1,6 +1,7 @@
 import pytest
 
-from gensandbox.runner.scorers import build_scorer, extract_choice, last_number, normalise
+from gensandbox.runner.extraction import read_choice, read_number
+from gensandbox.runner.scorers import build_scorer, normalise
 
 
 async def score(name: str, answer: str, target, **args) -> float:
@@ -36,7 +37,7 @@ async def test_includes(answer, target, expected):
     ("３６", 36.0), ("about 2.5 hours", 2.5), ("no digits", None),
 ])
 def test_last_number(text, number):
-    assert last_number(text) == number
+    assert read_number(text).value == number
 
 
 async def test_numeric_with_tolerance():
@@ -51,7 +52,7 @@ async def test_numeric_with_tolerance():
     ("A or B", None),
 ])
 def test_extract_choice_copes_with_free_text(answer, letter):
-    assert extract_choice(answer) == letter
+    assert read_choice(answer).letter == letter
 
 
 async def test_choice_scores_the_letter():

@@ -1,8 +1,9 @@
 """Scorers: small async callables behind one Protocol, rebuilt from (name, args) alone.
 
-Every scorer sees the answer text and the item's target(s) and returns a value in [0, 1] with a
-reason a person can read. Answers are normalised first (Unicode NFKC, case-folded, whitespace
-collapsed, surrounding quotes and punctuation stripped) so "Paris." and "paris" agree.
+Every scorer sees the answer text and the item's target(s) (and, where it needs it, the item's prompt) and
+returns a value in [0, 1] with a reason a person can read. Answers are normalised first (Unicode NFKC,
+case-folded, whitespace collapsed, surrounding quotes and punctuation stripped) so "Paris." and "paris"
+agree. Options and numbers are read by runner/extraction.py, whose written policy every scorer shares.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gensandbox.runner.extraction import LETTERS, find_options, read_choice, read_number, target_index
 from gensandbox.runner.refusals import is_refusal
 
 Target = str | list[str] | None
@@ -29,7 +31,7 @@ class Scorer(Protocol):
     name: str
     args: dict
 
-    async def __call__(self, answer: str, target: Target) -> Score: ...
+    async def __call__(self, answer: str, target: Target, prompt: str = "") -> Score: ...
 
 
 _EDGE_PUNCTUATION = " \t\n\"'`“”‘’.,!?;:()[]{}<>「」『』。、·-*"
@@ -54,7 +56,9 @@ class _FunctionScorer:
     function: Callable[..., Score]
     args: dict = field(default_factory=dict)
 
-    async def __call__(self, answer: str, target: Target) -> Score:
+    async def __call__(self, answer: str, target: Target, prompt: str = "") -> Score:
+        if self.name in READS_PROMPT:
+            return self.function(answer, target, prompt=prompt, **self.args)
         return self.function(answer, target, **self.args)
 
 
@@ -81,48 +85,27 @@ def regex(answer: str, target: Target, pattern: str, ignore_case: bool = False) 
     return Score(0.0, f"does not match /{pattern}/")
 
 
-_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
-
-
-def last_number(text: str) -> float | None:
-    found = _NUMBER.findall(unicodedata.normalize("NFKC", text))
-    return float(found[-1].replace(",", "")) if found else None
-
-
 def numeric(answer: str, target: Target, tolerance: float = 0.0) -> Score:
-    got = last_number(answer)
-    if got is None:
-        return Score(0.0, "no number in the answer")
+    reading = read_number(answer)
+    if reading.value is None:
+        return Score(0.0, reading.how)
+    got = reading.value
     for wanted in targets_of(target):
         if abs(got - float(wanted)) <= tolerance:
-            return Score(1.0, f"{got:g} = {wanted}")
-    return Score(0.0, f"{got:g} ≠ {_alternatives(target)}")
+            return Score(1.0, f"{got:g} = {wanted} (read from {reading.how})")
+    return Score(0.0, f"{got:g} ≠ {_alternatives(target)} (read from {reading.how})")
 
 
-# "The answer is (c)", "Answer: B", "정답은 B입니다", "답: C"
-_EXPLICIT_CHOICE = re.compile(
-    r"(?:answer|정답|답)\s*(?:is|은|는|:|=|：)?\s*[(\[]?([a-e])(?![a-z])", re.IGNORECASE
-)
-_LEADING_CHOICE = re.compile(r"^\s*[(\[]?([A-E])[)\].:]")
-_STANDALONE_CHOICE = re.compile(r"(?<![A-Za-z])([A-E])(?![A-Za-z])")
-
-
-def extract_choice(answer: str) -> str | None:
-    text = unicodedata.normalize("NFKC", answer)
-    for pattern in (_EXPLICIT_CHOICE, _LEADING_CHOICE):
-        match = pattern.search(text)
-        if match:
-            return match.group(1).upper()
-    letters = set(_STANDALONE_CHOICE.findall(text))  # "B" alone counts; "A or B" is no answer
-    return letters.pop() if len(letters) == 1 else None
-
-
-def choice(answer: str, target: Target) -> Score:
-    got = extract_choice(answer)
-    if got is None:
-        return Score(0.0, "no option letter found in the answer")
-    wanted = [t.strip().upper() for t in targets_of(target)]
-    return Score(1.0 if got in wanted else 0.0, f"chose {got}, correct {'/'.join(wanted)}")
+def choice(answer: str, target: Target, prompt: str = "") -> Score:
+    """The option the answer gives (extraction policy in runner/extraction.py) against the target option(s)."""
+    options = find_options(prompt)
+    reading = read_choice(answer, options)
+    wanted = sorted({i for t in targets_of(target) if (i := target_index(t, options)) is not None})
+    correct = "/".join(LETTERS[i] for i in wanted) or _alternatives(target)
+    if reading.index is None:
+        return Score(0.0, f"no answer: {reading.how}; correct {correct}")
+    return Score(1.0 if reading.index in wanted else 0.0,
+                 f"chose {reading.letter} ({reading.how}); correct {correct}")
 
 
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -173,6 +156,7 @@ SCORERS: dict[str, Callable[..., Score]] = {
     "refusal": refusal,
 }
 MODEL_GRADED = {"judge"}
+READS_PROMPT = {"choice"}  # the prompt says how the options were labelled, and how many there are
 
 
 def check_scorer(name: str, args: dict | None = None) -> None:

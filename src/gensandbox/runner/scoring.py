@@ -51,7 +51,8 @@ class ScoringContext:
 async def score_answer(item, answer: str, model: ModelConfig, context: ScoringContext) -> Outcome:
     spec = item.scorer
     if spec.name not in MODEL_GRADED:
-        score = await build_scorer(spec.name, spec.args)(answer, item.target)
+        prompt = "\n".join(m.content for m in item.messages if m.role == "user")
+        score = await build_scorer(spec.name, spec.args)(answer, item.target, prompt)
         return Outcome(score.value, score.reason)
     return await _judge(item, answer, model, context)
 
