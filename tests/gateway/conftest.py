@@ -35,6 +35,12 @@ models = ["broken", "echo"]
 weights = [0, 1]
 
 [[routes]]
+name = "split"
+policy = "weighted"
+models = ["pricey", "echo"]
+weights = [1, 3]
+
+[[routes]]
 name = "thrifty"
 policy = "cheapest"
 models = ["echo", "pricey"]

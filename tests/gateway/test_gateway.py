@@ -92,6 +92,14 @@ def test_weighted_route_draws_by_weight(gateway):
         assert "weighted split 0/1: drew echo" in raw.headers["x-gensandbox-route"]
 
 
+def test_weighted_route_splits_traffic_in_proportion(gateway):
+    """Weights 1:3 over 200 requests: about 50 and 150 (binomial sd 6.1; the bounds are 5 sd wide)."""
+    drawn = [client(gateway).chat.completions.with_raw_response.create(model="route:split", messages=ask())
+             .headers["x-gensandbox-model"] for _ in range(200)]
+    assert set(drawn) == {"pricey", "echo"}
+    assert 120 <= drawn.count("echo") <= 180
+
+
 def test_all_models_failing_is_a_502_with_every_reason(gateway):
     with pytest.raises(openai.APIStatusError) as caught:
         client(gateway).chat.completions.create(model="route:doomed", messages=ask())
@@ -174,7 +182,7 @@ def test_schemathesis_finds_no_server_error(home, tmp_path, upstream):
         result = subprocess.run([str(Path(sys.executable).with_name("schemathesis")), "run",
                                  f"{server.url}/openapi.json", "--checks", "not_a_server_error",
                                  "--max-examples", "40", "--seed", "7", "--request-timeout", "20"],
-                                capture_output=True, text=True, timeout=600)
+                                capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache dir too
     finally:
         server.stop()
     assert result.returncode == 0, result.stdout[-3000:]

@@ -251,11 +251,14 @@ def test_an_unreachable_server_is_one_clean_line(unused_tcp_port):
     assert "s3cret" not in message and "\n" not in message
 
 
-def test_postgres_url_fixture_gives_a_working_ledger(postgres_url):
-    backend = PostgresLedger(postgres_url)
+def test_a_new_postgres_database_gives_a_working_ledger(postgres_server):
+    url = postgres_server.create_database()
+    backend = PostgresLedger(url)
     try:
-        assert backend.location == postgres_url
-        backend.head()
+        assert backend.location == url
+        assert backend.head() == Head(0, GENESIS)
+        appended = backend.append([event(1)])
+        assert backend.head() == Head(1, appended[-1].hash)
     finally:
         backend.close()
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from gensandbox.errors import NotFoundError, UserError
+from gensandbox.errors import DuplicateRecordError, NotFoundError, UserError
 from gensandbox.store import RunRecord, store_at
 from gensandbox.store.copying import MIGRATIONS_TABLE, STORE_TABLES
 from gensandbox.store.migrations import MIGRATIONS
@@ -88,7 +88,7 @@ def test_a_resumed_run_knows_what_is_done_and_cannot_repeat_it(store):
     store.add_sample(sample_record("i1"))
     store.add_sample(sample_record("i1", epoch=1))
     assert store.done_keys("r1") == {("m", "s", "i1", 0), ("m", "s", "i1", 1)}
-    with pytest.raises(Exception):  # noqa: B017 - each engine's own integrity error
+    with pytest.raises(DuplicateRecordError, match=r"already holds m / s / i1 epoch 0"):
         store.add_sample(sample_record("i1"))
     assert store.count_samples("r1") == 2
 

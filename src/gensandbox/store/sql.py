@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, fields
 
-from gensandbox.errors import NotFoundError, UserError
+from gensandbox.errors import DuplicateRecordError, NotFoundError, UserError
 from gensandbox.store.base import RunRecord, SampleRecord, ScoreRow
 from gensandbox.store.database import Database, now_utc
 from gensandbox.store.migrations import MIGRATIONS
@@ -26,7 +26,8 @@ _SCORE_COLUMNS = [f.name for f in fields(ScoreRow)]
 _INSERT_RUN = (f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' for _ in _RUN_COLUMNS)}) "
                "ON CONFLICT (run_id) DO NOTHING")
 _INSERT_SAMPLE = (f"INSERT INTO samples ({', '.join(_SAMPLE_COLUMNS)}, created_at) "
-                  f"VALUES ({', '.join('?' for _ in _SAMPLE_COLUMNS)}, ?)")
+                  f"VALUES ({', '.join('?' for _ in _SAMPLE_COLUMNS)}, ?) "
+                  "ON CONFLICT (run_id, model, suite, item_id, epoch) DO NOTHING")
 _SELECT_RUNS = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs"
 _BOOKKEEPING = "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 
@@ -73,7 +74,9 @@ class SQLStore:
     def add_sample(self, sample: SampleRecord) -> None:
         # Field by field, not dataclasses.asdict: that deep-copies every nested dict, on the hot path.
         row = _encode({name: getattr(sample, name) for name in _SAMPLE_COLUMNS}, _JSON_SAMPLE_FIELDS)
-        self.db.execute(_INSERT_SAMPLE, (*row.values(), now_utc()))
+        if self.db.execute(_INSERT_SAMPLE, (*row.values(), now_utc())).rowcount == 0:
+            raise DuplicateRecordError(f"run `{sample.run_id}` already holds {sample.model} / {sample.suite} / "
+                                       f"{sample.item_id} epoch {sample.epoch}; a sample is stored once")
 
     def count_samples(self, run_id: str) -> int:
         return self.db.execute("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0]
