@@ -12,6 +12,8 @@ The model name picks the behaviour, so one server covers every case:
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
   prefers-first   a position-biased pairwise judge: always "WINNER: 1"
   stream-breaks   when streaming, sends two pieces and then drops the connection
+  held-after-20   answers its first 20 requests like echo, then holds every later one until the test calls
+                  `recorder.release.set()` (or 60 s pass): a run is then certain to be mid-way when signalled
   seeded          like echo, but for a third of (prompt, seed) pairs, by crc32, answers "pass": epochs differ
 For the self-preference audit (the expected findings are known in advance):
   echo-tilde          like echo, with " ~" at the end: the "house style" of a model family that a biased
@@ -64,8 +66,12 @@ class Recorder:
     times: list[float] = field(default_factory=list)
     seen_prompts: set[str] = field(default_factory=set)
     embedding_requests: list[dict] = field(default_factory=list)
+    answered: dict[str, int] = field(default_factory=dict)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def reset(self) -> None:
+        self.answered.clear()
+        self.release.clear()
         self.embedding_requests.clear()
         self.times.clear()
         self.seen_prompts.clear()
@@ -101,6 +107,11 @@ async def _behave(model: str, error_body: dict, recorder: Recorder, prompt: str)
         return PlainTextResponse("<html>gateway error</html>")
     if model.startswith("echo-slow"):
         await asyncio.sleep(0.05)
+    if model == "held-after-20":
+        recorder.answered[model] = recorder.answered.get(model, 0) + 1
+        deadline = time.monotonic() + 60
+        while recorder.answered[model] > 20 and not recorder.release.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
     return None
 
 

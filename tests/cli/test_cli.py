@@ -112,24 +112,31 @@ def test_installed_command_prints_no_traceback(home):
     assert "Traceback" not in result.stderr
 
 
-def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream):
+def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream, recorder):
+    """Deterministic on a busy machine: the upstream answers 20 calls, then holds the rest until the run is signalled,
+    so the run can neither finish first nor be caught before it has stored anything."""
     items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
               "messages": [{"role": "user", "content": f"x {n}"}]} for n in range(400)]
-    config = write_config(tmp_path, upstream.url, {"slow": "echo-slow-50ms"}, model_options="concurrency = 2")
-    suite = write_suite(tmp_path, "long", items)  # 400 items × 50 ms / 2 in flight: 10 s, far from done
-    process = subprocess.Popen([sys.executable, "-m", "gensandbox", "run", "-c", str(config), "-m", "slow",
+    config = write_config(tmp_path, upstream.url, {"held": "held-after-20"}, model_options="concurrency = 2")
+    suite = write_suite(tmp_path, "long", items)
+    process = subprocess.Popen([sys.executable, "-m", "gensandbox", "run", "-c", str(config), "-m", "held",
                                 "-s", str(suite), "--run-id", "cut"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=os.environ)
     database = home / "gensandbox.db"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _samples(database) < 20:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 120
+        while _samples(database) < 20 or recorder.answered.get("held-after-20", 0) <= 20:
+            assert process.poll() is None and time.monotonic() < deadline, "the run stopped or stalled early"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        recorder.release.set()
+        if process.poll() is None:
+            process.kill()
     assert process.returncode == 130, err
     assert "interrupted: finished items are kept; continue with: gensandbox run --resume cut" in err
-    kept = _samples(database)
-    assert 20 <= kept < 400
+    assert _samples(database) == 20  # exactly the answered calls; the held ones were in flight
     status = sqlite3.connect(database).execute("SELECT status FROM runs WHERE run_id='cut'").fetchone()[0]
     assert status == "interrupted"
 
