@@ -137,10 +137,25 @@ def resolve_suite(spec: str, config: Config) -> Suite:
         return _benchmark_suite(Path(rest).stem, Path(rest).expanduser(), layout)
     path = Path(spec).expanduser()
     if formats.format_of(path):
-        return _file_suite(path.stem, path, SuiteOptions(), USER_LICENSE)
+        try:
+            return _file_suite(path.stem, path, SuiteOptions(), USER_LICENSE)
+        except ConfigError as error:
+            if not (hint := _benchmark_hint(spec, path)):
+                raise
+            raise ConfigError(f"{error}; {hint}") from None
+    if hint := _benchmark_hint(spec, path):
+        raise ConfigError(f"{path.name} is not a .jsonl, .csv or .yaml suite; {hint}")
     known = ", ".join(builtin_suite_names() + [s.name for s in config.file.suites])
     raise NotFoundError(f"unknown suite `{spec}`; known suites: {known}; or give a path to a .jsonl, .csv or "
                         f".yaml file, or LAYOUT:PATH with LAYOUT one of {', '.join(benchmarks.LAYOUTS)}")
+
+
+def _benchmark_hint(spec: str, path: Path) -> str:
+    """How to run a file that is no GenSandbox suite but looks like a public benchmark; "" if it does not."""
+    layout = benchmarks.detect_layout(path) if path.is_file() else None
+    if layout is None:
+        return ""
+    return f"this looks like {benchmarks.LAYOUTS[layout].title}; run with `--suites {layout}:{spec}`"
 
 
 def reopen_suite(record: dict) -> Suite:

@@ -21,27 +21,54 @@ kmmlu — HAERAE-HUB/KMMLU (huggingface.co/datasets/HAERAE-HUB/KMMLU: data/*-{tr
     `answer` is 1-4 (lm-evaluation-harness tasks/kmmlu uses `answer - 1` as the index of A-D); also
     accepted: "1.0"-style floats (pandas exports) and a letter A-D or "(A)". Category ← `Category`.
 kobest — skt/kobest_v1 (dataset card, dataset_infos.json and kobest_v1.py; lm-evaluation-harness
-    tasks/kobest/utils.py and kobest_*.yaml). JSONL per task; the task is told from the fields:
+    tasks/kobest/utils.py and kobest_*.yaml). One file per task, in either published form; the task is told
+    from the fields (kobest.task_of). The JSONL of the Hugging Face copy:
       boolq     paragraph, question, label (0 = False/아니오, 1 = True/예)
       copa      premise, question ("원인" cause | "결과" effect), alternative_1, alternative_2, label 0/1
       hellaswag context, ending_1..ending_4, label 0-3
       sentineg  sentence, label (0 = negative/부정, 1 = positive/긍정)
       wic       word, context_1, context_2, label (0 = different sense/아니오, 1 = same sense/예)
-    Licence cc-by-sa-4.0 on the card. Category ← the task name.
+    The original TSVs of github.com/SKT-LSL/KoBEST_datarepo (v1.0/<Task>/{train,dev,test}.tsv), which
+    kobest_v1.py downloads and renames into the fields above; headers read from the repository (commit
+    2956e24, 2022) and the renaming from kobest_v1.py:
+      BoolQ     ID, Text, Question, Answer — Answer TRUE/FALSE (any case); the 2021 NIKL copy heads it
+                "Answer(FALSE = 0, TRUE = 1)" with 0/1
+      COPA      ID, sentence, question, 1, 2, Answer — question 원인/결과 (sometimes with a trailing space),
+                Answer 1 or 2: the number of the right alternative (kobest_v1.py subtracts 1)
+      HellaSwag context, choice1..choice4, label — label 0-3; no ID column
+      SentiNeg  ID, Text, Label (train; dev orders them ID, Label, Text) — Label 0/1; test.tsv adds
+                Label_origin, Text_origin (the sentence before negation, Hugging Face's "test_originated"
+                split) and Category_neg: each row gives one item from Text/Label, as the "test" split does
+      WiC       ID, Target, SENTENCE1, Dictionary 1, Link 1, SENTENCE2, Dictionary 2, Link2, ANSWER —
+                ANSWER True/False (any case); Target is the word
+    COPA is told from SentiNeg by its alternatives and `question` (both have a `sentence`); BoolQ from
+    SentiNeg by `Question` (both have a `Text`). Licence cc-by-sa-4.0 on the card. Category ← the task name;
+    id ← `ID` where the file has one.
 haerae — HAERAE-HUB/HAE_RAE_BENCH_1.1 (HAE_RAE_BENCH.py features: query, options, answer, category;
-    licence cc-by-nc-nd-4.0 on the card) and HAE_RAE_BENCH_1.0 (data/HAERAE-Bench-v1-*.csv; its card
-    names no licence). `query` holds the whole prompt, options included, in the form
+    licence cc-by-nc-nd-4.0 on the card) and HAE_RAE_BENCH_1.0 (data/HAERAE-Bench-v1-{HI,KGK,LW,RC,RW,SN}.csv;
+    its card names no licence). Two row forms:
+    the query form (1.1): `query` holds the whole prompt, options included, in the form
     "...### 질문: ...### 선택지: (A) …(B) …### 정답:" (lm-evaluation-harness tasks/haerae scores the
     choices "(A)".."(E)" against `answer` "(A)"). Known variants accepted: `options` as a list, as a
     Python/JSON list in a string ("['…', '…']"), as "a|b|c", or absent (then parsed from the query);
-    `answer` as "(A)", "A", a 1-based number, or the option's text; a third-party CSV form with
-    question, A..E, answer, categories. Category ← `category` (or `categories`).
+    `answer` as "(A)", "A", a 1-based number, or the option's text; earlier 1.0 CSVs in this form too.
+    The column form: the 1.0 CSVs as published now, header `question,a,b,c,d,e,answer,split`, `answer` a
+    lower-case letter ("b"), an empty `e` meaning four options (the header as users report it and as
+    third-party evaluation code reads the Hugging Face copy: x["question"], x["a"]..x["e"],
+    x["answer"].upper(); the CSVs themselves were not available to check); and third-party copies with
+    question, A..E, answer, categories. A one-letter answer is a column's letter there. Category ←
+    `category` (or `categories`), else the 1.0 file's task code (…-v1-HI.csv → history, KGK →
+    general_knowledge, LW → loan_words, RC → reading_comprehension, RW → rare_words, SN →
+    standard_nomenclature), else "haerae".
 click — EunsuKim/CLIcK (the card; GitHub rladmstn1714/CLIcK Dataset/**/*.json, e.g. Economy_KIIP.json:
     a JSON array of {id, paragraph, question, choices, answer}; lm-evaluation-harness tasks/click
     takes the target as choices.index(answer)). `paragraph` may be empty; `answer` is the text of the
-    correct choice (a letter A-E is accepted too). Neither the card nor the GitHub README states a
-    licence. Category ← a `category` field, else the id without its trailing numbers
-    ("KIIP_economy_12" → "KIIP_economy", "CSAT_korean_22_3" → "CSAT_korean").
+    correct choice (a letter A-E is accepted too). Some CSAT items (Textual_CSAT.json, Functional_CSAT.json)
+    publish choices and answer as "[A] : …"; those letters are dropped when every choice carries its own,
+    in order (see _choice), while "[A]에서 …"-style references to passage sections, which the same files
+    use inside choices, are kept (checked against the GitHub repository, commit 38373ac). Neither the card
+    nor the GitHub README states a licence. Category ← a `category` field, else the id without its
+    trailing numbers ("KIIP_economy_12" → "KIIP_economy", "CSAT_korean_22_3" → "CSAT_korean").
 qa-jsonl — plain {"question", "answer"} (or "q"/"a") rows, optional id, category, language; the
     answer may be a string or a list of accepted strings; scored with "includes".
 
@@ -69,11 +96,13 @@ class BenchmarkLayout:
     license: str
     license_note: str  # restrictions in plain words; empty if none
     source: str  # where the benchmark is published
+    title: str = ""  # the benchmark's own spelling, for messages ("KMMLU", "KoBEST", …)
 
 
 LAYOUTS: dict[str, BenchmarkLayout] = {
     "kmmlu": BenchmarkLayout(
         name="kmmlu",
+        title="KMMLU",
         license="CC-BY-ND-4.0",
         license_note=(
             "no derivatives: do not publish modified or converted copies; keep converted items for your own "
@@ -83,12 +112,14 @@ LAYOUTS: dict[str, BenchmarkLayout] = {
     ),
     "kobest": BenchmarkLayout(
         name="kobest",
+        title="KoBEST",
         license="CC-BY-SA-4.0",
         license_note="share-alike: anything you publish from it must carry the same licence and credit SK Telecom",
         source="https://huggingface.co/datasets/skt/kobest_v1",
     ),
     "haerae": BenchmarkLayout(
         name="haerae",
+        title="HAE-RAE",
         license="CC-BY-NC-ND-4.0",
         license_note=(
             "non-commercial use only; no derivatives: do not publish modified or converted copies "
@@ -98,6 +129,7 @@ LAYOUTS: dict[str, BenchmarkLayout] = {
     ),
     "click": BenchmarkLayout(
         name="click",
+        title="CLIcK",
         license="none stated (no licence on the dataset card or the GitHub repository)",
         license_note=(
             "no licence granted: the authors keep all rights, so evaluate privately and do not redistribute; "
@@ -107,6 +139,7 @@ LAYOUTS: dict[str, BenchmarkLayout] = {
     ),
     "qa-jsonl": BenchmarkLayout(
         name="qa-jsonl",
+        title="a question/answer file",
         license="the file's own terms",
         license_note="",
         source="your own file: one {\"question\": …, \"answer\": …} object a line",
@@ -120,16 +153,6 @@ _LOADERS: dict[str, Callable[[Path], Iterator[dict]]] = {
     "click": click.load,
     "qa-jsonl": qa.load,
 }
-
-# The fields of each KoBEST task (see kobest.py); a record holding all of any one set is KoBEST.
-_KOBEST_SIGNATURES = (
-    {"premise", "alternative_1", "alternative_2", "label"},
-    {"context", "ending_1", "label"},
-    {"word", "context_1", "context_2", "label"},
-    {"paragraph", "question", "label"},
-    {"sentence", "label"},
-)
-
 
 def load_benchmark(layout: str, path: Path) -> Iterator[dict]:
     """Items from a benchmark file in `layout`, yielded one by one as rows are read.
@@ -170,7 +193,9 @@ def _layout_name(layout: str) -> str:
 def _layout_of(keys: set[str]) -> str | None:
     if {"question", "A", "B", "C", "D", "answer"} <= keys:
         return "haerae" if "E" in keys else "kmmlu"  # the five-option CSV form of HAE-RAE; KMMLU has four
-    if any(signature <= keys for signature in _KOBEST_SIGNATURES):
+    if {"question", "a", "b", "c", "d", "answer"} <= keys:
+        return "haerae"  # HAE-RAE 1.0 as published: lower-case option columns
+    if kobest.recognised(keys):
         return "kobest"
     if {"query", "answer"} <= keys:
         return "haerae"

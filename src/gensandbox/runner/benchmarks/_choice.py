@@ -2,6 +2,12 @@
 
 A prompt lists the options as lines "A. …", "B. …" and ends with an instruction in the item's language to
 answer with the letter only; the target is the correct letter, scored by "choice".
+
+Options published with their own letters ("[A] : 서울", "(A) 서울", "A. 서울") would show the letter twice,
+so the letters are dropped, but only when every option carries its own letter, in order, followed by a
+separator, and the answer still names one option afterwards. A bracketed letter that is part of the text,
+as in CLIcK's "[A]에서 …" (a reference to passage section [A]), has no separator and is kept: dropping it
+would change what the option says.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ WHOLE_NUMBER = re.compile(r"(\d+)(?:\.0+)?")  # "2", and "2.0" as pandas exports
 _LETTER_ANSWER = re.compile(r"[(\[]?([A-Za-z])[)\]]?\.?")
 _OPTION_MARK = re.compile(r"\(([A-Z])\)")
 _OPTIONS_HEADER = re.compile(r"(?im)^[ \t]*(?:#+[ \t]*)?(?:선택지|options?|choices?)[ \t]*[:：]?")
-_LETTER_PREFIX = re.compile(r"^\s*[(\[]?([A-Z])[)\].]\s*")
+# "(A) x", "[A] x", "[A] : x", "[C] :x", "A. x", "A) x": a letter mark, then a colon or whitespace.
+_LETTER_PREFIX = re.compile(r"\s*(?:\(([A-Z])\)|\[([A-Z])\]|([A-Z])[.)])(?:\s*[:：]\s*|\s+)")
 _EMPTY_OPTIONS = ("nan", "none", "null", "[]")  # how exports spell an empty cell
 
 
@@ -46,6 +53,50 @@ def check_options(row: Row, options: list[str]) -> list[str]:
     if len(options) > len(LETTERS):
         raise row.fail(f"has {len(options)} options; at most {len(LETTERS)} can be lettered")
     return options
+
+
+def options_and_answer(
+    row: Row, options: list[str], value: Any, *, numbers: bool, texts: bool
+) -> tuple[list[str], int]:
+    """The options to show, their own letter prefixes dropped when that is safe, and the answer's index.
+
+    `value` may itself carry a prefix ("[B] : 부산"): its text must then be option B's.
+    """
+    shown = _without_letter_prefixes(options) or options
+    if texts and isinstance(value, str):
+        index = _text_index(value.strip(), options)  # exactly as published, prefix and all
+        if index is None:
+            index = _prefixed_answer_index(row, value.strip(), shown)
+        if index is not None:
+            return shown, index
+    return shown, answer_index(row, value, shown, numbers=numbers, texts=texts)
+
+
+def _without_letter_prefixes(options: list[str]) -> list[str] | None:
+    """["[A] : x", "[B] : y"] → ["x", "y"] when every option carries its own letter, in order; else None."""
+    marks = [_letter_prefix(option) for option in options]
+    if not options or any(mark is None or mark[0] != LETTERS[i] for i, mark in enumerate(marks)):
+        return None
+    return [mark[1] for mark in marks]
+
+
+def _letter_prefix(text: str) -> tuple[str, str] | None:
+    """("B", "부산") for "[B] : 부산"; None when `text` does not start with a separated letter mark."""
+    match = _LETTER_PREFIX.match(text)
+    if match is None:
+        return None
+    return next(group for group in match.groups() if group), text[match.end():].strip()
+
+
+def _prefixed_answer_index(row: Row, answer: str, options: list[str]) -> int | None:
+    mark = _letter_prefix(answer)
+    if mark is None:
+        return None
+    index = _text_index(mark[1], options)
+    if index is not None and LETTERS[index] != mark[0]:
+        raise row.fail(f"`answer` {answer!r} is marked {mark[0]} but its text is option {LETTERS[index]}; "
+                       "fix the letter or the text")
+    return index
 
 
 def answer_index(row: Row, value: Any, options: list[str], *, numbers: bool, texts: bool) -> int:
@@ -94,7 +145,7 @@ def parse_options(row: Row, value: Any) -> list[str] | None:
             return None
     elif not isinstance(value, list):
         raise row.fail(f"`options` must be a list, got {type(value).__name__}")
-    return _strip_letter_prefixes([str(option).strip() for option in value]) or None
+    return [str(option).strip() for option in value] or None
 
 
 def _options_in_text(row: Row, text: str) -> list | tuple | None:
@@ -126,14 +177,6 @@ def _literal_list(row: Row, text: str) -> list | tuple:
     if not isinstance(parsed, (list, tuple)):
         raise row.fail("`options` looks like a list but is not one")
     return parsed
-
-
-def _strip_letter_prefixes(options: list[str]) -> list[str]:
-    """["(A) x", "(B) y"] → ["x", "y"], only when every option carries its own letter in order."""
-    matches = [_LETTER_PREFIX.match(option) for option in options]
-    if options and all(m and m.group(1) == LETTERS[i] for i, m in enumerate(matches)):
-        return [option[m.end():].strip() for option, m in zip(options, matches, strict=True)]
-    return options
 
 
 def split_inline_options(text: str) -> tuple[str, list[str]] | None:

@@ -69,8 +69,9 @@ class Row:
 
 
 def row_id(row: Row, layout: str) -> str:
-    """The row's own `id` if it has one, else "<layout>-<row number>" (stable across runs of the same file)."""
-    own = row.get("id")
+    """The row's own `id` (or `ID`, as KoBEST's TSVs head it) if it has one, else "<layout>-<row number>"
+    (stable across runs of the same file)."""
+    own = row.get("id", "ID")
     if own is not None and str(own).strip():
         return str(own).strip()
     return f"{layout}-{row.number}"
