@@ -12,6 +12,8 @@ The model name picks the behaviour, so one server covers every case:
   grader          answers like a judge that finds every answer correct ("… GRADE: C")
   prefers-first   a position-biased pairwise judge: always "WINNER: 1"
   stream-breaks   when streaming, sends two pieces and then drops the connection
+  echo-auth-400   HTTP 400 whose error message quotes the request's Authorization and x-api-key headers, as some
+                  providers and proxies do (for the secrets tests)
   held-after-20   answers its first 20 requests like echo, then holds every later one until the test calls
                   `recorder.release.set()` (or 60 s pass): a run is then certain to be mid-way when signalled
   seeded          like echo, but for a third of (prompt, seed) pairs, by crc32, answers "pass": epochs differ
@@ -97,6 +99,12 @@ async def _behave(model: str, error_body: dict, recorder: Recorder, prompt: str)
         return JSONResponse(error_body, status_code=429, headers={"retry-after": "0.2"})
     if model == "bad-request":
         return JSONResponse(error_body, status_code=400)
+    if model == "echo-auth-400":  # the headers of the request being answered (tracked() has just recorded them)
+        sent = recorder.headers[-1]
+        quoted = f"bad request; you sent Authorization: {sent.get('authorization')}, x-api-key: {sent.get('x-api-key')}"
+        echoed = json.loads(json.dumps(error_body))
+        (echoed["error"] if isinstance(echoed.get("error"), dict) else echoed)["message"] = quoted
+        return JSONResponse(echoed, status_code=400)
     if model == "error-500":
         return JSONResponse(error_body, status_code=500)
     if model == "rate-limited":

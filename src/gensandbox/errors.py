@@ -13,10 +13,13 @@
         └── ProviderResponseError the endpoint answered something we cannot read
 
 Foreign exceptions (aiohttp, llama.cpp, pydantic) are translated into this tree at one choke point
-per boundary; the CLI shows any GenSandboxError as one line, never a traceback.
+per boundary; the CLI shows any GenSandboxError as one line, never a traceback. A RunError may quote an
+upstream's words, so credentials are redacted from its message and body when it is made (redaction.py).
 """
 
 from __future__ import annotations
+
+from gensandbox.redaction import redact
 
 
 class GenSandboxError(Exception):
@@ -44,9 +47,12 @@ class DuplicateRecordError(GenSandboxError):
 
 
 class RunError(GenSandboxError):
-    """A model call failed."""
+    """A model call failed. Its message may quote an upstream, so credentials are redacted from it here."""
 
     attempts: int = 1  # how many tries it took before giving up (set by the retry loop)
+
+    def __init__(self, message: str = "", *args):
+        super().__init__(redact(str(message)), *args)
 
 
 class ProviderHTTPError(RunError):
@@ -55,7 +61,7 @@ class ProviderHTTPError(RunError):
     def __init__(self, message: str, *, status: int, body: str = "", retry_after: float | None = None):
         super().__init__(message)
         self.status = status
-        self.body = body
+        self.body = redact(body)
         self.retry_after = retry_after
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from gensandbox.config.schema import FileConfig, ModelConfig, VariantConfig
 from gensandbox.errors import ConfigError, NotFoundError
+from gensandbox.redaction import register_secret
 
 DEFAULT_CONFIG_NAME = "gensandbox.toml"
 VARIANTS_FILE_NAME = "variants.toml"  # in GENSANDBOX_HOME: variants added by `gensandbox variant import`
@@ -91,7 +92,9 @@ def gensandbox_home() -> Path:
 
 
 def api_key_from_env(variable: str | None) -> str | None:
-    return os.environ.get(variable) if variable else None
+    value = os.environ.get(variable) if variable else None
+    register_secret(value)  # wherever an upstream or a log might repeat it, it is redacted (redaction.py)
+    return value
 
 
 SERVE_CONFIG_VARIABLE, SERVE_OPEN_VARIABLE = "GENSANDBOX_SERVE_CONFIG", "GENSANDBOX_SERVE_OPEN"
@@ -119,6 +122,7 @@ def load_config(path: Path | None = None) -> Config:
     models = {m.name: m for m in builtin_models()}
     for model in file_config.models:
         models[model.name] = model  # the user's definition wins over a built-in of the same name
+        api_key_from_env(model.api_key_env)  # every configured credential is known to the redactor from the start
     home = gensandbox_home()
     file_config = _with_imported_variants(file_config, path.resolve().parent if path else Path.cwd(), home)
     return Config(file=file_config, models=models, source=path.resolve() if path else None, home=home)

@@ -24,6 +24,7 @@ from gensandbox.errors import (
     ProviderTimeoutError,
     RunError,
 )
+from gensandbox.redaction import register_secret
 
 MAX_CONNECTIONS = 256  # per endpoint; the runner's own per-endpoint limit is the real throttle
 
@@ -44,6 +45,7 @@ class HTTPEndpoint:
         self.base_url = base_url.rstrip("/")
         self.endpoint = self.base_url
         self.api_key = api_key
+        register_secret(api_key)  # redacted wherever an upstream echoes it back (redaction.py)
         self.timeout_s = timeout_s
         self._owns_session = session is None
         self._session = session
