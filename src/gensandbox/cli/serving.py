@@ -136,10 +136,36 @@ def show_routes(config_path: Path | None) -> None:
     if not config.file.routes:
         console.print("No routes yet: add [[routes]] to gensandbox.toml (see gensandbox.example.toml)")
         return
-    router = Router(list(config.models), config.file.routes, GatewayStore(store))
-    table = Table("route", "policy", "models", "would choose now", "why")
+    serve, gateway_store = config.file.serve, GatewayStore(store)
+    cooling, breaker = _recorded_breaker(config, gateway_store)
+    router = Router(list(config.models), config.file.routes, gateway_store, breaker)
+    table = Table("route", "policy", "models", "would choose now", "why", "cooling down")
     for route in config.file.routes:
         decision = router.decide(ROUTE_PREFIX + route.name)
-        table.add_row(ROUTE_PREFIX + route.name, route.policy, ", ".join(route.models), decision.models[0],
-                      decision.reason)
+        chosen = decision.models[0]
+        if chosen in cooling:  # the gateway still tries a cooled model when every other one is cooled too
+            chosen += " (cooling down too: nothing else left)"
+        cooled = [f"{c.model} until {c.until:%H:%M:%S}Z ({c.failures} failed in a row)"
+                  for m in route.models if (c := cooling.get(m))]
+        table.add_row(ROUTE_PREFIX + route.name, route.policy, ", ".join(route.models), chosen, decision.reason,
+                      "; ".join(cooled) or "none")
     console.print(table)
+    # The breaker lives in each serving process; this command reads what the gateway recorded in the store.
+    console.print(f"cooling down: from the gateway's records in the store, a model whose last {serve.failures_to_cool}"
+                  f" tries failed, the last less than {serve.cooldown_s:g} s ago; a gateway restarted since then "
+                  "tries every model again")
+
+
+def _recorded_breaker(config, gateway_store: GatewayStore):
+    """The circuits the gateway's records say are open now, and a breaker holding them open for the router."""
+    from datetime import UTC, datetime
+
+    from gensandbox.gateway.routing import Breaker, recorded_cooling
+
+    serve, now = config.file.serve, datetime.now(UTC)
+    models = sorted({model for route in config.file.routes for model in route.models})
+    cooling = recorded_cooling(gateway_store, models, serve.failures_to_cool, serve.cooldown_s, now)
+    breaker = Breaker(serve.failures_to_cool, serve.cooldown_s)
+    for model, cooled in cooling.items():
+        breaker.cool(model, (cooled.until - now).total_seconds())
+    return cooling, breaker

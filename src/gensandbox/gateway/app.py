@@ -7,6 +7,7 @@ after every fallback 502. A stream that breaks after it has started ends with an
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import asynccontextmanager
 
@@ -205,16 +206,23 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
 
 
 def _headers(model: str, decision, trace: TraceContext, cost: float | None) -> dict:
-    route = _header_text(f"{decision.route}: {decision.reason}")
-    headers = {"x-gensandbox-model": model, "x-gensandbox-route": route, SPAN_HEADER: trace.span_id}
+    route = header_text(f"{decision.route}: {decision.reason}")
+    headers = {"x-gensandbox-model": header_text(model), "x-gensandbox-route": route, SPAN_HEADER: trace.span_id}
     if cost is not None:
         headers["x-gensandbox-cost-usd"] = f"{cost:.8f}"
     return headers
 
 
-def _header_text(text: str) -> str:
-    """HTTP headers are Latin-1: keep the reason readable, replace what cannot be sent."""
-    return text.encode("latin-1", errors="replace").decode("latin-1")
+# Symbols the routing reasons use, in the ASCII a reader expects.
+_ASCII_SPELLING = str.maketrans({"≥": ">=", "≤": "<=", "–": "-", "—": "--", "…": "...", "×": "x", "→": "->"})
+
+
+def header_text(text: str) -> str:
+    """A header value in ASCII, with nothing lost. Clients decode header bytes differently (Latin-1, UTF-8, or
+    not at all), so a character beyond ASCII would arrive garbled or as "?": the usual symbols get their ASCII
+    spelling, and anything else (a Korean route name, a control character) a JSON string escape (\\uXXXX), so
+    json.loads('"' + value + '"') gives the text back. ASCII text without quotes or backslashes is sent unchanged."""
+    return json.dumps(text.translate(_ASCII_SPELLING), ensure_ascii=True)[1:-1]
 
 
 def _variant_routes(config: Config, offered: list[str]) -> dict[str, str]:

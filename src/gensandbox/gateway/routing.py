@@ -13,6 +13,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from gensandbox.config import RouteConfig
 from gensandbox.errors import NotFoundError
@@ -49,6 +50,41 @@ class Breaker:
     def succeeded(self, model: str) -> None:
         self.failures.pop(model, None)
         self.open_until.pop(model, None)
+
+    def cool(self, model: str, seconds: float) -> None:
+        """Open the circuit for `seconds` from now, as a serving gateway would have after its failures."""
+        self.failures[model] = max(self.failures.get(model, 0), self.failures_to_open)
+        self.open_until[model] = time.monotonic() + seconds
+
+
+@dataclass(frozen=True)
+class Cooling:
+    """A model the gateway's request records say is cooling down."""
+
+    model: str
+    failures: int  # the latest tries that all failed (counted up to RECORDS_READ)
+    until: datetime
+
+
+RECORDS_READ = 100
+
+
+def recorded_cooling(store: GatewayStore, models: list[str], failures_to_open: int, cooldown_s: float,
+                     now: datetime) -> dict[str, Cooling]:
+    """The models whose latest `failures_to_open` tries through the gateway all failed, the last one less than
+    `cooldown_s` ago: what a gateway's breaker holds open. Read from the store, not from a serving process, so
+    a gateway restarted since (which starts with every circuit closed) may already try them again."""
+    cooling = {}
+    for model in models:
+        attempts = store.recent_attempts(model, max(RECORDS_READ, failures_to_open))
+        failed = next((n for n, (_, _, status) in enumerate(attempts) if status == 200), len(attempts))
+        if failed < failures_to_open:
+            continue
+        started, seconds, _ = attempts[0]
+        until = datetime.fromisoformat(started) + timedelta(seconds=(seconds or 0.0) + cooldown_s)
+        if until > now:
+            cooling[model] = Cooling(model, failed, until)
+    return cooling
 
 
 class Router:

@@ -161,6 +161,7 @@ class Gateway:
             event_hash = self._succeeded(attempt, usage, cost, text, finish_reason, None)
             return self.ledger.receipt(event_hash, attempt.name, text, None)
         self.keys.settle(attempt.key, attempt.reserved, cost)
+        self.router.breaker.failed(attempt.name)  # a stream that breaks is a failure too, as its 502 record says
         self._record(attempt, 502, usage, cost, text, None, None, str(error))
         return None
 

@@ -133,6 +133,12 @@ class GatewayStore:
                                      "latency_s IS NOT NULL ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()
         return [row[0] for row in rows]
 
+    def recent_attempts(self, model: str, limit: int) -> list[tuple[str, float | None, int]]:
+        """The model's latest tries through the gateway, newest first: (started at, seconds, status)."""
+        return [tuple(row) for row in self._db.execute(
+            "SELECT created_at, latency_s, status FROM gateway_requests WHERE model = ? ORDER BY id DESC LIMIT ?",
+            (model, limit)).fetchall()]
+
     def latest_suite_results(self, suite: str, models: list[str]) -> dict[str, tuple[str, float, float, int]]:
         """For each model, from the newest run that evaluated it on `suite`: (run, score, cost per item, n)."""
         found: dict[str, tuple[str, float, float, int]] = {}
