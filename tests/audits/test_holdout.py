@@ -256,3 +256,20 @@ def test_custody_of_a_suite_evaluated_on_an_embedded_model(home, tmp_path, capsy
                          "--revealed", revealed, "--run", "exam-qwen")
     assert code == 0 and "OK: the 3 revealed items are the committed ones" in out, err
     assert "대한민국의 수도" not in (home / "ledger.db").read_bytes().decode("utf-8", "replace")
+
+
+def test_the_commitment_publishes_the_count_and_time_but_not_the_suite_name(committed, tmp_path, capsys):
+    config, _ = committed
+    commitment = json.loads((tmp_path / "exam.commitment.json").read_text())
+    assert set(commitment) == {"scheme", "root", "items", "created_at", "leaves"} and commitment["items"] == 10
+    assert "exam" not in json.dumps(commitment)
+    assert json.loads((tmp_path / "exam.opening.json").read_text())["suite_name"] == "exam"  # private until reveal
+    cli(capsys, "holdout", "reveal", "--opening", "exam.opening.json", "-o", "revealed.json")
+    # A commitment made before the name was kept private still carries it, and it must still match.
+    (tmp_path / "old.json").write_text(json.dumps({**commitment, "suite_name": "exam"}))
+    (tmp_path / "renamed.json").write_text(json.dumps({**commitment, "suite_name": "quiz"}))
+    code, out, err = cli(capsys, "holdout", "verify", "--commitment", "old.json", "--revealed", "revealed.json",
+                         "--run", "h1", "-c", config)
+    assert code == 0 and out.startswith("OK: the 10 revealed items are the committed ones"), err
+    code, _, err = cli(capsys, "holdout", "verify", "--commitment", "renamed.json", "--revealed", "revealed.json")
+    assert code == 1 and "the revealed suite is `exam`, the committed one `quiz`" in err

@@ -6,7 +6,9 @@ The commitment is a salted Merkle root over the items, in order. Each leaf is
     sha256(b"gensandbox-holdout-leaf\\0" + salt + canonical_json(item))
 
 with a fresh random 32-byte salt per item, so a leaf says nothing about its item (guessing an item and
-hashing it does not find its leaf): the commitment and its leaves reveal only how many items there are.
+hashing it does not find its leaf): the commitment and its leaves reveal only how many items there are and
+when the commitment was made. The suite's name stays in the private opening until the reveal: a name such as
+"tax-law-2026" would tell the developer what to prepare for.
 Inner nodes are sha256(b"\\x01" + left + right); a leaf's input never starts with 0x01, so no leaf can pass
 for an inner node. An odd node at the end of a level is promoted unchanged, not paired with a copy of
 itself: with duplication (Bitcoin's choice) [a, b, c] and [a, b, c, c] would share a root.
@@ -78,11 +80,11 @@ def leaves_of(entries: list[dict]) -> list[str]:
 
 def make_commitment(entries: list[dict], suite_name: str, created_at: str) -> tuple[dict, dict]:
     """(the public commitment, the private opening). The leaves are published too: they let a verifier
-    name the item that breaks the root, and reveal nothing more than the root does."""
+    name the item that breaks the root, and reveal nothing more than the root does. The time is published (it
+    shows the test set was fixed before testing); the suite's name is not."""
     leaves = leaves_of(entries)
     root = merkle_root(leaves)
-    public = {"scheme": SCHEME, "root": root, "items": len(entries), "suite_name": suite_name,
-              "created_at": created_at, "leaves": leaves}
+    public = {"scheme": SCHEME, "root": root, "items": len(entries), "created_at": created_at, "leaves": leaves}
     private = {"scheme": SCHEME, "root": root, "suite_name": suite_name, "created_at": created_at,
                "items": entries, "runs": []}
     return public, private
@@ -97,7 +99,8 @@ def revealed_from(opening: dict, revealed_at: str) -> dict:
 def compare_to_commitment(commitment: dict, revealed: dict) -> str | None:
     """The first reason the revealed items are not the committed ones, or None when they are."""
     entries, committed = revealed["items"], commitment.get("leaves")
-    if revealed["suite_name"] != commitment["suite_name"]:
+    # Commitments made before the name was kept private still carry it; then it must match.
+    if "suite_name" in commitment and revealed["suite_name"] != commitment["suite_name"]:
         return f"the revealed suite is `{revealed['suite_name']}`, the committed one `{commitment['suite_name']}`"
     if len(entries) != commitment["items"]:
         return f"{len(entries)} items were revealed but {commitment['items']} were committed"
@@ -279,7 +282,7 @@ def read_document(path: Path, what: str) -> dict:
 
 
 def _check_shape(document: dict, what: str, path: Path) -> None:
-    needed = {"root": str, "suite_name": str, "items": int if what == "commitment" else list}
+    needed = {"root": str, "items": int} if what == "commitment" else {"root": str, "suite_name": str, "items": list}
     for key, kind in needed.items():
         if not isinstance(document.get(key), kind):
             raise ConfigError(f"{what} {path}: `{key}` is missing or not a {kind.__name__}")

@@ -101,7 +101,8 @@ def commit_suite(spec: str, output: Path | None, opening_path: Path | None, conf
                            {"action": "commit", **{k: v for k, v in public.items() if k != "leaves"},
                             "commitment": str(output)})
     console.print(f"committed {len(items)} items of suite {suite.name}\nroot: {public['root']}\n"
-                  f"publish now: {output} (or just the root): it reveals only the number of items\n"
+                  f"publish now: {output} (or just the root): it reveals only the number of items and when they "
+                  "were committed\n"
                   f"keep private: {opening_path} (mode 600): the items and salts, needed for `holdout run` and "
                   "`holdout reveal`", markup=False, highlight=False)
 
@@ -187,7 +188,7 @@ def verify_custody(commitment_path: Path, revealed_path: Path, run_id: str | Non
     commitment = holdout.read_document(commitment_path, "commitment")
     revealed = holdout.read_document(revealed_path, "revealed file")
     config, store = load(config_path)
-    outcome = {"action": "verify", "root": commitment["root"], "suite_name": commitment["suite_name"],
+    outcome = {"action": "verify", "root": commitment["root"], "suite_name": revealed["suite_name"],
                "items": commitment["items"], "run_id": run_id}
     problem = holdout.compare_to_commitment(commitment, revealed)
     line = f"the {commitment['items']} revealed items are the committed ones (root {commitment['root'][:16]}…)"
