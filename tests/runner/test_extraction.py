@@ -101,3 +101,20 @@ async def test_the_choice_scorer_reads_the_prompt_and_says_how_it_read_the_answe
 async def test_the_numeric_scorer_says_where_the_number_came_from():
     score = await build_scorer("numeric")("The answer is 12. Check: 12 × 2 = 24.", "12")
     assert (score.value, score.reason) == (1.0, "12 = 12 (read from the explicit answer)")
+
+
+@pytest.mark.parametrize("answer, target, expected", [
+    ("The capital is Rome.", "Rome", 1.0), ("정답은 이성계입니다.", "이성계", 1.0), ("세종대왕입니다.", "세종대왕", 1.0),
+    ("The blue whale", "blue whale", 1.0), ("Green, of course.", "green", 1.0), ("H₂O", "H2O", 1.0),
+    ("It is not Madrid; it is Barcelona.", "Madrid", 0.0), ("서울은 아닙니다.", "아닙니다", 0.0),
+    ("Toronto", "Ottawa", 0.0), ("William Shakespeare", "Shakespeare", 0.0),  # a reading never drops words
+])
+async def test_exact_reads_a_short_answer_without_its_frame(answer, target, expected):
+    assert (await build_scorer("exact")(answer, target)).value == expected
+
+
+@pytest.mark.parametrize("text, value", [
+    ("120 minutes (not 100).", 120.0), ("5 × 5 = 25이므로 25 cm²입니다.", 25.0), ("25가 아니라 36입니다", 36.0),
+])
+def test_numbers_the_answer_rules_out_and_unit_exponents_are_not_read(text, value):
+    assert read_number(text).value == value

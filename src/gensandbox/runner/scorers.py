@@ -15,7 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from gensandbox.runner.extraction import LETTERS, find_options, read_choice, read_number, target_index
+from gensandbox.runner.extraction import (
+    LETTERS,
+    find_options,
+    read_choice,
+    read_number,
+    short_answer_readings,
+    target_index,
+)
 from gensandbox.runner.refusals import is_refusal
 
 Target = str | list[str] | None
@@ -63,10 +70,12 @@ class _FunctionScorer:
 
 
 def exact(answer: str, target: Target) -> Score:
-    got = normalise(answer)
-    for wanted in targets_of(target):
-        if got == normalise(wanted):
-            return Score(1.0, f"equals {wanted!r}")
+    """The answer (or its reading without an answer frame, copula or article: extraction.short_answer_readings)
+    equals a target once both are normalised."""
+    wanted = {normalise(t): t for t in targets_of(target)}
+    for reading, how in short_answer_readings(answer):
+        if normalise(reading) in wanted:
+            return Score(1.0, f"equals {wanted[normalise(reading)]!r} (read from {how})")
     return Score(0.0, f"{_short(answer)!r} is not {_alternatives(target)}")
 
 
