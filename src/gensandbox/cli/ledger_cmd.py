@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -20,13 +21,24 @@ PublicKeyOption = Annotated[Path | None, typer.Option("--public-key", help="The 
 def verify(
     file: Annotated[Path | None, typer.Argument(help="An export (JSONL or Parquet); default: the live ledger.")]
     = None,
-    public_key: PublicKeyOption = None,
+    public_key: Annotated[list[Path] | None, typer.Option("--public-key", help="A trusted Ed25519 public key "
+                                                          "(PEM); repeat for several. Default: this machine's "
+                                                          "and those of ledgers imported here.")] = None,
+    records: Annotated[int | None, typer.Option("--records", min=1, help="A published head: the chain must "
+                                                "still have this many records…")] = None,
+    head: Annotated[str | None, typer.Option("--head", help="…and this hash at that record (as `ledger verify` "
+                                             "printed it).")] = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Check every record's hash and link and every checkpoint's signature; report OK or the first bad record."""
     from gensandbox.cli.ledgering import verify_ledger
+    from gensandbox.ledger.verify import PublishedHead
 
-    verify_ledger(file, public_key, config_path)
+    if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head):
+        raise typer.BadParameter("a head is 64 hexadecimal digits, as `gensandbox ledger verify` prints it",
+                                 param_hint="--head")
+    published = PublishedHead(records, head) if records is not None or head is not None else None
+    verify_ledger(file, public_key or [], config_path, published)
 
 
 @ledger_app.command("export")

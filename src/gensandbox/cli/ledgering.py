@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import islice
 from pathlib import Path
 
 import typer
@@ -12,27 +13,29 @@ from gensandbox.config import load_config
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.ledger.exports import export_format, read_export, write_export
 from gensandbox.ledger.signing import Signer, check_receipt, key_id, load_public_key, public_pem
-from gensandbox.ledger.verify import Verdict, verify_lines
+from gensandbox.ledger.verify import PublishedHead, Verdict, verify_lines
 from gensandbox.ledger.writer import open_backend, open_ledger
 
 
-def verify_ledger(file: Path | None, public_key_path: Path | None, config_path: Path | None) -> None:
+def verify_ledger(file: Path | None, public_key_paths: list[Path], config_path: Path | None,
+                  published: PublishedHead | None = None) -> None:
     config = load_config(config_path)
-    public_key = _public_key(public_key_path, config)
+    public_keys = trusted_keys(public_key_paths, config)
     if file is None:
         backend = open_backend(config.ledger_url)
         try:
-            verdict = verify_lines(backend.lines(), public_key, require_signed_end=False)
+            verdict = verify_lines(backend.lines(), public_keys, require_signed_end=False, published=published)
         finally:
             backend.close()
         where = backend.location
     else:
-        verdict = verify_lines(read_export(file), public_key, require_signed_end=True)
+        verdict = verify_lines(read_export(file), public_keys, require_signed_end=True, export=True,
+                               published=published)
         where = str(file)
-    _report(verdict, where, key_id(public_key))
+    _report(verdict, where, [key_id(key) for key in public_keys], published)
 
 
-def _report(verdict: Verdict, where: str, signer: str) -> None:
+def _report(verdict: Verdict, where: str, signers: list[str], published: PublishedHead | None) -> None:
     if not verdict.ok:
         errors.print(f"BAD: {where}: record {verdict.first_bad} is the first bad one: {verdict.reason} "
                      f"(the {verdict.first_bad - 1:,} records before it verify)")
@@ -40,8 +43,12 @@ def _report(verdict: Verdict, where: str, signer: str) -> None:
     tail = (f"; the last {verdict.unsigned_tail:,} records are not yet under a checkpoint (one is signed every "
             "[ledger] checkpoint_every events or checkpoint_interval_s seconds, and at shutdown)"
             if verdict.unsigned_tail else "")
+    matched = "; the published head is in the chain" if published is not None else ""
     console.print(f"OK: {where}: {verdict.records:,} records, {verdict.checkpoints:,} signed checkpoints, all valid "
-                  f"for key {signer}; head {verdict.head_hash[:16]}…{tail}")
+                  f"for key {', '.join(signers)}{matched}{tail}")
+    console.print(f"head: --records {verdict.records} --head {verdict.head_hash}  (publish these two values; "
+                  "`gensandbox ledger verify` with them later proves nothing before them was rewritten or cut)",
+                  markup=False, soft_wrap=True)
 
 
 def export_ledger(output: Path, fmt: str | None, config_path: Path | None) -> None:
@@ -49,11 +56,13 @@ def export_ledger(output: Path, fmt: str | None, config_path: Path | None) -> No
     fmt = export_format(output, fmt)
     ledger = open_ledger(config)
     try:
-        ledger.flush(force_checkpoint=True)  # the export ends signed, so a cut-off end is detectable
-        count = write_export(ledger.backend.lines(), output, fmt)
+        closing = ledger.close_export()  # the export ends with a checkpoint that states its record count
+        # Other processes may append after the closing checkpoint; the export stops at it.
+        count = write_export(islice(ledger.backend.lines(), closing.seq), output, fmt)
     finally:
         ledger.close()
-    verdict = verify_lines(read_export(output), ledger.signer.public_key, require_signed_end=True)
+    public_keys = trusted_keys([], config)
+    verdict = verify_lines(read_export(output), public_keys, require_signed_end=True, export=True)
     if not verdict.ok:
         raise ConfigError(f"the export {output} does not verify ({verdict.reason} at record {verdict.first_bad}); "
                           "the live ledger may be damaged: run `gensandbox ledger verify`")
@@ -69,7 +78,7 @@ def import_ledger(file: Path, public_key_path: Path | None, config_path: Path | 
         raise ConfigError("pass --public-key: the public key of the machine that made the export, so the import "
                           "can check it was not altered on the way")
     public_key = load_public_key(public_key_path)
-    verdict = verify_lines(read_export(file), public_key, require_signed_end=True)
+    verdict = verify_lines(read_export(file), public_key, require_signed_end=True, export=True)
     if not verdict.ok:
         raise ConfigError(f"{file} does not verify, nothing imported: record {verdict.first_bad}: {verdict.reason}")
     backend = open_backend(config.ledger_url)
@@ -80,8 +89,10 @@ def import_ledger(file: Path, public_key_path: Path | None, config_path: Path | 
         backend.close()
     if not after.ok or after.head_hash != verdict.head_hash:
         raise ConfigError(f"the imported ledger at {backend.location} does not verify: {after.reason}")
+    remember_key(public_key, config)  # so `ledger verify` and `ledger export` here trust its checkpoints
     console.print(f"imported {count:,} records into {backend.location}; verified again after import: head "
-                  f"{after.head_hash[:16]}…, {after.checkpoints:,} checkpoints signed by {key_id(public_key)}")
+                  f"{after.head_hash[:16]}…, {after.checkpoints:,} checkpoints signed by {key_id(public_key)} "
+                  f"(its public key is kept in {config.home / TRUSTED_KEYS_DIR})")
 
 
 def show_public_key(output: Path | None, config_path: Path | None) -> None:
@@ -115,11 +126,24 @@ def _read(path: Path, what: str) -> bytes:
         raise NotFoundError(f"{what} {path} not found") from None
 
 
-def _public_key(path: Path | None, config):
-    """The given key, else this machine's own (a verifier elsewhere passes the operator's)."""
-    if path is not None:
-        return load_public_key(path)
-    if not config.signing_key_path.exists():
+TRUSTED_KEYS_DIR = "ledger-keys"  # public keys of ledgers imported into this home, trusted by verify
+
+
+def trusted_keys(paths: list[Path], config) -> list:
+    """The given keys; else this machine's own and those of ledgers imported here (a verifier elsewhere passes
+    the operator's)."""
+    if paths:
+        return [load_public_key(path) for path in paths]
+    keys = [load_public_key(path) for path in sorted((config.home / TRUSTED_KEYS_DIR).glob("*.pem"))]
+    if config.signing_key_path.exists():
+        keys.insert(0, Signer.load_or_create(config.signing_key_path).public_key)
+    if not keys:
         raise ConfigError("no --public-key given and this machine has no ledger key; pass the public key of the "
                           "gateway that wrote the ledger")
-    return Signer.load_or_create(config.signing_key_path).public_key
+    return keys
+
+
+def remember_key(public_key, config) -> None:
+    folder = config.home / TRUSTED_KEYS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{key_id(public_key)}.pem").write_bytes(public_pem(public_key))

@@ -66,13 +66,16 @@ def chain(contents: list[dict], head: Head) -> list[Record]:
 def plan_append(contents: list[dict], head: Head, head_kind: str | None,
                 checkpoint: Callable[[Head], dict] | None) -> list[Record]:
     """The records to add after `head`: the contents, then (when asked) a checkpoint signing the new head.
-    No checkpoint directly follows another, so cutting the last checkpoint off an export always leaves
-    unsigned records behind, which verify reports."""
+    No checkpoint directly follows another, so cutting the last checkpoint off a live ledger always leaves
+    unsigned records behind; an export's closing checkpoint is the exception (it is always written, and
+    verify of an export requires it as the last record)."""
     records = chain(contents, head)
     new_head = Head(records[-1].seq, records[-1].hash) if records else head
     ends_signed = not records and head_kind == CHECKPOINT
-    if checkpoint is not None and new_head.seq > 0 and not ends_signed:
-        records += chain([checkpoint(new_head)], new_head)
+    if checkpoint is not None and new_head.seq > 0:
+        content = checkpoint(new_head)
+        if not ends_signed or content.get("closes_export"):
+            records += chain([content], new_head)
     return records
 
 

@@ -79,10 +79,13 @@ class Signer:
     def sign(self, data: bytes) -> str:
         return b64(self._private.sign(data))
 
-    def checkpoint(self, head: Head, signed_at: str) -> dict:
-        """The content of a checkpoint record: a signature over the chain head it follows."""
+    def checkpoint(self, head: Head, signed_at: str, *, closes_export: bool = False) -> dict:
+        """The content of a checkpoint record: a signature over the chain head it follows. An export's closing
+        checkpoint also signs that it closes an export of exactly its own number of records."""
         body = {"kind": CHECKPOINT, "time": signed_at, "signed_seq": head.seq, "signed_hash": head.hash,
                 "key_id": self.key_id}
+        if closes_export:
+            body["closes_export"] = head.seq + 1
         return {**body, "signature": self.sign(canonical(body))}
 
     def receipt(self, event_hash: str, model: str, response_sha256: str, body_sha256: str | None,
@@ -106,6 +109,8 @@ def _read_private_key(path: Path) -> Ed25519PrivateKey:
 
 def checkpoint_signature_ok(record: dict, public_key: Ed25519PublicKey) -> bool:
     body = {key: record.get(key) for key in ("kind", "time", "signed_seq", "signed_hash", "key_id")}
+    if "closes_export" in record:
+        body["closes_export"] = record["closes_export"]
     return signature_ok(public_key, record.get("signature", ""), canonical(body))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gensandbox.config import Config, LedgerConfig
 from gensandbox.errors import ConfigError, MissingDependencyError
 from gensandbox.ledger.base import LedgerBackend
-from gensandbox.ledger.events import CallFacts, Head, call_event, content_hash, sha256_hex
+from gensandbox.ledger.events import CallFacts, Head, Record, call_event, content_hash, sha256_hex
 from gensandbox.ledger.signing import Signer
 from gensandbox.store.sqlite import now_utc
 
@@ -38,18 +39,24 @@ class Ledger:
     def flush(self, force_checkpoint: bool = False) -> None:
         """Append what is queued in one transaction, with a checkpoint when one is due."""
         with self._flushing:
-            self._flush(force_checkpoint)
+            self._flush(self._checkpoint if force_checkpoint else None)
 
-    def _flush(self, force_checkpoint: bool) -> None:
+    def close_export(self) -> Head:
+        """Append what is queued and an export's closing checkpoint; the head it makes (the export's last record)."""
+        with self._flushing:
+            records = self._flush(self._closing_checkpoint)
+        return Head(records[-1].seq, records[-1].hash) if records else self.backend.head()
+
+    def _flush(self, forced: Callable[[Head], dict] | None) -> list[Record]:
         with self._lock:
             batch, self._pending = self._pending, []
         self._since_checkpoint += len(batch)
-        due = force_checkpoint or self._since_checkpoint >= self.settings.checkpoint_every or (
+        due = forced is not None or self._since_checkpoint >= self.settings.checkpoint_every or (
             self._since_checkpoint and time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s)
         if not batch and not due:
-            return
+            return []
         try:
-            self.backend.append(batch, self._checkpoint if due else None)
+            records = self.backend.append(batch, (forced or self._checkpoint) if due else None)
         except BaseException:  # nothing is lost: the batch goes back in front of whatever arrived meanwhile
             with self._lock:
                 self._pending = batch + self._pending
@@ -57,6 +64,7 @@ class Ledger:
             raise
         if due:
             self._since_checkpoint, self._last_checkpoint = 0, time.monotonic()
+        return records
 
     def close(self) -> None:
         self.flush(force_checkpoint=True)
@@ -64,6 +72,9 @@ class Ledger:
 
     def _checkpoint(self, head: Head) -> dict:
         return self.signer.checkpoint(head, now_utc())
+
+    def _closing_checkpoint(self, head: Head) -> dict:
+        return self.signer.checkpoint(head, now_utc(), closes_export=True)
 
 
 def open_backend(url: str) -> LedgerBackend:
