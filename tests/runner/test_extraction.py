@@ -104,7 +104,8 @@ async def test_the_numeric_scorer_says_where_the_number_came_from():
 
 
 @pytest.mark.parametrize("answer, target, expected", [
-    ("The capital is Rome.", "Rome", 1.0), ("정답은 이성계입니다.", "이성계", 1.0), ("세종대왕입니다.", "세종대왕", 1.0),
+    ("The capital is Rome.", "Rome", 1.0), ("정답은 이성계입니다.", "이성계", 1.0),
+    ("세종대왕입니다.", "세종대왕", 1.0),
     ("The blue whale", "blue whale", 1.0), ("Green, of course.", "green", 1.0), ("H₂O", "H2O", 1.0),
     ("It is not Madrid; it is Barcelona.", "Madrid", 0.0), ("서울은 아닙니다.", "아닙니다", 0.0),
     ("Toronto", "Ottawa", 0.0), ("William Shakespeare", "Shakespeare", 0.0),  # a reading never drops words
