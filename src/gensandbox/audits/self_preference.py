@@ -13,7 +13,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from gensandbox.audits import judge_bias as jb
@@ -28,6 +28,7 @@ from gensandbox.runner.plan import target_for
 from gensandbox.runner.suite import resolve_suite
 from gensandbox.store import ResponseCache, SQLiteStore
 from gensandbox.store.gateway import GatewayStore
+from gensandbox.timestamps import parse_since
 from gensandbox.types import ChatRequest, Message
 
 PARTS = ("judge", "recommendation", "routing")
@@ -319,7 +320,7 @@ async def recommendation_audit(config: Config, caller: Caller, models: list[Targ
 # -- routing neutrality
 
 def routing_audit(config: Config, store: SQLiteStore, since: str | None, vendors: rec.VendorDictionary) -> dict:
-    start = _parse_since(since)
+    start = parse_since(since)  # read as `gensandbox traffic --since` reads it
     records = [r for r in reversed(GatewayStore(store).requests(limit=10_000_000))
                if start is None or datetime.fromisoformat(r.created_at) >= start]
     labels = {name: vendors.vendor_of_model(m.vendor) or m.vendor or name for name, m in config.models.items()}
@@ -329,16 +330,6 @@ def routing_audit(config: Config, store: SQLiteStore, since: str | None, vendors
         "no gateway traffic recorded" + (f" since {since}" if since else "")
         + "; serve models with `gensandbox serve` and send requests through it first"]
     return {"since": since, "requests": len(records), "routes": [r.to_dict() for r in results], "findings": findings}
-
-
-def _parse_since(since: str | None) -> datetime | None:
-    if since is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(since)
-    except ValueError:
-        raise UserError(f"--since {since!r} is not a date or time; use e.g. 2026-11-01 or 2026-11-01T09:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _finite(value):

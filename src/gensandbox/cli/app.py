@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import typer
 
 from gensandbox.cli import (
@@ -58,16 +57,22 @@ app.command()(ui_cmd.ui)
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="gensandbox", standalone_mode=False)
     except GenSandboxError as error:
         errors.print(f"error: {error}", markup=False)
         return 1
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.ClickException as error:
-        error.show()
+    except typer.TyperException as error:
+        # Typer runs its own copy of Click (typer._click): its usage errors (unknown option, missing argument,
+        # bad or out-of-range value) derive from TyperException, not from the `click` package's ClickException.
+        # They print Click's own message with the usage line, and exit 2.
+        if hasattr(error, "show"):
+            error.show()
+        else:
+            errors.print(f"error: {error.format_message()}", markup=False)
         return error.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         errors.print("interrupted")
         return 130
     except Exception as error:  # a bug: still one line, with the way to see more

@@ -32,6 +32,7 @@ def show(
     or language)."""
     from gensandbox.runner import aggregate, results_json
     from gensandbox.runner.results import BREAKDOWNS
+    from gensandbox.runner.selection import Selection
 
     config, store = load(config_path)
     run = store.get_run(run_id)
@@ -39,10 +40,16 @@ def show(
         _show_reasoning(run_id, store, as_json)
         return
     rows = aggregate(store.score_rows(run_id), BREAKDOWNS[by.value], resamples=config.file.run.bootstrap_resamples)
+    selection = Selection.from_record(run.settings.get("selection"))
     if as_json:
-        print(json.dumps(results_json(run_id, rows, by.value), ensure_ascii=False, indent=2))
+        shown = results_json(run_id, rows, by.value)
+        if selection:  # --limit / --sample: these scores are of some items only
+            shown["selection"] = selection.record()
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
     else:
         console.print(results_table(run, rows, by.value))
+        if selection:
+            console.print(selection.describe(), markup=False)
 
 
 def _show_reasoning(run_id: str, store, as_json: bool) -> None:
@@ -116,11 +123,31 @@ def models(config_path: ConfigOption = None) -> None:
 def suites(config_path: ConfigOption = None) -> None:
     """List the suites you can name in --suites (built-in and from gensandbox.toml)."""
     from gensandbox.config import load_config
+    from gensandbox.errors import UserError
     from gensandbox.runner import builtin_suite_names, resolve_suite
 
     config = load_config(config_path)
-    table = Table("name", "items", "categories", "license")
-    for name in builtin_suite_names() + [s.name for s in config.file.suites]:
-        suite = resolve_suite(name, config)
-        table.add_row(name, str(len(suite.items)), ", ".join(suite.categories), suite.license)
+    rows, problems = [], {}
+    for name in dict.fromkeys(builtin_suite_names() + [s.name for s in config.file.suites]):
+        try:  # one missing or broken file must not hide the others
+            suite = resolve_suite(name, config)
+        except UserError as error:
+            problems[name] = str(error).removeprefix(f"suite `{name}`: ")
+            rows.append((name, "–", _configured_layout(config, name), "–", "–"))
+            continue
+        rows.append((name, f"{suite.count:,}", suite.layout, ", ".join(suite.languages), suite.license))
+    table = Table("name", "items", "layout", "languages", "license")
+    if problems:
+        table.add_column("problem", style="red")
+    for row in rows:
+        table.add_row(*row, *([problems.get(row[0], "")] if problems else []))
     console.print(table)
+
+
+def _configured_layout(config, name: str) -> str:
+    from gensandbox.runner.formats import format_of
+
+    entry = next((s for s in config.file.suites if s.name == name), None)
+    if entry is None:
+        return "jsonl"
+    return entry.layout or format_of(config.resolve_path(entry.path)) or "–"

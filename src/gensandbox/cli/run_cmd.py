@@ -9,8 +9,12 @@ import typer
 
 from gensandbox.cli.output import ConfigOption
 
+LIMIT_HELP = "Only the first N items of each suite, for a quick look before a full run."
+SAMPLE_HELP = "Only N items of each suite, drawn at random with --seed: the same items for the same seed."
+
 
 def run(
+    ctx: typer.Context,
     config_path: ConfigOption = None,
     models: Annotated[str | None, typer.Option("--models", "-m", help="Comma-separated model names "
                                                "(see `gensandbox models`).")] = None,
@@ -38,9 +42,14 @@ def run(
                                                     "start a local instance).")] = None,
     ray_workers: Annotated[int | None, typer.Option("--ray-workers", min=1, help="Ray workers (default: 2 "
                                                     "locally, one per node on a cluster).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help=LIMIT_HELP)] = None,
+    sample: Annotated[int | None, typer.Option("--sample", min=1, metavar="N", help=SAMPLE_HELP)] = None,
 ) -> None:
     """Evaluate models on suites: score with 95% CI, latency, tokens and cost per model and suite."""
+    if limit is not None and sample is not None:
+        ctx.fail("--limit and --sample cannot be used together: take the first N items or a sample of N")
     from gensandbox.cli.running import start_run
 
     start_run(config_path, models, suites, run_id, resume, max_cost, epochs, temperature, seed, no_cache, judge,
-              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers, sweep=sweep)
+              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers, sweep=sweep,
+              limit=limit, sample=sample)

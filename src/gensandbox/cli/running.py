@@ -18,10 +18,11 @@ from gensandbox.config import Config, load_config
 from gensandbox.errors import GenSandboxError, UserError
 from gensandbox.runner import RunPlan, ScoringContext, aggregate, build_plan, execute, run_record
 from gensandbox.runner.budget import estimate_cost
-from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, spent_so_far
+from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, selection_of, spent_so_far
 from gensandbox.runner.ray_executor import RayOptions, on_ray
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.runner.safety import refusal_rates
+from gensandbox.runner.selection import Selection
 from gensandbox.store import SampleRecord, SQLiteStore, open_store
 
 
@@ -29,14 +30,15 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
               resume: str | None, max_cost: float | None, epochs: int | None, temperature: float | None,
               seed: int | None, no_cache: bool, judge: str | None, mutate: str | None,
               report: Path | None, executor: str = "local", ray_address: str | None = None,
-              ray_workers: int | None = None, sweep: str | None = None) -> None:
+              ray_workers: int | None = None, sweep: str | None = None, limit: int | None = None,
+              sample: int | None = None) -> None:
     on_cluster = RayOptions.from_cli(executor, ray_address, ray_workers)
     config = load_config(config_path)
     store = open_store(config)
     if resume:
-        if models or suites or run_id or sweep:
-            raise UserError("--resume continues a run exactly as it was; drop --models, --suites, --run-id "
-                            "and --sweep")
+        if models or suites or run_id or sweep or limit or sample:
+            raise UserError("--resume continues a run exactly as it was (its items too); drop --models, --suites, "
+                            "--run-id, --sweep, --limit and --sample")
         plan, judges = _resumed_plan(config, store, resume, max_cost)
     else:
         options = options_from(config.file.run, temperature=temperature, epochs=epochs, seed=seed,
@@ -46,9 +48,12 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
             from gensandbox.runner.sweeps import expand_models, parse_sweep
 
             model_names = expand_models(model_names, parse_sweep(sweep))
+        selection = None
+        if limit or sample:  # a sample is drawn with the run's seed: --seed, or [run] seed
+            selection = Selection(limit=limit) if limit else Selection(sample=sample, seed=options.seed)
         plan, prices = build_plan(config, model_names,
                                   split_names(suites) or config.file.run.suites, options, run_id,
-                                  mutators=split_names(mutate) or [])
+                                  mutators=split_names(mutate) or [], selection=selection)
         judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)
         record = run_record(plan, prices, list(judges.values()), default_judge=judge)
         if on_cluster is not None:  # where it ran, for the record; results do not depend on it
@@ -79,6 +84,8 @@ def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: Scoring
     console.print(f"run id: [bold]{plan.run_id}[/bold]  ({len(plan.targets)} models × {len(plan.suites)} suites"
                   f"{f' × {plan.options.epochs} epochs' if plan.options.epochs > 1 else ''} = {plan.total} "
                   f"calls; store {store.location})")
+    if selection := selection_of(plan):
+        console.print(selection.describe(), markup=False)
     from gensandbox.ledger.writer import open_ledger
 
     ledger = open_ledger(config)

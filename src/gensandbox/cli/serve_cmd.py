@@ -67,8 +67,10 @@ def traffic(
 ) -> None:
     """What went through the gateway: requests, errors, tokens, spend and p50 latency per key and model."""
     from gensandbox.cli.serving import show_traffic
+    from gensandbox.timestamps import parse_since, stored_form
 
-    show_traffic(as_json, since, config_path)
+    moment = parse_since(since)  # a bad date is refused here, not compared as text against every record
+    show_traffic(as_json, None if moment is None else stored_form(moment), config_path)
 
 
 def routes(config_path: ConfigOption = None) -> None:

@@ -134,7 +134,7 @@ def show_routes(config_path: Path | None) -> None:
 
     config, store = load(config_path)
     if not config.file.routes:
-        console.print("No routes yet: add [[routes]] to gensandbox.toml (see gensandbox.example.toml)")
+        console.print("No routes yet: add [[routes]] to gensandbox.toml (see gensandbox.example.toml)", markup=False)
         return
     serve, gateway_store = config.file.serve, GatewayStore(store)
     cooling, breaker = _recorded_breaker(config, gateway_store)

@@ -37,7 +37,8 @@ def version_of(variant: VariantConfig) -> str:
 def list_variants(config_path: Path | None) -> None:
     config = load_config(config_path)
     if not config.variants:
-        console.print("No variants yet: add [[variants]] to gensandbox.toml, or `gensandbox variant import FILE`")
+        console.print("No variants yet: add [[variants]] to gensandbox.toml, or `gensandbox variant import FILE`",
+                      markup=False)
         return
     table = Table("variant", "base", "version", "retrieval", "post-processing")
     for variant in config.variants.values():

@@ -131,6 +131,17 @@ def settings_rows(view: ReportView) -> list[tuple[str, str]]:
     return rows
 
 
+def selection_note(view: ReportView, lang: str) -> Markup | None:
+    """Said at the top when the run took only some items of each suite (--limit, --sample); None otherwise."""
+    chosen = (view.run.settings or {}).get("selection")
+    if not chosen:
+        return None
+    tr = _translator(lang)
+    if "limit" in chosen:
+        return tr("selection_limit_one") if chosen["limit"] == 1 else tr("selection_limit", n=chosen["limit"])
+    return tr("selection_sample", n=chosen["sample"], seed=chosen["seed"])
+
+
 def empty_state(view: ReportView) -> str | None:
     """Which explanation replaces the numbers when there are none (a key of reports.text)."""
     if view.samples.total == 0:
@@ -147,7 +158,7 @@ def render_report(view: ReportView, lang: str = "en") -> str:
     return _environment().get_template("report.html.j2").render(
         view=view, lang=lang, tr=_translator(lang), verdict=verdict_key, specs=specs, empty=empty_state(view),
         ranks=view.rank_of, cards=model_cards(view, lang), settings=settings_rows(view),
-        reasoning_frontier=reasoning_frontier(view),
+        reasoning_frontier=reasoning_frontier(view), selection=selection_note(view, lang),
         any_completion=any(view.is_completion_style(row.key[0]) for row in view.overall),
         suites_text=", ".join(t(lang, "suite_items", name=s.get("name"), items=s.get("items")) for s in run.suites),
         text_limit=TEXT_LIMIT, manifest_json=json.dumps(manifest, ensure_ascii=False, indent=2, default=str),

@@ -17,6 +17,12 @@ EN = {
     "ended": "ended {finished}",
     "suites_line": "Suites: {suites}",
     "suite_items": "{name} ({items} items)",
+    "selection_limit": "Limited to the first {n:,} items of each suite (`--limit {n}`): a quick look, not a full "
+                       "evaluation.",
+    "selection_limit_one": "Limited to the first item of each suite (`--limit 1`): a quick look, not a full "
+                           "evaluation.",
+    "selection_sample": "A seeded sample of {n:,} items (seed {seed}) of each suite (`--sample {n} --seed {seed}`): a "
+                        "quick look, not a full evaluation.",
     "nav": "Contents",
     "leaderboard": "Leaderboard (all suites)",
     "ranking_method": (
@@ -127,6 +133,12 @@ KO = {
     "ended": "종료 {finished}",
     "suites_line": "평가 세트: {suites}",
     "suite_items": "{name} ({items}개 문항)",
+    "selection_limit": "각 평가 세트의 처음 {n:,}개 문항으로 제한한 실행입니다(`--limit {n}`): 전체 평가가 아니라 "
+                       "미리 보기입니다.",
+    "selection_limit_one": "각 평가 세트의 첫 문항으로 제한한 실행입니다(`--limit 1`): 전체 평가가 아니라 미리 "
+                           "보기입니다.",
+    "selection_sample": "각 평가 세트에서 시드 {seed}로 무작위 추출한 {n:,}개 문항의 표본입니다(`--sample {n} --seed "
+                        "{seed}`): 전체 평가가 아니라 미리 보기입니다.",
     "nav": "목차",
     "leaderboard": "순위표 (전체 평가 세트)",
     "ranking_method": (

@@ -19,6 +19,7 @@ from gensandbox.providers import PriceTable, build_provider, default_concurrency
 from gensandbox.providers.registry import model_identity
 from gensandbox.runner.calls import RetryPolicy
 from gensandbox.runner.execute import RunOptions, RunPlan, Target
+from gensandbox.runner.selection import Selection
 from gensandbox.runner.suite import Suite, reopen_suite, resolve_suite
 from gensandbox.store import RunRecord
 from gensandbox.store.sqlite import now_utc
@@ -36,14 +37,17 @@ def options_from(settings: RunConfig, **overrides) -> RunOptions:
 
 
 def build_plan(config: Config, model_specs: list[str], suite_specs: list[str], options: RunOptions,
-               run_id: str | None = None, mutators: list[str] = ()) -> tuple[RunPlan, PriceTable]:
-    """Resolve everything before any call is made, so a typo fails in a second, not mid-run."""
+               run_id: str | None = None, mutators: list[str] = (),
+               selection: Selection | None = None) -> tuple[RunPlan, PriceTable]:
+    """Resolve everything before any call is made, so a typo fails in a second, not mid-run. `selection`
+    takes only some items of each suite (--limit, --sample)."""
     if not model_specs:
         raise UserError("no models to run; name some with --models or in [run] of gensandbox.toml")
     if not suite_specs:
         raise UserError("no suites to run; name some with --suites or in [run] of gensandbox.toml")
     models = _unique([resolve_model(spec, config) for spec in model_specs])
-    suites = [resolve_suite(spec, config).with_mutators(list(mutators)) for spec in suite_specs]
+    suites = [resolve_suite(spec, config).with_mutators(list(mutators)).with_selection(selection)
+              for spec in suite_specs]
     return _plan(config, models, suites, options, run_id or new_run_id())
 
 
@@ -55,7 +59,8 @@ def rebuild_plan(config: Config, run: RunRecord, run_id: str, *, use_cache: bool
     if not manifest:
         raise UserError(f"run `{run.run_id}` has no manifest (made by an older GenSandbox); start a new run")
     models = [ModelConfig.model_validate(m) for m in manifest["model_definitions"]]
-    suites = [reopen_suite(record) for record in run.suites]
+    selection = Selection.from_record(manifest.get("selection"))  # the same items as then
+    suites = [reopen_suite(record).with_selection(selection) for record in run.suites]
     saved = dict(manifest["options"])
     saved["use_cache"] = saved["use_cache"] if use_cache is None else use_cache
     saved["max_cost_usd"] = saved["max_cost_usd"] if max_cost_usd is None else max_cost_usd
@@ -75,6 +80,11 @@ def judge_targets(config: Config, prices: PriceTable, default_judge: str | None,
     if needs_judge and not names:
         raise UserError("some items are scored by a judge model: pass --judge MODEL (any configured model)")
     return {name: target_for(resolve_model(name, config), config, prices) for name in sorted(names)}
+
+
+def selection_of(plan: RunPlan) -> Selection | None:
+    """The items a plan takes of each suite (every suite of a plan shares one selection); None for all."""
+    return next((suite.selection for suite in plan.suites), None)
 
 
 def spent_so_far(store, run_id: str) -> float:
@@ -98,6 +108,7 @@ def target_for(model: ModelConfig, config: Config, prices: PriceTable) -> Target
 def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),
                default_judge: str | None = None) -> RunRecord:
     options = plan.options
+    selection = selection_of(plan)
     return RunRecord(
         run_id=plan.run_id,
         created_at=now_utc(),
@@ -111,6 +122,7 @@ def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),
             "seed": options.seed,
             "max_cost_usd": options.max_cost_usd,
             "price_table_version": prices.version,
+            "selection": selection.record() if selection else None,
             "versions": versions(),
             "manifest": {
                 "options": {"max_tokens": options.max_tokens, "temperature": options.temperature,
@@ -121,6 +133,7 @@ def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),
                 "judges": {t.model.name: t.identity for t in judges},
                 "default_judge": default_judge,
                 "judge_definitions": [t.model.model_dump(exclude_none=True) for t in judges],
+                "selection": selection.record() if selection else None,  # --limit / --sample: the items taken
             },
         },
     )

@@ -23,6 +23,7 @@ from gensandbox.errors import ConfigError, NotFoundError, UserError
 from gensandbox.runner import benchmarks, formats
 from gensandbox.runner.mutators import MUTATORS, mutate_messages
 from gensandbox.runner.scorers import Target, check_scorer
+from gensandbox.runner.selection import Selection
 from gensandbox.runner.templates import SuiteOptions, build_raw_item
 from gensandbox.types import Message
 
@@ -96,16 +97,22 @@ class Suite:
     judges: tuple[str, ...] = ()  # judge models named by the items' own scorer args
     scorers: tuple[str, ...] = ()  # scorer names the items use
     mutators: tuple[str, ...] = ()  # red-team variants added after each item
+    selection: Selection | None = None  # only some items (--limit, --sample); mutators follow each one taken
 
     def iter_items(self) -> Iterator[Item]:
-        for item in self.read():
+        items = self.read() if self.selection is None else self.selection.apply(self.read(), self.base_count)
+        for item in items:
             yield item
             for name in self.mutators:
                 yield mutated_item(item, name)
 
     @property
     def count(self) -> int:
-        return self.base_count * (1 + len(self.mutators))
+        taken = self.base_count if self.selection is None else self.selection.count(self.base_count)
+        return taken * (1 + len(self.mutators))
+
+    def with_selection(self, selection: Selection | None) -> Suite:
+        return replace(self, selection=selection)
 
     def with_mutators(self, names: list[str]) -> Suite:
         for name in names:
