@@ -4,8 +4,8 @@
     ├── UserError                 you can fix this: bad config, unknown model or suite, missing file
     │   ├── ConfigError           gensandbox.toml (or a built-in data file) is invalid
     │   ├── NotFoundError         a named model, suite, run or file does not exist
-    │   └── MissingDependencyError an optional extra is not installed; the message says which
-    ├── DuplicateRecordError      the store already holds a record that must be unique (a sample's key)
+    │   ├── MissingDependencyError an optional extra is not installed; the message says which
+    │   └── DuplicateRecordError  the store already holds a record that must be unique (a sample's key)
     └── RunError                  a call to a model failed; the run records it and goes on
         ├── ProviderHTTPError     the endpoint answered with an error status (status, body, retry_after)
         ├── ProviderConnectionError the endpoint could not be reached
@@ -42,8 +42,9 @@ class MissingDependencyError(UserError):
     """An optional part of GenSandbox is not installed."""
 
 
-class DuplicateRecordError(GenSandboxError):
-    """The store already holds a record that must be unique; nothing was written."""
+class DuplicateRecordError(UserError):
+    """The store already holds a record that must be unique (e.g. two processes resuming one run); nothing was
+    written."""
 
 
 class RunError(GenSandboxError):
