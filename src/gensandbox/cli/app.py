@@ -55,6 +55,9 @@ app.add_typer(variant_cmd.variant_app, name="variant")
 app.command()(ui_cmd.ui)
 
 
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, told apart from user errors (1) and usage errors (2)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, prog_name="gensandbox", standalone_mode=False)
@@ -82,6 +85,6 @@ def main(argv: list[str] | None = None) -> int:
             raise
         errors.print(f"unexpected error: {type(error).__name__}: {error} "
                      "(set GENSANDBOX_DEBUG=1 for the traceback, and please report it)", markup=False)
-        return 2
+        return INTERNAL_ERROR
     return result if isinstance(result, int) else 0
 

@@ -20,17 +20,19 @@ from gensandbox.ledger.writer import open_backend, open_ledger
 def verify_ledger(file: Path | None, public_key_paths: list[Path], config_path: Path | None,
                   published: PublishedHead | None = None) -> None:
     config = load_config(config_path)
-    public_keys = trusted_keys(public_key_paths, config)
     if file is None:
         backend = open_backend(config.ledger_url)
         try:
+            # An empty ledger proves nothing and needs no key; anything else is checked against trusted keys.
+            public_keys = trusted_keys(public_key_paths, config) if backend.head().seq or public_key_paths else []
             verdict = verify_lines(backend.lines(), public_keys, require_signed_end=False, published=published)
         finally:
             backend.close()
         where = backend.location
     else:
-        verdict = verify_lines(read_export(file), public_keys, require_signed_end=True, export=True,
-                               published=published)
+        lines = read_export(file)  # a missing file is reported before anything about keys
+        public_keys = trusted_keys(public_key_paths, config)
+        verdict = verify_lines(lines, public_keys, require_signed_end=True, export=True, published=published)
         where = str(file)
     _report(verdict, where, [key_id(key) for key in public_keys], published)
 
@@ -44,8 +46,9 @@ def _report(verdict: Verdict, where: str, signers: list[str], published: Publish
             "[ledger] checkpoint_every events or checkpoint_interval_s seconds, and at shutdown)"
             if verdict.unsigned_tail else "")
     matched = "; the published head is in the chain" if published is not None else ""
-    console.print(f"OK: {where}: {verdict.records:,} records, {verdict.checkpoints:,} signed checkpoints, all valid "
-                  f"for key {', '.join(signers)}{matched}{tail}")
+    keys = f"all valid for key {', '.join(signers)}" if signers else "no checkpoint to check"
+    console.print(f"OK: {where}: {verdict.records:,} records, {verdict.checkpoints:,} signed checkpoints, {keys}"
+                  f"{matched}{tail}", markup=False)
     console.print(f"head: --records {verdict.records} --head {verdict.head_hash}  (publish these two values; "
                   "`gensandbox ledger verify` with them later proves nothing before them was rewritten or cut)",
                   markup=False, soft_wrap=True)
@@ -56,6 +59,8 @@ def export_ledger(output: Path, fmt: str | None, config_path: Path | None) -> No
     fmt = export_format(output, fmt)
     ledger = open_ledger(config)
     try:
+        if not ledger.backend.head().seq and not ledger.has_pending():
+            raise NotFoundError(f"the ledger at {ledger.backend.location} is empty: nothing to export yet")
         closing = ledger.close_export()  # the export ends with a checkpoint that states its record count
         # Other processes may append after the closing checkpoint; the export stops at it.
         count = write_export(islice(ledger.backend.lines(), closing.seq), output, fmt)

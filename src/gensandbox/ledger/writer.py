@@ -32,6 +32,10 @@ class Ledger:
             self._pending.append(event)
         return content_hash(event)
 
+    def has_pending(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
+
     def receipt(self, event_hash: str, model: str, response_text: str, body: bytes | None) -> str:
         return self.signer.receipt(event_hash, model, sha256_hex(response_text.encode()),
                                    sha256_hex(body) if body is not None else None, now_utc())
