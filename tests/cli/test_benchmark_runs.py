@@ -40,6 +40,7 @@ def test_each_layout_runs_and_scores(config, capsys, layout, name, suite, n, sco
                              "--run-id", "bench")
     assert code == 0, err
     assert f"note: suite {suite} is under {license}" in err  # the licence is shown before anything runs
+    assert f"suite {suite}: read as " in err and f"({layout} layout) from {name}; licence {license}" in err
 
     code, out, _ = run_cli(capsys, "show", "bench", "--json", "-c", str(config))
     (row,) = json.loads(out)["results"]

@@ -17,6 +17,7 @@ from gensandbox.cli.output import console, errors, results_table, safety_table, 
 from gensandbox.config import Config, load_config
 from gensandbox.errors import GenSandboxError, UserError
 from gensandbox.runner import RunPlan, ScoringContext, aggregate, build_plan, execute, run_record
+from gensandbox.runner.benchmarks import LAYOUTS
 from gensandbox.runner.budget import estimate_cost
 from gensandbox.runner.plan import judge_targets, options_from, rebuild_plan, selection_of, spent_so_far
 from gensandbox.runner.ray_executor import RayOptions, on_ray
@@ -164,8 +165,11 @@ async def _execute_then_close(plan, store, scoring, on_sample, already_spent, le
 
 def _print_licenses(plan: RunPlan) -> None:
     for suite in plan.suites:
+        if suite.layout in LAYOUTS:  # a public benchmark's file: say how it was read and under which licence
+            errors.print(f"suite {suite.name}: read as {LAYOUTS[suite.layout].title} ({suite.layout} layout) from "
+                         f"{suite.path.name}; licence {suite.license}", markup=False)
         if suite.license_note:
-            errors.print(f"note: suite {suite.name} is under {suite.license}: {suite.license_note}")
+            errors.print(f"note: suite {suite.name} is under {suite.license}: {suite.license_note}", markup=False)
 
 
 def _print_results(plan: RunPlan, store: SQLiteStore, config: Config, report: Path | None) -> None:

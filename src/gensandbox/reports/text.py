@@ -96,7 +96,7 @@ EN = {
     "manifest": "Reproducibility manifest",
     "manifest_intro": "What made this run: settings, package versions, suite files (with their sha256) and model "
                       "definitions. Repeat it exactly with `gensandbox rerun {run_id}`.",
-    "setting": "Setting", "value": "Value", "suite": "Suite", "items": "Items", "path": "Path",
+    "setting": "Setting", "value": "Value", "suite": "Suite", "items": "Items", "layout": "Layout", "path": "Path",
     "full_manifest": "Full manifest (JSON)",
     "not_set": "–",
     "footer": (
@@ -209,7 +209,7 @@ KO = {
     "manifest": "재현 정보",
     "manifest_intro": "이 실행을 만든 설정, 패키지 버전, 평가 세트 파일(sha256 포함), 모델 정의입니다. "
                       "`gensandbox rerun {run_id}`로 똑같이 다시 실행할 수 있습니다.",
-    "setting": "설정", "value": "값", "suite": "평가 세트", "items": "문항 수", "path": "경로",
+    "setting": "설정", "value": "값", "suite": "평가 세트", "items": "문항 수", "layout": "형식", "path": "경로",
     "full_manifest": "전체 재현 정보 (JSON)",
     "not_set": "–",
     "footer": (
