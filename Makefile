@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT := out
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast lint bench docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "GenSandbox needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -32,12 +32,17 @@ test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest -m "not slow"
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/local_throughput.py
 	$(BIN)/python benchmarks/runner_overhead.py
 	$(BIN)/python benchmarks/runner_overhead.py --rss
+
+# Rewrites the command outputs README.md prints (between <!-- generated:NAME --> markers) from real runs
+# on the embedded models, stamped with this machine; about 10 minutes on 2 cores.
+docs: $(VENV)/.installed-local
+	$(BIN)/python docs/regenerate.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
