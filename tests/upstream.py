@@ -14,6 +14,8 @@ The model name picks the behaviour, so one server covers every case:
   stream-breaks   when streaming, sends two pieces and then drops the connection
   echo-auth-400   HTTP 400 whose error message quotes the request's Authorization and x-api-key headers, as some
                   providers and proxies do (for the secrets tests)
+  stream-cut      when streaming, sends one content chunk and ends the response cleanly, with no finish reason
+                  and no [DONE] (an answer cut short that a careless client would take for complete)
   held-after-20   answers its first 20 requests like echo, then holds every later one until the test calls
                   `recorder.release.set()` (or 60 s pass): a run is then certain to be mid-way when signalled
   seeded          like echo, but for a third of (prompt, seed) pairs, by crc32, answers "pass": epochs differ
@@ -172,7 +174,7 @@ def create_app(recorder: Recorder) -> Starlette:
         try:
             return await handler(body)
         finally:
-            recorder.in_flight[model] -= 1
+            recorder.in_flight[model] = recorder.in_flight.get(model, 1) - 1  # a reset may have come between
 
     async def openai_chat(request: Request):
         async def handle(body: dict):
@@ -297,6 +299,8 @@ async def _openai_events(model: str, text: str):
                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         if model == "stream-breaks" and index == 1:
             raise ConnectionResetError("the upstream fell over")  # uvicorn drops the connection mid-body
+        if model == "stream-cut":
+            return  # one piece, then a clean end of the body: no finish reason, no [DONE]
     yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
     yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],

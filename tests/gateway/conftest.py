@@ -62,7 +62,7 @@ cooldown_s = 60
 failures_to_cool = 2
 """
 MODELS = {"echo": "echo", "broken": "error-500", "slow": "echo-slow-50ms", "pricey": "echo", "gone": "hang",
-          "breaks": "stream-breaks", "anthropic-echo": "echo"}
+          "breaks": "stream-breaks", "cut": "stream-cut", "anthropic-echo": "echo"}
 
 
 @dataclass

@@ -67,8 +67,10 @@ async def test_budget_holds_exactly_under_a_race_of_concurrent_requests(gateway,
     records = [r for r in gateway.records() if r["key_id"] == key_id]
     spent = sum(r["cost_usd"] for r in records)
     assert 0 < spent <= budget
-    assert len(records) == len(outcomes) - len(refused)
-    assert len(recorder.requests) == len(records)  # no call reached the upstream without being paid for
+    answered = [r for r in records if r["status"] == 200]
+    assert len(answered) == len(outcomes) - len(refused)
+    assert [r["status"] for r in records if r["status"] != 200] == [429] * len(refused)  # refusals are on record
+    assert len(recorder.requests) == len(answered)  # no call reached the upstream without being paid for
 
 
 def test_provider_secrets_never_leave_the_gateway(gateway, tmp_path, upstream, monkeypatch):

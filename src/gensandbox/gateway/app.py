@@ -23,7 +23,7 @@ from gensandbox.errors import RunError
 from gensandbox.gateway.keys import Denied, KeyGate
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
-from gensandbox.gateway.recorder import Recorder
+from gensandbox.gateway.recorder import NotRecorded, Recorder
 from gensandbox.gateway.routing import ROUTE_PREFIX, Breaker, Router
 from gensandbox.gateway.service import Gateway, GatewayError, Streamed
 from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
@@ -72,6 +72,7 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
                                  headers.get(PARENT_HEADER))
 
     async def answer_chat(raw: bytes, authorization: str | None, session: str | None, parent: str | None) -> Response:
+        body = None
         try:
             body = _parse(raw)
             key, decision = gateway.admit(authorization, body)
@@ -81,17 +82,32 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
                 return _stream_response(gateway, streamed, body)
             answer = await gateway.complete(key, decision, body, trace)
         except GatewayError as error:
-            metrics.rejected.labels(str(error.status)).inc()
-            return _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
+            response = _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
+            if error.status == 502:  # every model was tried, and each try is on the record already
+                metrics.rejected.labels("502").inc()
+                return response
+            return await _refused(response, error.status, error.code, str(error), authorization, body)
         except Denied as denied:
-            metrics.rejected.labels(str(denied.status)).inc()
             headers = {"retry-after": f"{denied.retry_after:.0f}"} if denied.retry_after else {}
             error_type = "authentication_error" if denied.status == 401 else "rate_limit_error"
-            return _error(denied.status, str(denied), error_type, denied.code, headers=headers)
+            response = _error(denied.status, str(denied), error_type, denied.code, headers=headers)
+            return await _refused(response, denied.status, denied.code, str(denied), authorization, body)
+        except NotRecorded as error:
+            metrics.rejected.labels("503").inc()
+            return _error(503, str(error), "server_error", "not_recorded", headers={"retry-after": "1"})
         attempt = answer.attempt
         headers = _headers(attempt.name, attempt.decision, attempt.trace, answer.cost_usd)
         headers["x-gensandbox-receipt"] = answer.receipt
         return Response(answer.payload, media_type="application/json", headers=headers)
+
+    async def _refused(response: Response, status: int, code: str | None, message: str, authorization: str | None,
+                       body: ChatCompletionRequest | None) -> Response:
+        try:
+            await gateway.refused(status, code, message, authorization, body.model if body else None,
+                                  bool(body and body.stream))
+        except NotRecorded as error:
+            return _error(503, str(error), "server_error", "not_recorded", headers={"retry-after": "1"})
+        return response
 
     async def list_models(request: Request) -> Response:
         created = int(time.time())
@@ -175,7 +191,7 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def events():
-        usage, finish, texts = None, "stop", []
+        usage, finish, texts = None, None, []
         try:
             yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
             piece = streamed.first
@@ -185,20 +201,26 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
                     texts.append(piece.text)
                     yield chunk_event(request_id, model, created, {"content": piece.text})
                 piece = await anext(streamed.rest, None)
+            if finish is None:  # the upstream closed without saying the answer was complete: it was cut short
+                raise RunError("the upstream ended the stream without a finish reason: the answer may be incomplete")
         except RunError as error:
-            gateway.finish_stream(streamed, usage, "".join(texts), finish, error)
+            await gateway.finish_stream(streamed, usage, "".join(texts), finish, error)
             yield error_event(f"the model stopped answering mid-stream: {error}")
             yield DONE_EVENT
             return
         except BaseException:  # the client went away: stop the model, still settle and record the spend
-            gateway.finish_stream(streamed, usage, "".join(texts), finish, RunError("the client closed the stream"))
+            await gateway.finish_stream(streamed, usage, "".join(texts), finish,
+                                        RunError("the client closed the stream"), client_left=True)
             await streamed.rest.aclose()
             raise
-        # A streamed answer's receipt cannot be a header (they left first): it rides on the last chunk.
-        receipt = gateway.finish_stream(streamed, usage, "".join(texts), finish, None)
-        yield chunk_event(request_id, model, created, {}, finish_reason=finish, receipt=receipt)
+        # A streamed answer's receipt cannot be a header (they left first): it rides on the last chunk before
+        # [DONE], sent once the answer is on the record.
+        receipt = await gateway.finish_stream(streamed, usage, "".join(texts), finish, None)
         if include_usage and usage is not None:
-            yield chunk_event(request_id, model, created, {}, usage=usage, with_choice=False)
+            yield chunk_event(request_id, model, created, {}, finish_reason=finish)
+            yield chunk_event(request_id, model, created, {}, usage=usage, with_choice=False, receipt=receipt)
+        else:
+            yield chunk_event(request_id, model, created, {}, finish_reason=finish, receipt=receipt)
         yield DONE_EVENT
 
     headers = _headers(model, attempt.decision, attempt.trace, None)

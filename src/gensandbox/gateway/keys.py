@@ -94,8 +94,7 @@ class KeyGate:
 
     def authenticate(self, authorization: str | None) -> KeyState | None:
         """The caller's key state, None for anonymous access, or Denied(401)."""
-        if time.monotonic() - self._loaded_at > RELOAD_AFTER_S:
-            self.reload()
+        self._reload_when_due()
         if self.open:
             return None
         token = _bearer(authorization)
@@ -146,6 +145,20 @@ class KeyGate:
         if state is not None and state.record.budget_usd is not None:
             state.reserved_usd -= reserved
             state.lease_usd -= actual
+
+    def identify(self, authorization: str | None) -> str | None:
+        """The id of the valid key this header carries, if any (for the record of a refused request)."""
+        self._reload_when_due()
+        token = _bearer(authorization)
+        state = self._by_hash.get(hash_key(token)) if token else None
+        return state.record.key_id if state else None
+
+    def _reload_when_due(self) -> None:
+        if time.monotonic() - self._loaded_at > RELOAD_AFTER_S:
+            self.reload()
+
+    def holds_leases(self) -> bool:
+        return any(state.lease_usd > 0 for state in self._by_hash.values())
 
     def renewed(self, now: float) -> None:
         """The recorder renewed this process's leases in the store."""

@@ -1,8 +1,16 @@
-"""Request records, key spending and ledger events written in batches, off the request path.
+"""Recorded before answered: a request's record, its key's spending and its ledger event are durable before its
+answer (and the receipt that names the event) leaves.
 
-A request appends a record to memory and returns; a background task commits whatever has gathered
-every `interval_s` in one transaction (no per-request disk sync on the hot path). Shutdown flushes.
-A failed write (a locked or unreachable database) keeps what was pending and is tried again next time.
+Requests that end while a commit is being written wait for the next one, which takes all of them in one store
+transaction and one ledger transaction (group commit): under load a commit covers many requests, so throughput
+holds, and when a process is killed no client holds a receipt for an event that was not written, nor got an
+answer whose spending was not added to its key. The store goes first, then the ledger: a crash between the two
+leaves spending recorded for an answer that never left, never the reverse.
+
+If a commit fails (a locked or unreachable database), its requests are answered 503 instead of being answered
+unrecorded; their spending and their records (marked with the 503 they got) are kept for the next commit, and
+their events stay queued in the ledger. Between requests a commit still runs every RENEW_EVERY_S seconds, so
+budget leases are renewed while held and a checkpoint is signed when one is due.
 """
 
 from __future__ import annotations
@@ -10,29 +18,54 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, replace
 
-from gensandbox.gateway.keys import KeyGate
+from gensandbox.gateway.keys import LEASE_TTL_S, KeyGate
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store.gateway import GatewayStore, RequestRecord
 
 log = logging.getLogger("gensandbox.gateway")
+RENEW_EVERY_S = LEASE_TTL_S / 6  # well inside the lease's lifetime, however slow one commit is
+
+
+class NotRecorded(Exception):
+    """The request's record could not be made durable; it must not be answered as if it had been."""
+
+
+@dataclass
+class _Entry:
+    record: RequestRecord
+    spent_usd: float | None  # what the request cost its key (None: anonymous)
+    event: dict | None
+    done: asyncio.Future | None  # None: nobody waits (a client that left)
 
 
 class Recorder:
-    def __init__(self, store: GatewayStore, ledger: Ledger, keys: KeyGate, interval_s: float = 0.1):
+    def __init__(self, store: GatewayStore, ledger: Ledger, keys: KeyGate):
         self._store, self._ledger, self._keys = store, ledger, keys
-        self._interval_s = interval_s
-        self._pending: list[RequestRecord] = []
-        self._spent: dict[str, float] = {}
+        self._entries: list[_Entry] = []
+        self._carried: list[RequestRecord] = []  # from a failed commit, written with the next one
+        self._carried_spent: dict[str, float] = {}
+        self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
-    def add(self, record: RequestRecord, key_spent_usd: float | None) -> None:
-        """`key_spent_usd`: what this request cost the key (None for anonymous requests)."""
-        self._pending.append(record)
-        if key_spent_usd is not None:
-            self._spent[record.key_id] = self._spent.get(record.key_id, 0.0) + key_spent_usd
+    async def commit(self, record: RequestRecord, spent_usd: float | None, event: dict | None) -> None:
+        """Return once the record, the spending and the event are durable; NotRecorded if they cannot be."""
+        done = asyncio.get_running_loop().create_future()
+        self._add(_Entry(record, spent_usd, event, done))
+        await done
+
+    def submit(self, record: RequestRecord, spent_usd: float | None, event: dict | None) -> None:
+        """Record without waiting (nobody is left to answer, e.g. a client that closed its stream)."""
+        self._add(_Entry(record, spent_usd, event, None))
+
+    def _add(self, entry: _Entry) -> None:
+        self._entries.append(entry)
+        if self._wake is not None:
+            self._wake.set()
 
     def start(self) -> None:
+        self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -42,34 +75,71 @@ class Recorder:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        self.flush()
-
-    def flush(self) -> None:
-        self._ledger.flush()
-        self._flush_requests()
-
-    def _flush_requests(self) -> None:
-        if not self._pending and not self._spent:
-            return
-        batch, spent = self._pending, self._spent
-        self._pending, self._spent = [], {}
-        now = time.time()
-        try:
-            self._store.record(batch, spent, self._keys.holder, now)
-        except Exception:
-            self._pending = batch + self._pending
-            for key_id, amount in spent.items():
-                self._spent[key_id] = self._spent.get(key_id, 0.0) + amount
-            raise
-        self._keys.renewed(now)
+        self._write(self._take())  # whatever arrived last; the ledger's own close signs the end
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval_s)
             try:
-                # The ledger's commit waits for the disk (synchronous=FULL): on a worker thread, so that a slow
-                # fsync never stalls the requests being answered meanwhile.
-                await asyncio.to_thread(self._ledger.flush)
-                self._flush_requests()
-            except Exception as error:  # the next round retries; the gateway keeps answering meanwhile
-                log.warning("could not write request records or ledger events yet: %s", error)
+                await asyncio.wait_for(self._wake.wait(), RENEW_EVERY_S)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            entries = self._take()
+            try:
+                self._write_store(entries)
+            except Exception as error:  # nothing was written: all of it is carried to the next commit
+                self._carry(entries, error)
+                self._refuse(entries, error)
+                continue
+            try:
+                # The ledger's commit waits for the disk (synchronous=FULL): on a worker thread, so that requests
+                # keep being answered (and gathering for the next commit) meanwhile.
+                await asyncio.to_thread(self._ledger.commit, [e.event for e in entries if e.event is not None])
+            except Exception as error:  # the events stay queued in the ledger for the next commit
+                self._refuse(entries, error)
+                continue
+            _settle(entries, None)
+
+    def _take(self) -> list[_Entry]:
+        entries, self._entries = self._entries, []
+        return entries
+
+    def _refuse(self, entries: list[_Entry], error: Exception) -> None:
+        log.warning("could not record %d requests; they are answered 503: %s", len(entries), error)
+        _settle(entries, NotRecorded(f"the gateway could not record this request ({error}); it was not answered, "
+                                     "so that no answer goes out unrecorded"))
+
+    def _write(self, entries: list[_Entry]) -> None:
+        self._write_store(entries)
+        self._ledger.commit([e.event for e in entries if e.event is not None])
+        _settle(entries, None)
+
+    def _write_store(self, entries: list[_Entry]) -> None:
+        records = self._carried + [e.record for e in entries]
+        spent = dict(self._carried_spent)
+        for entry in entries:
+            if entry.spent_usd is not None:
+                spent[entry.record.key_id] = spent.get(entry.record.key_id, 0.0) + entry.spent_usd
+        if not records and not spent and not self._keys.holds_leases():
+            return  # nothing to write and no lease to renew
+        now = time.time()
+        self._store.record(records, spent, self._keys.holder, now)
+        self._carried, self._carried_spent = [], {}
+        self._keys.renewed(now)
+
+    def _carry(self, entries: list[_Entry], error: Exception) -> None:
+        """A failed commit loses nothing: the spending stays owed, and the records say the request got a 503."""
+        for entry in entries:
+            if entry.spent_usd is not None:
+                key = entry.record.key_id
+                self._carried_spent[key] = self._carried_spent.get(key, 0.0) + entry.spent_usd
+            self._carried.append(replace(entry.record, status=503, error=f"answered 503: not recorded ({error})"))
+
+
+def _settle(entries: list[_Entry], error: Exception | None) -> None:
+    for entry in entries:
+        if entry.done is not None and not entry.done.done():
+            if error is None:
+                entry.done.set_result(None)
+            else:
+                entry.done.set_exception(error)

@@ -17,7 +17,7 @@ from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
-from gensandbox.ledger.events import CallFacts, otel_provider_name, sha256_hex
+from gensandbox.ledger.events import CallFacts, content_hash, otel_provider_name, refusal_event, sha256_hex
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable, resolve_model
 from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
@@ -119,14 +119,14 @@ class Gateway:
                 response, _ = await call_model(attempt.target.provider, attempt.request,
                                                timeout_s=self._timeout(attempt.target), policy=NO_RETRY)
             except RunError as error:
-                self._failed(attempt, error, failures)
+                await self._failed(attempt, error, failures)
                 if isinstance(error, ProviderHTTPError) and not is_retryable(error):
                     break  # the endpoint rejected the request itself: another model would too
                 continue
             cost = attempt.target.price.cost_usd(response.usage, response.latency_s)
             payload = orjson.dumps(completion_body(response, name, completion_id()))
-            event_hash = self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
-                                         payload)
+            event_hash = await self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
+                                               payload)
             return Answer(response, attempt, cost, payload,
                           self.ledger.receipt(event_hash, name, response.text, payload))
         raise self._all_failed(failures)
@@ -145,25 +145,43 @@ class Gateway:
                 first = await pieces.__anext__()
             except (RunError, StopAsyncIteration) as error:
                 error = error if isinstance(error, RunError) else RunError("the stream ended before any answer")
-                self._failed(attempt, error, failures)
+                await self._failed(attempt, error, failures)
                 continue
             return Streamed(first, pieces, attempt)
         raise self._all_failed(failures)
 
-    def finish_stream(self, streamed: Streamed, usage: Usage | None, text: str, finish_reason: str,
-                      error: RunError | None) -> str | None:
-        """Settle, record and (when the stream ended well) return the receipt for the answer text."""
+    async def finish_stream(self, streamed: Streamed, usage: Usage | None, text: str, finish_reason: str | None,
+                            error: RunError | None, *, client_left: bool = False) -> str | None:
+        """Settle and record; when the stream ended well, return (once the record is durable) the receipt for the
+        answer text. A client that left is recorded without waiting: nobody is there to answer."""
         attempt = streamed.attempt
         usage = usage or Usage(sum(estimate_tokens(m.content) for m in attempt.request.messages),
                                estimate_tokens(text))
         cost = attempt.target.price.cost_usd(usage, time.perf_counter() - attempt.started)
         if error is None:
-            event_hash = self._succeeded(attempt, usage, cost, text, finish_reason, None)
+            event_hash = await self._succeeded(attempt, usage, cost, text, finish_reason, None)
             return self.ledger.receipt(event_hash, attempt.name, text, None)
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.failed(attempt.name)  # a stream that breaks is a failure too, as its 502 record says
-        self._record(attempt, 502, usage, cost, text, None, None, str(error))
+        record, spent, event = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error))
+        if client_left:
+            self.recorder.submit(record, spent, event)
+        else:
+            await self.recorder.commit(record, spent, event)
         return None
+
+    # -- refused
+
+    async def refused(self, status: int, code: str | None, message: str, authorization: str | None,
+                      requested_model: str | None, stream: bool) -> None:
+        """A request refused before any model answered (400, 401, 404, 429, 503) is on the record too."""
+        key_id = self.keys.identify(authorization) or ANONYMOUS
+        self.metrics.rejected.labels(str(status)).inc()
+        record = RequestRecord(now_utc(), key_id, requested_model or "", "", code or "refused", None, status, 0, 0,
+                               0.0, None, stream, message)
+        event = refusal_event(record.created_at, status, code, message, key_id if key_id != ANONYMOUS else None,
+                              requested_model)
+        await self.recorder.commit(record, None, event)
 
     # -- shared
 
@@ -181,31 +199,34 @@ class Gateway:
     def _timeout(self, target: Target) -> float:
         return min(target.model.timeout_s, self.config.file.serve.request_timeout_s)
 
-    def _failed(self, attempt: Attempt, error: RunError, failures: list[str]) -> None:
+    async def _failed(self, attempt: Attempt, error: RunError, failures: list[str]) -> None:
         self.keys.settle(attempt.key, attempt.reserved, 0.0)
         self.router.breaker.failed(attempt.name)
         failures.append(f"{attempt.name}: {error}")
-        self._record(attempt, 502, Usage(), 0.0, None, None, None, str(error))
+        await self.recorder.commit(*self._records(attempt, 502, Usage(), 0.0, None, None, None, str(error)))
 
-    def _succeeded(self, attempt: Attempt, usage: Usage, cost: float, text: str, finish_reason: str | None,
-                   payload: bytes | None) -> str:
+    async def _succeeded(self, attempt: Attempt, usage: Usage, cost: float, text: str, finish_reason: str | None,
+                         payload: bytes | None) -> str:
+        """Settle, record, and return the event's hash once it is durable (what the receipt names)."""
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.succeeded(attempt.name)
-        return self._record(attempt, 200, usage, cost, text, finish_reason, payload, None)
+        record, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None)
+        await self.recorder.commit(record, spent, event)
+        return content_hash(event)
 
-    def _record(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
-                finish_reason: str | None, payload: bytes | None, error: str | None) -> str:
-        """The request record (for `gensandbox traffic`) and the ledger event; returns the event's hash."""
+    def _records(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
+                 finish_reason: str | None, payload: bytes | None,
+                 error: str | None) -> tuple[RequestRecord, float | None, dict]:
+        """The request record (for `gensandbox traffic`), what it cost the key, and the ledger event."""
         key, decision, body = attempt.key, attempt.decision, attempt.body
         key_id = key.record.key_id if key else ANONYMOUS
         latency = time.perf_counter() - attempt.started
-        self.recorder.add(RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason,
-                                        attempt.name, status, usage.input_tokens, usage.output_tokens, cost, latency,
-                                        body.stream, error), cost if key else None)
+        record = RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason, attempt.name,
+                               status, usage.input_tokens, usage.output_tokens, cost, latency, body.stream, error)
         self.metrics.observe(attempt.name, status, usage, cost, latency)
         model, trace = attempt.target.model, attempt.trace
         variant = model.variant
-        return self.ledger.record_call(CallFacts(
+        event = self.ledger.call_event(CallFacts(
             source="gateway", provider=otel_provider_name(model.provider), requested_model=body.model,
             model=model.name, started_at=attempt.started_at, latency_s=latency, input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens, reasoning_tokens=usage.reasoning_tokens, cost_usd=cost,
@@ -218,6 +239,7 @@ class Gateway:
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             tool_steps=tool_steps(body.messages), features=request_features(body),
             variant=variant.definition.name if variant else None, variant_version=variant.version if variant else None))
+        return record, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
         return GatewayError(502, "no model could answer: " + "; ".join(failures), "upstream_error",

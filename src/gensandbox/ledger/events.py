@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 GENESIS = "0" * 64
-CALL, CHECKPOINT = "gen_ai.call", "gensandbox.checkpoint"
+CALL, CHECKPOINT, REFUSAL = "gen_ai.call", "gensandbox.checkpoint", "gensandbox.refusal"
 CHAIN_FIELDS = ("seq", "prev", "hash")
 
 
@@ -186,5 +186,16 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         optional["gen_ai.input.messages"] = facts.prompt
         optional["gen_ai.output.messages"] = None if facts.response_text is None else [
             {"role": "assistant", "content": facts.response_text}]
+    event.update({key: value for key, value in optional.items() if value is not None})
+    return event
+
+
+def refusal_event(started_at: str, status: int, code: str | None, message: str, key_id: str | None,
+                  requested_model: str | None) -> dict:
+    """A request the gateway refused (400, 401, 404, 429, 503): who (the key, if it was valid), what it asked for
+    and why it was refused. Never the prompt: the caller may not even be authenticated."""
+    event = {"kind": REFUSAL, "time": started_at, "gensandbox.source": "gateway", "gensandbox.status": "refused",
+             "http.response.status_code": status, "error.type": code or "refused", "gensandbox.reason": message}
+    optional = {"gensandbox.key_id": key_id, "gen_ai.request.model": requested_model}
     event.update({key: value for key, value in optional.items() if value is not None})
     return event

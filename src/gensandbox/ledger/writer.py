@@ -27,10 +27,21 @@ class Ledger:
 
     def record_call(self, facts: CallFacts) -> str:
         """Queue one call's event; returns its content hash (what a receipt names)."""
-        event = call_event(facts, self.settings.privacy)
+        event = self.call_event(facts)
         with self._lock:
             self._pending.append(event)
         return content_hash(event)
+
+    def call_event(self, facts: CallFacts) -> dict:
+        """One call's event, not yet queued (the gateway commits it with its request record)."""
+        return call_event(facts, self.settings.privacy)
+
+    def commit(self, events: list[dict]) -> None:
+        """Append these events (and anything queued) now, in one transaction: durable when this returns. Raises
+        when the ledger cannot be written, with the events still queued for the next try."""
+        with self._lock:
+            self._pending.extend(events)
+        self.flush()
 
     def has_pending(self) -> bool:
         with self._lock:

@@ -175,7 +175,7 @@ class VariantProvider:
                 last = StreamDelta(finish_reason=piece.finish_reason or last.finish_reason,
                                    usage=piece.usage or last.usage, model=piece.model or last.model)
         yield StreamDelta(text=post_process("".join(texts), self.definition.post_process), model=last.model)
-        yield dataclasses.replace(last, finish_reason=last.finish_reason or "stop")
+        yield last  # its finish reason as the base model gave it: none means the answer may have been cut short
 
     async def aclose(self) -> None:
         await self.base.aclose()
