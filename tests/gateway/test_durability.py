@@ -13,7 +13,9 @@ import orjson
 import pytest
 
 from gensandbox.config import load_config
-from gensandbox.gateway import create_app, keys as keys_module, recorder as recorder_module
+from gensandbox.gateway import create_app
+from gensandbox.gateway import keys as keys_module
+from gensandbox.gateway import recorder as recorder_module
 from gensandbox.ledger.events import REFUSAL, content_hash, strip_chain
 from gensandbox.ledger.signing import Signer, unb64
 from gensandbox.ledger.sqlite import SQLiteLedger

@@ -76,8 +76,8 @@ class SQLStore:
         row = _encode({name: getattr(sample, name) for name in _SAMPLE_COLUMNS}, _JSON_SAMPLE_FIELDS)
         if self.db.execute(_INSERT_SAMPLE, (*row.values(), now_utc())).rowcount == 0:
             raise DuplicateRecordError(f"run `{sample.run_id}` already holds {sample.model} / {sample.suite} / "
-                                       f"{sample.item_id} epoch {sample.epoch}; a sample is stored once (is another process "
-                                       "resuming the same run?)")
+                                       f"{sample.item_id} epoch {sample.epoch}; a sample is stored once (is "
+                                       "another process resuming the same run?)")
 
     def count_samples(self, run_id: str) -> int:
         return self.db.execute("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,)).fetchone()[0]
