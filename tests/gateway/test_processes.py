@@ -26,10 +26,11 @@ BUDGET = 0.005
 REQUESTS_PER_PROCESS = 400
 
 
-def start_gateway(config_path, port: int, *options: str) -> subprocess.Popen:
+def start_gateway(config_path, port: int, *options: str, new_session: bool = False) -> subprocess.Popen:
+    """`new_session`: the gateway leads a process group of its own, so one signal reaches its workers too."""
     process = subprocess.Popen([sys.executable, "-m", "gensandbox", "serve", "-c", str(config_path), "--port",
                                 str(port), *options], env=os.environ, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE, start_new_session=new_session)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -53,9 +54,9 @@ async def hammer(ports: list[int], key: str) -> list[httpx.Response]:
         return await asyncio.gather(*(one(n) for n in range(REQUESTS_PER_PROCESS * len(ports))))
 
 
-def create_key(config_path) -> str:
-    """A key with the small BUDGET, made the way a user makes one; its secret."""
-    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(BUDGET),
+def create_key(config_path, budget: float = BUDGET) -> str:
+    """A key with a small budget, made the way a user makes one; its secret."""
+    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--budget-usd", str(budget),
                               "-c", str(config_path)], env=os.environ, capture_output=True, text=True, check=True)
     return re.search(r"gsk_\S+", created.stdout).group(0)
 
