@@ -42,6 +42,10 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
             (["--epochs", "0"], 2, "Error: Invalid value for '--epochs': Input should be greater than or equal to 1"),
             (["--temperature", "5"], 2, "Error: Invalid value for '--temperature': Input should be less than or "
                                         "equal to 2"),
+            (["--max-cost", "-1"], 2, "Error: Invalid value for '--max-cost': Input should be greater than or "
+                                      "equal to 0"),
+            (["--limit", "1", "-s", "home"], 1, "error: suite `home`: home is a directory, not a file; give a .jsonl, "
+                                                ".csv or .yaml suite file"),
             (["--bogus"], 2, "Error: No such option: --bogus"),
             (["--limit", "1", "--sample", "1"], 2, "Error: --limit and --sample cannot be used together"),
             (["--resume", "NO-SUCH-RUN"], 1, NO_RUN),
@@ -69,7 +73,10 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
     "ui": [(["--port", PORT], 0, "GenSandbox dashboard: http://127.0.0.1:"),
            (["--port", "70000"], 2, "Error: Invalid value for '--port'")],
     "keys create": [([], 0, "role: developer"), (["--role", "tester", "--budget-usd", "1"], 0, "budget: $1"),
-                    (["--budget-usd", "-1"], 2, "Error: Invalid value for '--budget-usd'")],
+                    (["--budget-usd", "-1"], 2, "Error: Invalid value for '--budget-usd': Input should be greater "
+                                                "than or equal to 0"),
+                    (["--rpm", "0"], 2, "Error: Invalid value for '--rpm': Input should be greater than or equal "
+                                        "to 1")],
     "keys list": [([], 0, "No keys yet.")],
     "keys revoke": [([], 2, MISSING + "argument 'key_id'."),
                     (["NO-SUCH-KEY"], 1, "error: no active key `NO-SUCH-KEY`")],
@@ -86,9 +93,11 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
     "audit switching": [([], 2, MISSING + "option '--from'."),
                         (["--from", "a", "--to", "b"], 1, "error: give the workload")],
     "holdout commit": [([], 2, MISSING + "argument 'suite'."), (["basics-en"], 0, "committed 48 items"),
-                       (["NO-SUCH-SUITE"], 1, "error: unknown suite `NO-SUCH-SUITE`")],
+                       (["NO-SUCH-SUITE"], 1, "error: unknown suite `NO-SUCH-SUITE`"),
+                       (["home"], 1, "error: suite `home`: home is a directory, not a file")],
     "holdout run": [([], 2, MISSING + "option '--opening'."),
-                    (["--opening", "missing.json"], 1, "error: opening missing.json not found")],
+                    (["--opening", "missing.json"], 1, "error: opening missing.json not found"),
+                    (["--opening", "missing.json", "--max-cost", "-1"], 2, "Error: Invalid value for '--max-cost'")],
     "holdout reveal": [([], 2, MISSING + "option '--opening'."),
                        (["--opening", "missing.json", "-o", "r.json"], 1, "error: opening missing.json not found")],
     "holdout verify": [([], 2, MISSING + "option '--commitment'."),
@@ -102,7 +111,8 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
                        (["NO-SUCH-VARIANT", "-o", "v.json"], 1, "error: unknown variant `NO-SUCH-VARIANT`")],
     "variant import": [([], 2, MISSING + "argument 'file'."), (["missing.json"], 1, "error: cannot read missing.json")],
     "variant compare": [([], 2, MISSING + "argument 'name'."),
-                        (["NO-SUCH-VARIANT"], 1, "error: unknown variant `NO-SUCH-VARIANT`")],
+                        (["NO-SUCH-VARIANT"], 1, "error: unknown variant `NO-SUCH-VARIANT`"),
+                        (["support-ko", "--max-cost", "-1"], 2, "Error: Invalid value for '--max-cost'")],
 }
 # Commands not run with no arguments here, and why (each runs above with arguments).
 NOT_RUN_BARE = {

@@ -39,8 +39,8 @@ def run(
     models: Annotated[str | None, typer.Option("--models", "-m", help="Comma-separated model names.")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name this run (default: time-based).")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Refuse to start, or stop, before "
-                                                   "spending more than this many USD.")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
+                                                   "before spending more than this many USD.")] = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Model that grades judge-scored items.")] = None,
     config_path: ConfigOption = None,
 ) -> None:

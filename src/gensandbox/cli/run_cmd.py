@@ -22,8 +22,8 @@ def run(
                                                ".jsonl/.csv/.yaml paths or LAYOUT:PATH.")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name this run (default: time-based).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this interrupted run.")] = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Refuse to start, or stop, before "
-                                                   "spending more than this many USD.")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
+                                                   "before spending more than this many USD.")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Base seed; epoch k uses seed + k.")] = None,

@@ -65,8 +65,8 @@ def compare(
     models: Annotated[str | None, typer.Option("--models", "-m", help="Compare the variant re-based on each of "
                                                "these models with the model itself (default: its base).")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name the run (default: time-based).")] = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", help="Refuse to start, or stop, before "
-                                                   "spending more than this many USD.")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
+                                                   "before spending more than this many USD.")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
     config_path: ConfigOption = None,
 ) -> None:

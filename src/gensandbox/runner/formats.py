@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gensandbox.errors import ConfigError
@@ -24,13 +25,58 @@ def format_of(path: Path) -> str | None:
 def read_rows(path: Path, file_format: str) -> Iterator[tuple[str, dict]]:
     """Yield (where, raw item) for every row; `where` is "file line N" for error messages."""
     readers = {"jsonl": _jsonl_rows, "csv": _csv_rows, "yaml": _yaml_rows}
-    yield from readers[file_format](path)
+    with readable_text(path):
+        yield from readers[file_format](path)
 
 
 def read_yaml_header(path: Path) -> dict:
     """The suite-level options of a YAML suite (everything but `items`)."""
-    document = _load_yaml(path)
+    with readable_text(path):
+        document = _load_yaml(path)
     return {k: v for k, v in document.items() if k != "items"} if isinstance(document, dict) else {}
+
+
+@contextmanager
+def readable_text(path: Path) -> Iterator[None]:
+    """Reading `path` as UTF-8 text: a file that is not (a binary file, text saved as UTF-16 or a legacy code
+    page) or cannot be read becomes one ConfigError that names the file and the fix, never a crash."""
+    try:
+        yield
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path.name}: {_not_utf8(path, error)}") from None
+    except OSError as error:  # unreadable: permissions, a file removed while being read, an I/O error
+        raise ConfigError(f"{path.name}: cannot be read ({error.strerror or error})") from None
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> str:
+    """What is wrong and how to fix it."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+            handle.seek(0)
+            where = _first_undecodable(handle) or error.reason
+    except OSError:
+        head, where = b"", error.reason
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "saved as UTF-16, not UTF-8; save it as UTF-8"
+    if b"\0" in head:
+        return (f"not text ({where}; it holds NUL bytes: a binary file, or UTF-16 without a byte-order mark); "
+                "give a text file saved as UTF-8")
+    return f"not UTF-8 text ({where}); save it as UTF-8"
+
+
+def _first_undecodable(handle) -> str:
+    """Where the first byte that is not UTF-8 is, as "<reason> at line L, byte B"; "" if none is. A decoding
+    error's own `start` counts from the decoder's last chunk, not from the start of the file, so the place is
+    found again here, line by line (a newline byte never sits inside a UTF-8 sequence)."""
+    offset = 0
+    for number, line in enumerate(handle, start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"{bad.reason} at line {number}, byte {offset + bad.start}"
+        offset += len(line)
+    return ""
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict]]:
@@ -51,14 +97,22 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict]]:
 def _csv_rows(path: Path) -> Iterator[tuple[str, dict]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        for row in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows, None)
+            except csv.Error as error:  # e.g. a cell over the csv module's size limit (131072 characters)
+                raise ConfigError(f"{path.name} line {reader.line_num + 1}: not readable as CSV ({error}); very "
+                                  "long prompts fit better in a .jsonl suite") from None
+            if row is None:
+                return
             where = f"{path.name} line {reader.line_num}"
             if None in row:
                 raise ConfigError(f"{where}: more cells than the header has columns")
-            yield where, _csv_item(row)
+            yield where, _csv_item(row, where)
 
 
-def _csv_item(row: dict) -> dict:
+def _csv_item(row: dict, where: str) -> dict:
     """Empty cells are absent; `target` and `choices` cells may list several values with |."""
     item = {k.strip(): v for k, v in row.items() if v not in (None, "")}
     for key in ("target", "choices"):
@@ -67,7 +121,12 @@ def _csv_item(row: dict) -> dict:
     if "max_tokens" in item:
         item["max_tokens"] = int(item["max_tokens"]) if item["max_tokens"].isdigit() else item["max_tokens"]
     if "scorer_args" in item:
-        item["scorer"] = {"name": item.get("scorer", ""), "args": json.loads(item.pop("scorer_args"))}
+        try:
+            args = json.loads(item.pop("scorer_args"))
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{where}: `scorer_args` is not valid JSON ({error.msg} at column {error.colno}); "
+                              'write one JSON object, e.g. {"pattern": "^yes"}') from None
+        item["scorer"] = {"name": item.get("scorer", ""), "args": args}
     return item
 
 

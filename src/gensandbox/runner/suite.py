@@ -32,6 +32,7 @@ BUILTIN_LICENSE = "Apache-2.0 (written by the GenSandbox project)"
 # lazily, so memory stays flat however large the file.
 KEEP_IN_MEMORY_ITEMS = 5_000
 USER_LICENSE = "the suite's own terms"
+_BENCHMARK_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl")  # the containers a public benchmark's file comes in
 
 
 class ScorerSpec(BaseModel):
@@ -152,6 +153,8 @@ def resolve_suite(spec: str, config: Config) -> Suite:
             raise ConfigError(f"{error}; {hint}") from None
     if hint := _benchmark_hint(spec, path):
         raise ConfigError(f"{path.name} is not a .jsonl, .csv or .yaml suite; {hint}")
+    if path.is_dir():
+        _require_file(path.name or spec, path)
     known = ", ".join(builtin_suite_names() + [s.name for s in config.file.suites])
     raise NotFoundError(f"unknown suite `{spec}`; known suites: {known}; or give a path to a .jsonl, .csv or "
                         f".yaml file, or LAYOUT:PATH with LAYOUT one of {', '.join(benchmarks.LAYOUTS)}")
@@ -211,7 +214,7 @@ def _file_suite(name: str, path: Path, options: SuiteOptions, license: str) -> S
 def _benchmark_suite(name: str, path: Path, layout: str) -> Suite:
     if layout not in benchmarks.LAYOUTS:
         raise ConfigError(f"suite `{name}`: unknown layout `{layout}`; known: {', '.join(benchmarks.LAYOUTS)}")
-    _require_file(name, path)
+    _require_file(name, path, layout)
     info = benchmarks.LAYOUTS[layout]
     return open_suite(name, path, layout, license=info.license, license_note=info.license_note)
 
@@ -269,9 +272,25 @@ def _validated(schema, raw: dict, where: str):
         raise ConfigError(f"{where}: {describe_validation_error(error, schema)}") from None
 
 
-def _require_file(name: str, path: Path) -> None:
+def _require_file(name: str, path: Path, layout: str | None = None) -> None:
+    if path.is_dir():
+        raise UserError(f"suite `{name}`: {path} is a directory, not a file; {_file_in(path, layout)}")
     if not path.is_file():
         raise NotFoundError(f"suite `{name}`: file {path} not found")
+
+
+def _file_in(directory: Path, layout: str | None) -> str:
+    """What to give instead of a directory: one of its files, named if it has any of the right kind."""
+    suffixes = _BENCHMARK_SUFFIXES if layout else formats.SUITE_SUFFIXES
+    try:
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+    except OSError:  # not listable: advice without an example
+        files = []
+    if layout:
+        what = f"give the benchmark's file ({', '.join(_BENCHMARK_SUFFIXES)}) as {layout}:FILE"
+    else:
+        what = "give a .jsonl, .csv or .yaml suite file, or LAYOUT:FILE for a public benchmark's file"
+    return what + (f", e.g. {layout + ':' if layout else ''}{files[0]}" if files else "")
 
 
 def file_sha256(path: Path) -> str:

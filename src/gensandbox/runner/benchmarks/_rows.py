@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gensandbox.errors import ConfigError
+from gensandbox.runner.formats import readable_text
 
 
 def row_error(file_name: str, number: int, what: str) -> ConfigError:
@@ -105,19 +105,8 @@ def _first_char(path: Path) -> str:
                 return char
 
 
-@contextmanager
-def _utf8_only(path: Path) -> Iterator[None]:
-    """Turn a decoding failure anywhere in the file into advice to re-save it as UTF-8."""
-    try:
-        yield
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{path.name}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
-        ) from None
-
-
 def _csv_records(path: Path, delimiter: str) -> Iterator[Row]:
-    with _utf8_only(path):
+    with readable_text(path):
         try:
             yield from _csv_rows(path, delimiter)
         except csv.Error as error:
@@ -142,7 +131,7 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[Row]:
 
 
 def _json_records(path: Path) -> Iterator[Row]:
-    with _utf8_only(path):
+    with readable_text(path):
         if _first_char(path) == "[":
             yield from _json_array(path)
         else:
