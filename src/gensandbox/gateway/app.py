@@ -272,8 +272,11 @@ async def _not_found(request: Request, exc) -> Response:
 
 
 async def _not_allowed(request: Request, exc) -> Response:
-    return _error(405, f"{request.method} is not allowed on {request.url.path}", "invalid_request_error",
-                  "method_not_allowed")
+    """405 with the path's methods in `Allow` (RFC 9110 requires it): Starlette's route hands them over."""
+    allowed = sorted(m.strip() for m in (getattr(exc, "headers", None) or {}).get("Allow", "").split(",") if m.strip())
+    use = f"; use {' or '.join(allowed)}" if allowed else ""
+    return _error(405, f"{request.method} is not allowed on {request.url.path}{use}", "invalid_request_error",
+                  "method_not_allowed", headers={"Allow": ", ".join(allowed)} if allowed else None)
 
 
 async def _server_error(request: Request, exc) -> Response:

@@ -17,7 +17,42 @@ _COMPLETION = {
     "type": "object",
     "required": ["id", "object", "created", "model", "choices", "usage"],
     "properties": {"id": {"type": "string"}, "object": {"type": "string"}, "created": {"type": "integer"},
-                   "model": {"type": "string"}, "choices": {"type": "array"}, "usage": {"type": "object"}},
+                   "model": {"type": "string"}, "choices": {"type": "array"},
+                   "usage": {"$ref": "#/components/schemas/Usage"}},
+}
+
+_USAGE = {"type": "object", "required": ["prompt_tokens", "completion_tokens", "total_tokens"],
+          "properties": {"prompt_tokens": {"type": "integer"}, "completion_tokens": {"type": "integer"},
+                         "total_tokens": {"type": "integer"}}}
+_CHUNK = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices"],
+    "properties": {
+        "id": {"type": "string"}, "object": {"const": "chat.completion.chunk"}, "created": {"type": "integer"},
+        "model": {"type": "string"},
+        "choices": {"type": "array", "maxItems": 1, "items": {
+            "type": "object", "required": ["index", "delta", "finish_reason"],
+            "properties": {"index": {"type": "integer"},
+                           "delta": {"type": "object", "properties": {"role": {"const": "assistant"},
+                                                                       "content": {"type": "string"}}},
+                           "finish_reason": {"type": ["string", "null"]}, "logprobs": {"type": "null"}}}},
+        "usage": {"$ref": "#/components/schemas/Usage"},
+        "gensandbox_receipt": {"type": "string", "description": "The signed usage receipt, on the last chunk"},
+    },
+}
+# One server-sent event of a streamed completion, as OpenAPI 3.1 describes an event stream: `schema` is one event
+# (OpenAPI 3.2 names it `itemSchema`), its `data` a chunk as JSON, a mid-stream error, or the closing [DONE].
+_STREAM_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {"anyOf": [
+            {"const": "[DONE]", "description": "The last event"},
+            {"type": "string", "contentMediaType": "application/json", "contentSchema": {"anyOf": [
+                {"$ref": "#/components/schemas/ChatCompletionChunk"}, {"$ref": "#/components/schemas/Error"}]}},
+        ]},
+        "event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"},
+    },
 }
 
 
@@ -47,10 +82,12 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                 "operationId": "createChatCompletion",
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/ChatCompletionRequest"}}}},
-                "responses": {"200": {"description": "A completion, or a text/event-stream when stream is true",
+                "responses": {"200": {"description": "A completion; or, when stream is true, server-sent events: "
+                                                     "`data: <ChatCompletionChunk>` each, ending with `data: [DONE]`",
                                       "content": {"application/json": {
                                           "schema": {"$ref": "#/components/schemas/ChatCompletion"}},
-                                          "text/event-stream": {"schema": {"type": "string"}}}},
+                                          "text/event-stream": {
+                                              "schema": {"$ref": "#/components/schemas/ChatCompletionStreamEvent"}}}},
                               **_error_responses(400, 401, 404, 429, 502, 503)},
             }},
             "/v1/models": {"get": {"operationId": "listModels", "responses": {"200": {
@@ -62,5 +99,6 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                 "description": "Prometheus metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         },
         "components": {"schemas": {**definitions, "ChatCompletionRequest": request_schema,
-                                   "ChatCompletion": _COMPLETION, "Error": _ERROR}},
+                                   "ChatCompletion": _COMPLETION, "ChatCompletionChunk": _CHUNK,
+                                   "ChatCompletionStreamEvent": _STREAM_EVENT, "Usage": _USAGE, "Error": _ERROR}},
     }

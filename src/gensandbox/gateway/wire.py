@@ -5,46 +5,75 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
 
+# Every model is strict: a value is taken only as the JSON type the OpenAPI document declares (as OpenAI's API
+# does), never coerced: `"include_usage": 0` or `"stream": "yes"` is a 400, not a silent true or false, and
+# `"max_tokens": "64"` is refused rather than read as 64. The one allowance is JSON Schema's own: a number with
+# no fractional part (64.0) is an integer.
+STRICT = ConfigDict(extra="allow", strict=True)
+# The largest max_tokens (and max_completion_tokens) taken, declared in the schema too. OpenAI's API itself
+# answers 400 to a max_tokens above what the model can produce, so a client expects a refusal, not an answer;
+# no model produces 2^31 tokens, and it is the largest value every upstream takes (llama.cpp, vLLM and most
+# servers hold it in a 32-bit int). Below it, the gateway (which does not know each model's output limit) passes
+# the value on: the model stops where its context ends, or the upstream refuses it as OpenAI would.
+MAX_TOKENS_LIMIT = 2**31 - 1
+_INT64 = {"ge": -(2**63), "le": 2**63 - 1}  # seed: OpenAI's own bounds
+
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     type: str
     text: str | None = None
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart] | None = None
 
 
 class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     include_usage: bool = False
+
+
+# At most 4 stop sequences: declared here for the schema, checked by _at_most_four_stops for a plain message.
+StopList = Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}, "maxItems": 4})]
 
 
 class ChatCompletionRequest(BaseModel):
     """The parameters GenSandbox acts on; others an SDK may send are accepted and ignored."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = STRICT
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     temperature: float | None = Field(default=None, ge=0, le=2)
-    stop: str | list[str] | None = None
-    seed: int | None = None
+    stop: str | StopList | None = None
+    seed: int | None = Field(default=None, **_INT64)
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(default=1, ge=1, le=1)
     metadata: dict[str, str] | None = None
     user: str | None = None
+
+    @field_validator("max_tokens", "max_completion_tokens", "seed", "n", mode="before")
+    @classmethod
+    def _whole_number_is_an_integer(cls, value):
+        # 64.0 is an integer to JSON Schema. A JSON integer beyond 64 bits reaches here as a float (orjson reads
+        # those so), rounded: -(2^63) - 1 arrives as -(2^63), which is in range; so every float as large as 2^63
+        # is refused as such, rather than let through rounded or called "not an integer".
+        if isinstance(value, float) and value.is_integer():
+            if abs(value) >= 2**63:
+                raise ValueError("Input should be an integer within 64 bits")
+            return int(value)
+        return value
 
     @field_validator("stop")
     @classmethod
