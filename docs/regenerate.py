@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 QWEN, GEMMA = "local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m"
+COLUMNS = 240  # as a wide terminal shows the audits' tables, a row on one line
 # Table borders and progress bars: the README keeps a table's header and rows, as a terminal shows them.
 NOISE = re.compile(r"^(\s*$|[┏┡┗└├╭╰]|Run \S+$|.*━.*\d+/\d+)")
 
@@ -48,12 +49,13 @@ class Session:
     work: Path
     home: Path
     write_files: bool = True  # False with --print: nothing in the checkout changes
+    load_at_start: float | None = None
 
     def gensandbox(self, *args: str, cwd: Path | None = None, expect: int = 0, with_stderr: bool = True) -> str:
         """The command's stdout and stderr together, as a terminal shows them (or stdout alone)."""
         command = [str(Path(sys.executable).with_name("gensandbox")), *args]
         done = subprocess.run(command, cwd=cwd or self.work, capture_output=True, text=True,
-                              env={**os.environ, "GENSANDBOX_HOME": str(self.home)})
+                              env={**os.environ, "GENSANDBOX_HOME": str(self.home), "COLUMNS": str(COLUMNS)})
         if done.returncode != expect:
             raise SystemExit(f"`gensandbox {' '.join(args)}` exited {done.returncode}:\n{done.stderr[-3000:]}")
         return done.stdout + (done.stderr if with_stderr else "")
@@ -81,7 +83,7 @@ def code_block(lines: list[str], stamp: str | None = None) -> str:
 
 @functools.cache
 def machine() -> str:
-    """The machine, for figures that depend on it; computed once, when the first section starts."""
+    """The machine, for figures that depend on it."""
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -89,9 +91,11 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    # Other work on the machine slows the local models down: say how busy it was.
-    load = f" (load average {os.getloadavg()[0]:.1f} at the start)" if hasattr(os, "getloadavg") else ""
-    return f"{cores} cores, {cpu}, {datetime.now(UTC):%Y-%m-%d}{load}"
+    return f"{cores} cores, {cpu}, {datetime.now(UTC):%Y-%m-%d}"
+
+
+def load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 def minutes(seconds: float) -> str:
@@ -99,9 +103,12 @@ def minutes(seconds: float) -> str:
     return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
 
 
-def stamp(seconds: float, what: str) -> str:
-    return (f"measured in {minutes(seconds)} on {machine()}; {what} depend on the machine, scores and token "
-            "counts do not")
+def stamp(session: Session, seconds: float, what: str) -> str:
+    # Other work on the machine slows the local models down: say how busy it was, before and after.
+    start, end = session.load_at_start, load_average()
+    load = f" (load average {start:.1f} before, {end:.1f} after)" if start is not None and end is not None else ""
+    return (f"measured in {minutes(seconds)} on {machine()}{load}; {what} vary with the machine and its load, "
+            "scores and token counts do not")
 
 
 # ---- sections: each returns {marker name: new text} ----
@@ -111,7 +118,8 @@ def tour(session: Session) -> dict[str, str]:
     started = time.monotonic()
     output = session.gensandbox("run", "--report", "out/report.html")
     lines = kept_lines(session.public(output))
-    return {"tour": code_block(lines, stamp(time.monotonic() - started, "latency and the local models' cost"))}
+    seconds = time.monotonic() - started
+    return {"tour": code_block(lines, stamp(session, seconds, "latency and the local models' cost"))}
 
 
 def variant(session: Session) -> dict[str, str]:
@@ -124,7 +132,7 @@ def variant(session: Session) -> dict[str, str]:
     lines = ["$ cd examples/korean-variant && gensandbox variant compare hanbit -s hanbit.jsonl"]
     lines += [line for line in kept_lines(session.public(output)) if not line.startswith(("run id:", "report:"))]
     rows = {row["model"]: row for row in session.json("show", "hanbit", "--json", cwd=folder)["results"]}
-    return {"variant": code_block(lines, stamp(seconds, "latency and cost")),
+    return {"variant": code_block(lines, stamp(session, seconds, "latency and cost")),
             "variant-ratios": variant_sentence(rows["variant:hanbit"], rows[QWEN])}
 
 
@@ -155,9 +163,9 @@ def reasoning(session: Session) -> dict[str, str]:
     rows = [reasoning_row(metrics[name], intervals[metrics[name]["model"]]) for name in ("direct", "step", "vote-3")]
     session.gensandbox("report", "reasoning", "-o", "reasoning.html", "--charts", "charts")
     session.keep(session.work / "charts" / "reasoning-cost.svg", ROOT / "docs" / "reasoning-cost.svg")
-    return {"reasoning-time": minutes(seconds),
-            "reasoning": "\n" + REASONING_HEADER + "\n".join(rows) + f"\n\n<sub>{stamp(seconds, 'cost and latency')}"
-                         "</sub>\n",
+    table = "\n" + REASONING_HEADER + "\n".join(rows) + f"\n\n<sub>{stamp(session, seconds, 'cost and latency')}"
+    table += "</sub>\n"
+    return {"reasoning-time": minutes(seconds), "reasoning": table,
             "reasoning-ratios": reasoning_sentence(metrics["direct"], metrics["step"], metrics["vote-3"])}
 
 
@@ -223,7 +231,8 @@ def switching(session: Session) -> dict[str, str]:
     # The same audit again, for its numbers: every answer now comes from the response cache.
     prompt_ratio = session.json(*args, "--json")["alternatives"][0]["prompt_token_ratio"]
     change = f"{abs(prompt_ratio - 1):.0%} {'more' if prompt_ratio >= 1 else 'fewer'} prompt tokens"
-    return {"switching": code_block(lines, stamp(seconds, "latency and cost")), "switching-prompt-tokens": change}
+    return {"switching": code_block(lines, stamp(session, seconds, "latency and cost")),
+            "switching-prompt-tokens": change}
 
 
 def holdout(session: Session) -> dict[str, str]:
@@ -252,7 +261,7 @@ def self_preference(session: Session) -> dict[str, str]:
     started = time.monotonic()
     output = session.gensandbox(*args)
     lines = [f"$ gensandbox {' '.join(args)}", *kept_lines(session.public(output))]
-    return {"self-preference": code_block(lines, stamp(time.monotonic() - started, "the time"))}
+    return {"self-preference": code_block(lines, stamp(session, time.monotonic() - started, "the time and cost"))}
 
 
 SECTIONS: dict[str, Callable[[Session], dict[str, str]]] = {
@@ -307,7 +316,6 @@ def main() -> int:
         parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     if not options.print and (missing := missing_markers(README.read_text(encoding="utf-8"), chosen)):
         parser.error(f"README.md has no markers for {', '.join(missing)}: nothing was run")  # before minutes of work
-    machine()  # now, before the sections load the machine
     blocks: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="gensandbox-docs-") as folder:
         for name in chosen:
@@ -327,7 +335,7 @@ def main() -> int:
 
 def new_session(folder: Path, write_files: bool) -> Session:
     """Each section in its own store, so one's runs never show up in another's output."""
-    session = Session(folder / "work", folder / "home", write_files)
+    session = Session(folder / "work", folder / "home", write_files, load_average())
     session.work.mkdir(parents=True)
     session.home.mkdir()
     shared = Path(os.environ.get("GENSANDBOX_HOME") or Path.home() / ".cache" / "gensandbox") / "models"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,8 +31,8 @@ def split_names(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value else None
 
 console = Console(soft_wrap=True)  # long lines stay whole: the terminal wraps them, greps still match
-if not console.is_terminal:  # piped or logged: don't squeeze tables into 80 columns
-    console = Console(width=160, soft_wrap=True)
+if not console.is_terminal and not os.environ.get("COLUMNS"):  # piped or logged: don't squeeze tables into 80
+    console = Console(width=160, soft_wrap=True)                # columns (COLUMNS, when set, says how wide)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)  # one message, one line
 
 
