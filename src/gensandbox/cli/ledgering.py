@@ -21,20 +21,51 @@ def verify_ledger(file: Path | None, public_key_paths: list[Path], config_path: 
                   published: PublishedHead | None = None) -> None:
     config = load_config(config_path)
     if file is None:
+        from gensandbox.runner.run_events import tap_call_keys
+
         backend = open_backend(config.ledger_url)
+        found: dict = {}  # run id -> the calls its events name, gathered in the same pass as the chain check
         try:
             # An empty ledger proves nothing and needs no key; anything else is checked against trusted keys.
             public_keys = trusted_keys(public_key_paths, config) if backend.head().seq or public_key_paths else []
-            verdict = verify_lines(backend.lines(), public_keys, require_signed_end=False, published=published)
+            verdict = verify_lines(tap_call_keys(backend.lines(), found), public_keys, require_signed_end=False,
+                                   published=published)
         finally:
             backend.close()
         where = backend.location
+        if verdict.ok:
+            _check_samples_have_events(config, found, where, verdict)
     else:
         lines = read_export(file)  # a missing file is reported before anything about keys
         public_keys = trusted_keys(public_key_paths, config)
         verdict = verify_lines(lines, public_keys, require_signed_end=True, export=True, published=published)
         where = str(file)
     _report(verdict, where, [key_id(key) for key in public_keys], published)
+
+
+def _check_samples_have_events(config, found: dict, where: str, verdict: Verdict) -> None:
+    """Every sample the store holds from a model call must have its call event in the ledger; a run killed after
+    storing samples and before writing their events lacks some, until `run --resume` writes them."""
+    from gensandbox.runner.run_events import samples_without_events
+    from gensandbox.store import store_at
+
+    try:
+        store = store_at(config.database_url, must_exist=True)
+    except NotFoundError:
+        return  # no store here (a ledger imported on its own): no samples to account for
+    try:
+        missing = samples_without_events(store, found)
+    finally:
+        store.close()
+    if not missing:
+        return
+    runs = sorted(missing, key=lambda run: (-missing[run], run))
+    shown = ", ".join(f"{run} ({missing[run]:,})" for run in runs[:5]) + (
+        f" and {len(runs) - 5} more runs" if len(runs) > 5 else "")
+    errors.print(f"BAD: {where}: the chain verifies ({verdict.records:,} records), but {sum(missing.values()):,} "
+                 f"stored samples have no call event, in run{'s' if len(runs) > 1 else ''} {shown}; `gensandbox run "
+                 f"--resume {runs[0]}` writes them, run by run", markup=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _report(verdict: Verdict, where: str, signers: list[str], published: PublishedHead | None) -> None:

@@ -24,7 +24,7 @@ from gensandbox.runner.ray_executor import RayOptions, on_ray
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.runner.safety import refusal_rates
 from gensandbox.runner.selection import Selection
-from gensandbox.store import SampleRecord, SQLiteStore, open_store
+from gensandbox.store import RunRecord, SampleRecord, SQLiteStore, open_store
 
 
 def start_run(config_path: Path | None, models: str | None, suites: str | None, run_id: str | None,
@@ -40,7 +40,10 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
         if models or suites or run_id or sweep or limit or sample:
             raise UserError("--resume continues a run exactly as it was (its items too); drop --models, --suites, "
                             "--run-id, --sweep, --limit and --sample")
-        plan, judges = _resumed_plan(config, store, resume, max_cost)
+        resumed = _resumed_plan(config, store, resume, max_cost)
+        if resumed is None:
+            return  # a finished run: only its missing ledger events were to be written
+        plan, judges = resumed
     else:
         options = options_from(config.file.run, temperature=temperature, epochs=epochs, seed=seed,
                                use_cache=False if no_cache else None, max_cost_usd=max_cost)
@@ -66,14 +69,36 @@ def start_run(config_path: Path | None, models: str | None, suites: str | None, 
 
 
 def _resumed_plan(config: Config, store: SQLiteStore, run_id: str, max_cost: float | None):
+    """The plan to go on with, or None for a finished run whose missing ledger events were all it lacked."""
     record = store.get_run(run_id)
+    reemitted = _reemit_missing_events(config, store, record)
     if record.status == "finished":
+        if reemitted:
+            console.print(f"run {run_id} had already finished: nothing more to run", markup=False)
+            return None
         raise UserError(f"run `{run_id}` already finished; `gensandbox rerun {run_id}` repeats it as a new run")
     plan, prices, judges = rebuild_plan(config, record, run_id, max_cost_usd=max_cost)
     store.set_run_status(run_id, "running")
     console.print(f"resuming run [bold]{run_id}[/bold]: {store.count_samples(run_id)} of {plan.total} "
                   "items already done")
     return plan, judges
+
+
+def _reemit_missing_events(config: Config, store: SQLiteStore, record: RunRecord) -> int:
+    """Samples stored without their call event (the run was killed between the two writes) get it now: the
+    resume skips their items, so nothing else would ever write it."""
+    from gensandbox.ledger.writer import open_ledger
+    from gensandbox.runner.run_events import reemit_missing
+
+    ledger = open_ledger(config)
+    try:
+        count = reemit_missing(record, store, ledger)
+    finally:
+        ledger.close()  # signs the chain head over the events just written
+    if count:
+        console.print(f"ledger: wrote the call events of {count} stored samples that had none (the run was "
+                      "stopped after storing them, before its ledger caught up)")
+    return count
 
 
 def evaluate(plan: RunPlan, store: SQLiteStore, config: Config, scoring: ScoringContext,

@@ -109,7 +109,7 @@ async def execute(
 ) -> RunOutcome:
     """Run every job not already in the store. Failed calls are recorded and the run goes on; a
     UserError stops it. `already_spent` counts toward the cap (a resumed run). Every model call (not an
-    answer from the cache) also goes to `ledger`, committed with the samples it belongs to."""
+    answer from the cache) also goes to `ledger`, appended right after the samples it belongs to are committed."""
     done = store.done_keys(plan.run_id)
     budget = Budget(plan.options.max_cost_usd, spent_usd=already_spent)
     scoring = scoring or ScoringContext()
@@ -155,6 +155,9 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
           on_sample: Callable[[SampleRecord], None], ledger: Ledger | None) -> None:
     if not batch:
         return
+    # Store first, then ledger: two databases, no transaction spans both. A crash in between leaves samples
+    # without events, which `run --resume` repairs (runner/run_events.py); the other order would leave events of
+    # calls whose samples are lost, and the resume would call them again: two events for one item.
     with store.transaction():
         for sample, cache_entry, _ in batch:
             store.add_sample(sample)
@@ -169,19 +172,38 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
         on_sample(sample)
 
 
-def _call_facts(sample: SampleRecord, target: Target, request: ChatRequest, started_at: str) -> CallFacts:
-    variant = target.model.variant
+@dataclass(frozen=True)
+class ModelFacts:
+    """What a call's ledger event says about its model beyond the sample: the provider kind, where its price came
+    from, and the variant it is. A run's record keeps all of them, so a resume can rebuild the event."""
+
+    provider: str
+    price_source: str
+    variant: str | None = None
+    variant_version: str | None = None
+
+    @classmethod
+    def of(cls, target: Target) -> ModelFacts:
+        variant = target.model.variant
+        return cls(target.model.provider, target.price.source, variant.definition.name if variant else None,
+                   variant.version if variant else None)
+
+
+def call_facts(sample: SampleRecord, model: ModelFacts, started_at: str) -> CallFacts:
+    """The facts of the call that made `sample`, read from the sample as it is stored (its request included), so
+    the event `run --resume` rebuilds from a stored sample is the one the call itself wrote."""
+    request, answered = sample.request, sample.response_text is not None
     return CallFacts(
-        source="run", provider=otel_provider_name(target.model.provider), requested_model=target.model.name,
-        model=sample.served_model or target.model.name, started_at=started_at, latency_s=sample.latency_s,
+        source="run", provider=otel_provider_name(model.provider), requested_model=sample.model,
+        model=sample.served_model or sample.model, started_at=started_at, latency_s=sample.latency_s,
         input_tokens=sample.input_tokens, output_tokens=sample.output_tokens, cost_usd=sample.cost_usd,
-        reasoning_tokens=sample.reasoning_tokens,
-        price_table=target.price.source, prompt=[{"role": m.role, "content": m.content} for m in request.messages],
+        reasoning_tokens=sample.reasoning_tokens, price_table=model.price_source,
+        prompt=[{"role": m["role"], "content": m["content"]} for m in request["messages"]],
         response_text=sample.response_text, finish_reason=sample.finish_reason,
-        status="ok" if sample.response_text is not None else "error", error=sample.error if sample.response_text
-        is None else None, max_tokens=request.max_tokens, temperature=request.temperature, run_id=sample.run_id,
-        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}", variant=variant.definition.name if variant else None,
-        variant_version=variant.version if variant else None)
+        status="ok" if answered else "error", error=None if answered else sample.error,
+        max_tokens=request["max_tokens"], temperature=request["temperature"], run_id=sample.run_id,
+        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}", variant=model.variant,
+        variant_version=model.variant_version)
 
 
 def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
@@ -244,7 +266,7 @@ class _Runner:
         except RunError as error:
             self.budget.settle(reserved, 0.0)
             sample = self._failed(job, request, error)
-            return sample, None, _call_facts(sample, target, request, started_at)
+            return sample, None, call_facts(sample, ModelFacts.of(target), started_at)
         response = result.response
         cost = target.price.cost_usd(response.usage, response.latency_s)
         self.budget.settle(reserved, 0.0 if result.cached else cost)  # a cached answer costs nothing again
@@ -257,7 +279,8 @@ class _Runner:
             served_model=response.model or None, flags=list(score.flags), reasoning_text=response.reasoning,
             reasoning_tokens=response.usage.reasoning_tokens, first_answer_s=response.first_answer_s,
         )
-        return sample, result.cache_entry, None if result.cached else _call_facts(sample, target, request, started_at)
+        facts = None if result.cached else call_facts(sample, ModelFacts.of(target), started_at)
+        return sample, result.cache_entry, facts
 
     def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:
         return SampleRecord(**self._common(job, request), response_text=None, finish_reason=None, input_tokens=0,

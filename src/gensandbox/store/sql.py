@@ -95,6 +95,19 @@ class SQLStore:
         for row in rows:
             yield ScoreRow(*row)
 
+    def call_keys(self, run_id: str | None = None) -> Iterator[tuple[str, str, str, str, int]]:
+        """(run, model, suite, item, epoch) of each sample a model call made (not an answer from the cache), of one
+        run or of every run, streamed: the samples the ledger must hold a call event for."""
+        where, params = ("cached = 0 AND run_id = ?", (run_id,)) if run_id is not None else ("cached = 0", ())
+        return self.db.stream(f"SELECT run_id, model, suite, item_id, epoch FROM samples WHERE {where}", params)
+
+    def called_samples(self, run_id: str) -> Iterator[tuple[SampleRecord, str]]:
+        """A run's samples that a model call made, each with the time it was stored."""
+        rows = self.db.stream(f"SELECT {', '.join(_SAMPLE_COLUMNS)}, created_at FROM samples WHERE run_id = ? "
+                              "AND cached = 0 ORDER BY id", (run_id,))
+        for *row, stored_at in rows:
+            yield SampleRecord(**_decode(dict(zip(_SAMPLE_COLUMNS, row, strict=True)), _JSON_SAMPLE_FIELDS)), stored_at
+
     def done_keys(self, run_id: str) -> set[tuple[str, str, str, int]]:
         cursor = self.db.execute("SELECT model, suite, item_id, epoch FROM samples WHERE run_id = ?", (run_id,))
         return {tuple(row) for row in cursor}
