@@ -80,3 +80,36 @@ def test_suites_lists_benchmarks_named_in_config(home, tmp_path, upstream, capsy
         row = listed[name]
         assert (row["items"], row.get("layout", layout)) == (items, layout), row
         assert row["license"].startswith(license) and not row.get("problem"), row
+
+
+def test_a_downloaded_folder_runs_as_one_suite(config, capsys, tmp_path):
+    """CLIcK comes as a folder of JSON files (Dataset/**/*.json), KoBEST's release as one TSV per task: the folder
+    is one suite, its items' ids prefixed with their file's path, so rows of different files never collide."""
+    dataset = tmp_path / "CLIcK" / "Dataset"
+    (dataset / "Culture").mkdir(parents=True)
+    (dataset / "Culture" / "Textual_CSAT.json").write_bytes((FIXTURES / "click_csat.json").read_bytes())
+    (dataset / "click.json").write_bytes((FIXTURES / "click.json").read_bytes())
+    (dataset / "README.md").write_text("not a data file")
+    code, _, err = run_cli(capsys, "run", "-c", str(config), "-m", "always-c", "-s", f"click:{dataset}",
+                           "--run-id", "folder")
+    assert code == 0, err
+    assert "suite Dataset: read as CLIcK (click layout) from Dataset; licence none stated" in err
+    store = open_store(load_config(config))
+    samples = list(store.samples("folder"))
+    assert len(samples) == 5 + len(json.loads((FIXTURES / "click.json").read_text()))
+    assert {s.item_id.split("/")[0] for s in samples} == {"Culture", "click"}
+    assert any(s.item_id.startswith("Culture/Textual_CSAT/") for s in samples)
+
+    tasks = tmp_path / "KoBEST" / "v1.0"
+    for task in ("boolq", "copa", "wic"):
+        (tasks / task).mkdir(parents=True)
+        (tasks / task / "train.tsv").write_bytes((FIXTURES / f"kobest_{task}.tsv").read_bytes())
+    code, _, err = run_cli(capsys, "run", "-c", str(config), "-m", "always-c", "-s", f"kobest:{tasks}",
+                           "--run-id", "kobest")
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "show", "kobest", "--json", "--by", "category", "-c", str(config))
+    assert {r["category"] for r in json.loads(out)["results"]} == {"boolq", "copa", "wic"}
+
+    (dataset / "click.json").write_text("[]")  # the folder changed: a rerun must refuse it
+    code, _, err = run_cli(capsys, "rerun", "folder", "-c", str(config))
+    assert code == 1 and "has changed since that run" in err

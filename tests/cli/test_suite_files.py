@@ -73,17 +73,16 @@ def test_holdout_commit_says_the_same(config, tmp_path, capsys):
         1, "error: windows.jsonl: saved as UTF-16, not UTF-8; save it as UTF-8\n")
 
 
+HINT = ("give a .jsonl, .csv or .yaml suite file, or LAYOUT:PATH for a public benchmark's file or folder "
+        "(kmmlu, kobest, haerae, click, qa-jsonl)")
+
+
 @pytest.mark.parametrize("spec, message", [
-    ("suites", "error: suite `suites`: suites is a directory, not a file; give a .jsonl, .csv or .yaml suite file, "
-               "or LAYOUT:FILE for a public benchmark's file, e.g. suites/a.jsonl"),
-    ("suites/", "error: suite `suites`: suites is a directory, not a file; give a .jsonl, .csv or .yaml suite "
-                "file, or LAYOUT:FILE for a public benchmark's file, e.g. suites/a.jsonl"),
-    ("empty", "error: suite `empty`: empty is a directory, not a file; give a .jsonl, .csv or .yaml suite file, "
-              "or LAYOUT:FILE for a public benchmark's file"),
-    ("folder.jsonl", "error: suite `folder`: folder.jsonl is a directory, not a file; give a .jsonl, .csv or .yaml "
-                     "suite file, or LAYOUT:FILE for a public benchmark's file"),
-    ("kobest:suites", "error: suite `suites`: suites is a directory, not a file; give the benchmark's file (.csv, "
-                      ".tsv, .json, .jsonl) as kobest:FILE, e.g. kobest:suites/a.jsonl"),
+    ("suites", f"error: suite `suites`: suites is a directory, not a file; {HINT}, e.g. suites/a.jsonl"),
+    ("suites/", f"error: suite `suites`: suites is a directory, not a file; {HINT}, e.g. suites/a.jsonl"),
+    ("empty", f"error: suite `empty`: empty is a directory, not a file; {HINT}"),
+    ("folder.jsonl", f"error: suite `folder`: folder.jsonl is a directory, not a file; {HINT}"),
+    ("kobest:empty", "error: no benchmark files (.json, .jsonl, .ndjson, .csv, .tsv) in the folder empty"),
 ])
 def test_a_directory_as_a_suite_says_what_to_give(config, tmp_path, capsys, spec, message):
     for directory in ("suites", "empty", "folder.jsonl"):

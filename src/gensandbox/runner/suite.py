@@ -32,7 +32,6 @@ BUILTIN_LICENSE = "Apache-2.0 (written by the GenSandbox project)"
 # lazily, so memory stays flat however large the file.
 KEEP_IN_MEMORY_ITEMS = 5_000
 USER_LICENSE = "the suite's own terms"
-_BENCHMARK_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl")  # the containers a public benchmark's file comes in
 
 
 class ScorerSpec(BaseModel):
@@ -169,17 +168,18 @@ def _benchmark_hint(spec: str, path: Path) -> str:
 
 
 def reopen_suite(record: dict) -> Suite:
-    """The suite a stored run used, checked to be byte-for-byte the same file."""
-    _require_file(record["name"], Path(record["path"]))
-    suite = open_suite(record["name"], Path(record["path"]), record["layout"], license=record["license"],
+    """The suite a stored run used, checked to be byte-for-byte the same file (or folder) before it is read."""
+    path = Path(record["path"])
+    if not (record["layout"] in benchmarks.LAYOUTS and path.is_dir()):
+        _require_file(record["name"], path)
+    now = content_sha256(path)
+    if now != record["sha256"]:
+        raise ConfigError(f"suite `{record['name']}` ({path}) has changed since that run (sha256 {now[:12]}… now, "
+                          f"{record['sha256'][:12]}… then); restore it to repeat the run exactly")
+    suite = open_suite(record["name"], path, record["layout"], license=record["license"],
                        license_note=record.get("license_note", ""),
-                       options=SuiteOptions.model_validate(record.get("options") or {}))
-    suite = suite.with_mutators(record.get("mutators") or [])
-    if suite.sha256 != record["sha256"]:
-        raise ConfigError(f"suite `{suite.name}` ({suite.path}) has changed since that run (sha256 "
-                          f"{suite.sha256[:12]}… now, {record['sha256'][:12]}… then); restore the file to repeat "
-                          "the run exactly")
-    return suite
+                       options=SuiteOptions.model_validate(record.get("options") or {}), sha256=now)
+    return suite.with_mutators(record.get("mutators") or [])
 
 
 def mutated_item(item: Item, name: str) -> Item:
@@ -214,13 +214,15 @@ def _file_suite(name: str, path: Path, options: SuiteOptions, license: str) -> S
 def _benchmark_suite(name: str, path: Path, layout: str) -> Suite:
     if layout not in benchmarks.LAYOUTS:
         raise ConfigError(f"suite `{name}`: unknown layout `{layout}`; known: {', '.join(benchmarks.LAYOUTS)}")
-    _require_file(name, path, layout)
+    if not path.is_dir():  # a folder of the benchmark's files (CLIcK's Dataset/) is read whole, as one suite
+        _require_file(name, path)
     info = benchmarks.LAYOUTS[layout]
     return open_suite(name, path, layout, license=info.license, license_note=info.license_note)
 
 
 def open_suite(name: str, path: Path, layout: str, *, license: str, license_note: str = "",
-               options: SuiteOptions | None = None) -> Suite:
+               options: SuiteOptions | None = None, sha256: str | None = None) -> Suite:
+    """`sha256`: the content's, when the caller has just computed it."""
     def located() -> Iterator[tuple[str, Item]]:
         return _items(path, layout, options or SuiteOptions())
 
@@ -246,7 +248,7 @@ def open_suite(name: str, path: Path, layout: str, *, license: str, license_note
     if not count:
         raise ConfigError(f"suite `{name}` ({path}) has no items")
     return Suite(name=name, path=path, layout=layout, license=license, license_note=license_note,
-                 sha256=file_sha256(path), base_count=count, categories=tuple(sorted(categories)),
+                 sha256=sha256 or content_sha256(path), base_count=count, categories=tuple(sorted(categories)),
                  languages=tuple(sorted(languages)), options=(options or SuiteOptions()).model_dump(),
                  read=read if kept is None else kept.__iter__,
                  judges=tuple(sorted(judges)), scorers=tuple(sorted(scorers)))
@@ -272,25 +274,31 @@ def _validated(schema, raw: dict, where: str):
         raise ConfigError(f"{where}: {describe_validation_error(error, schema)}") from None
 
 
-def _require_file(name: str, path: Path, layout: str | None = None) -> None:
+def _require_file(name: str, path: Path) -> None:
     if path.is_dir():
-        raise UserError(f"suite `{name}`: {path} is a directory, not a file; {_file_in(path, layout)}")
+        raise UserError(f"suite `{name}`: {path} is a directory, not a file; {_file_in(path)}")
     if not path.is_file():
         raise NotFoundError(f"suite `{name}`: file {path} not found")
 
 
-def _file_in(directory: Path, layout: str | None) -> str:
-    """What to give instead of a directory: one of its files, named if it has any of the right kind."""
-    suffixes = _BENCHMARK_SUFFIXES if layout else formats.SUITE_SUFFIXES
+def _file_in(directory: Path) -> str:
+    """What to give instead of a directory: one of its suite files, named if it has any."""
     try:
-        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+        files = sorted(p for p in directory.iterdir() if p.suffix.lower() in formats.SUITE_SUFFIXES and p.is_file())
     except OSError:  # not listable: advice without an example
         files = []
-    if layout:
-        what = f"give the benchmark's file ({', '.join(_BENCHMARK_SUFFIXES)}) as {layout}:FILE"
-    else:
-        what = "give a .jsonl, .csv or .yaml suite file, or LAYOUT:FILE for a public benchmark's file"
-    return what + (f", e.g. {layout + ':' if layout else ''}{files[0]}" if files else "")
+    what = ("give a .jsonl, .csv or .yaml suite file, or LAYOUT:PATH for a public benchmark's file or folder "
+            f"({', '.join(benchmarks.LAYOUTS)})")
+    return what + (f", e.g. {files[0]}" if files else "")
+
+
+def content_sha256(path: Path) -> str:
+    """The file's sha256; for a benchmark's folder, the sha256 of each file's relative path and sha256, in order."""
+    if not path.is_dir():
+        return file_sha256(path)
+    listing = "".join(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\n"
+                      for file in benchmarks.benchmark_files(path))
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def file_sha256(path: Path) -> str:

@@ -87,7 +87,8 @@ from gensandbox.runner.benchmarks import click, haerae, kmmlu, kobest, qa
 from gensandbox.runner.benchmarks._choice import INSTRUCTIONS
 from gensandbox.runner.benchmarks._rows import records
 
-__all__ = ["INSTRUCTIONS", "LAYOUTS", "BenchmarkLayout", "detect_layout", "load_benchmark"]
+__all__ = ["FILE_SUFFIXES", "INSTRUCTIONS", "LAYOUTS", "BenchmarkLayout", "benchmark_files", "detect_layout",
+           "load_benchmark"]
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,30 @@ def load_benchmark(layout: str, path: Path) -> Iterator[dict]:
     ("<file> row N: <what is wrong>") when a bad row is reached.
     """
     name = _layout_name(layout)
+    path = Path(path).expanduser()
+    if path.is_dir():
+        return _folder_items(name, path)
     return _LOADERS[name](_existing_file(path))
+
+
+FILE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv")
+
+
+def benchmark_files(folder: Path) -> list[Path]:
+    """A downloaded benchmark's folder (CLIcK's Dataset/, KoBEST's v1.0/): its data files, in a stable order."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in FILE_SUFFIXES and p.is_file())
+    if not files:
+        raise NotFoundError(f"no benchmark files ({', '.join(FILE_SUFFIXES)}) in the folder {folder}")
+    return files
+
+
+def _folder_items(name: str, folder: Path) -> Iterator[dict]:
+    """Every file of the folder as one suite. Ids are prefixed with the file's path in the folder, so rows of
+    different files (KoBEST's per-task "1", "2", …) never collide, and each item says where it came from."""
+    for file in benchmark_files(folder):
+        prefix = file.relative_to(folder).with_suffix("").as_posix()
+        for item in _LOADERS[name](file):
+            yield {**item, "id": f"{prefix}/{item['id']}"}
 
 
 def detect_layout(path: Path) -> str | None:
