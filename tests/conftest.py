@@ -90,3 +90,12 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server) -> str:
     """A database on the throwaway server, shared by the session."""
     return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch) -> str:
+    """Each test that takes it runs twice: on SQLite files in GENSANDBOX_HOME, and on a fresh PostgreSQL database
+    (store and ledger both, through GENSANDBOX_DATABASE_URL: the ledger goes into the same database by default)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("GENSANDBOX_DATABASE_URL", request.getfixturevalue("postgres_server").create_database())
+    return request.param

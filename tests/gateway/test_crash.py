@@ -68,14 +68,6 @@ def lives(config_path, key: str, options: list[str], kills: list[int]) -> list[h
     return answered
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, monkeypatch) -> str:
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_server").create_database()
-        monkeypatch.setenv("GENSANDBOX_DATABASE_URL", url)  # the ledger goes into the same database by default
-    return request.param
-
-
 @pytest.mark.parametrize("options", [[], ["--workers", "2"]], ids=["one-process", "two-workers"])
 def test_kill_9_under_load_loses_no_receipt_and_no_spending(home, tmp_path, upstream, backend, options):
     config_path = write_config(tmp_path, upstream.url, {"echo": "echo"})

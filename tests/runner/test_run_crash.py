@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
 import orjson
-import pytest
 
 from gensandbox.cli.app import main
 from gensandbox.config import load_config
@@ -35,14 +34,6 @@ RUN = "cut"
 def items(count: int) -> list[dict]:
     return [{"id": f"i{n:03d}", "language": "en", "category": "c", "target": "yes", "scorer": "includes",
              "messages": [{"role": "user", "content": f"item {n} says yes"}]} for n in range(count)]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, monkeypatch) -> str:
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_server").create_database()
-        monkeypatch.setenv("GENSANDBOX_DATABASE_URL", url)  # the ledger goes into the same database by default
-    return request.param
 
 
 def stored_calls(config) -> list[tuple[str, str]]:
