@@ -17,7 +17,7 @@ def test_normalise_folds_case_width_space_and_edge_punctuation():
 @pytest.mark.parametrize("answer, target, expected", [
     ("Paris.", "Paris", 1.0),
     ("paris", ["Lyon", "Paris"], 1.0),
-    ("The capital is Paris", "Paris", 1.0),  # read without its answer frame, as a grader reads it (extraction.py)
+    ("The capital is Paris", "Paris", 1.0),  # read without its answer frame, as a grader reads it (runner/extraction/)
     ("Paris or Lyon", "Paris", 0.0),
     ("Paris is not the capital", "Paris", 0.0),
 ])

@@ -3,7 +3,7 @@
 Every scorer sees the answer text and the item's target(s) (and, where it needs it, the item's prompt) and
 returns a value in [0, 1] with a reason a person can read. Answers are normalised first (Unicode NFKC,
 case-folded, whitespace collapsed, surrounding quotes and punctuation stripped) so "Paris." and "paris"
-agree. Options and numbers are read by runner/extraction.py, whose written policy every scorer shares.
+agree. Options and numbers are read by runner/extraction/, whose written policy every scorer shares.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def numeric(answer: str, target: Target, tolerance: float = 0.0) -> Score:
 
 
 def choice(answer: str, target: Target, prompt: str = "") -> Score:
-    """The option the answer gives (extraction policy in runner/extraction.py) against the target option(s)."""
+    """The option the answer gives (extraction policy in runner/extraction/) against the target option(s)."""
     options = find_options(prompt)
     reading = read_choice(answer, options)
     wanted = sorted({i for t in targets_of(target) if (i := target_index(t, options)) is not None})

@@ -1,30 +1,4 @@
-"""Answer extraction: which option, or which number, an answer gives — read the way a careful grader reads it.
-
-Every scorer that reads an option or a number uses this module, so one written policy decides every score
-(README, "How answers are read"). For multiple choice, in order:
-
-1. The prompt's options are found first (`find_options`): lettered (A. / (A) / A) …), numbered (1. / (1) /
-   ① / 1번 …) or Korean-labelled ((가) / 가. …). Their count bounds every label below.
-2. The **last explicit answer statement** wins ("the answer is (c)", "Answer: B", "I'd go with D",
-   "C is correct", "정답은 2번", "답: B", "B가 정답입니다", "나를 선택합니다") over letters mentioned while
-   reasoning. A statement that hedges ("the answer is A or B") or negates ("정답은 A가 아닙니다") gives no answer.
-3. Otherwise an answer that *is* a label: "B", "b", "(C)", "B.", "B) 학교", "C: Jeju", "2", "2번", "③",
-   "option 3", "(나)".
-4. Otherwise a refusal gives no answer, and so does hedging between labels ("A or B", "A 또는 B").
-5. Otherwise the labels mentioned in prose, less the ruled-out ones ("not A", "A is wrong", "A는 틀렸"):
-   exactly one gives the answer; several give none.
-6. Otherwise the answer may be one option's own text ("서울", "The answer is Paris").
-
-Letters count in any case where they cannot be a word: a lower-case "a" is taken only where it cannot be
-the article. Option numbers count when the prompt numbered or lettered its options and the number is in
-range; bare digits inside prose never do (they may be quantities), but "3번", "③", "(3)" and "option 3" do.
-Korean labels count only when the prompt used them, and only where they cannot be a particle (bracketed,
-alone, leading, or in an explicit statement). A bare number that is one option's number and another
-option's text is ambiguous: no answer.
-
-For numbers (`read_number`): the last explicit answer statement ("답: 36개", "the answer is 1,250") wins,
-else the last number in the text.
-"""
+"""Which option an answer gives, read as a careful grader reads it (the policy is in this package's docstring)."""
 
 from __future__ import annotations
 
@@ -32,110 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from gensandbox.runner.extraction.options import _CIRCLED, HANGUL_LABELS, LETTERS, Options, Reading
+from gensandbox.runner.extraction.values import as_float, read_number
 from gensandbox.runner.refusals import is_refusal
-
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-HANGUL_LABELS = "가나다라마바사아자차카타파하"
-_CIRCLED = {chr(0x2460 + n): n + 1 for n in range(20)} | {chr(0x2776 + n): n + 1 for n in range(10)}
-
-
-@dataclass(frozen=True)
-class Options:
-    """The options a prompt offered: how they were labelled, and their texts."""
-
-    style: str  # "letters" | "numbers" | "hangul"
-    texts: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.texts)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What an answer chose: a 0-based option index (None: no answer) and how it was read."""
-
-    index: int | None
-    how: str
-
-    @property
-    def letter(self) -> str | None:
-        return None if self.index is None else LETTERS[self.index]
-
-
-# --- the prompt's options -------------------------------------------------------------------------------
-
-_OPTION_LINE = {
-    "letters": re.compile(r"^\s*(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Za-z])[.):])\s*(\S.*)$"),
-    "numbers": re.compile(r"^\s*(?:\((\d{1,2})\)|\[(\d{1,2})\]|(\d{1,2})(?:[.)]|번[.):]?)(?!\d))\s*(\S.*)$"),
-    "hangul": re.compile(rf"^\s*(?:\(([{HANGUL_LABELS}])\)|([{HANGUL_LABELS}])[.)])\s*(\S.*)$"),
-}
-_INLINE_MARK = {
-    "letters": re.compile(r"\(([A-Z])\)\s*"),
-    "numbers": re.compile(r"([\u2460-\u2473\u2776-\u277f])\s*"),
-    "hangul": re.compile(rf"\(([{HANGUL_LABELS}])\)\s*"),
-}
-
-
-def find_options(prompt: str) -> Options | None:
-    """The last block of consecutively labelled options in the prompt (lines, or one line of "(A) x (B) y")."""
-    best: tuple[int, Options] | None = None
-    lines = prompt.splitlines()
-    for style, pattern in _OPTION_LINE.items():
-        for end, texts in _line_runs(lines, style, pattern):
-            if best is None or end > best[0]:
-                best = (end, Options(style, tuple(texts)))
-    if best is not None:
-        return best[1]
-    for style, mark in _INLINE_MARK.items():
-        for line in reversed(lines):
-            texts = _inline_options(line, style, mark)
-            if texts:
-                return Options(style, tuple(texts))
-    return None
-
-
-def _label_index(style: str, label: str) -> int:
-    if style == "letters":
-        return LETTERS.index(label.upper())
-    if style == "hangul":
-        return HANGUL_LABELS.index(label)
-    return _CIRCLED[label] - 1 if label in _CIRCLED else int(label) - 1
-
-
-def _line_runs(lines: list[str], style: str, pattern: re.Pattern):
-    """(index of the run's last line, option texts) for each run of lines labelled first, second, … in order."""
-    texts: list[str] = []
-    last = -1
-    for number, line in enumerate(lines):
-        match = pattern.match(line)
-        if match is None:
-            if line.strip() and texts:  # a blank line may sit between options; text ends the run
-                if len(texts) >= 2:
-                    yield last, texts
-                texts = []
-            continue
-        label, text = next(g for g in match.groups()[:-1] if g), match.group(match.lastindex)
-        index = _label_index(style, label)
-        if index == len(texts):
-            texts.append(text.strip())
-            last = number
-        else:
-            if len(texts) >= 2:
-                yield last, texts
-            texts = [text.strip()] if index == 0 else []
-            last = number
-    if len(texts) >= 2:
-        yield last, texts
-
-
-def _inline_options(line: str, style: str, mark: re.Pattern) -> list[str] | None:
-    parts = mark.split(line)
-    labels, bodies = parts[1::2], parts[2::2]
-    if len(labels) < 2 or [_label_index(style, label) for label in labels] != list(range(len(labels))):
-        return None
-    return [body.strip() for body in bodies]
-
 
 # --- the answer's labels --------------------------------------------------------------------------------
 
@@ -332,11 +205,11 @@ def _read_option_text(text: str, options: Options | None) -> Reading:
     if options is None:
         return Reading(None, "no option found in the answer")
     if _numeric(options):
-        values = {_as_float(option) for option in options.texts}
-        if any({_as_float(a), _as_float(b)} <= values for a, b in _NUMBERS_HEDGED.findall(text)):
+        values = {as_float(option) for option in options.texts}
+        if any({as_float(a), as_float(b)} <= values for a, b in _NUMBERS_HEDGED.findall(text)):
             return Reading(None, "the answer hedges between two options' values")
         value = read_number(text).value
-        hits = [i for i, option in enumerate(options.texts) if value is not None and _as_float(option) == value]
+        hits = [i for i, option in enumerate(options.texts) if value is not None and as_float(option) == value]
         how = f"its final number, option {LETTERS[hits[0]]}'s value" if len(hits) == 1 else ""
     else:
         said = _fold(text)
@@ -393,70 +266,3 @@ def target_index(target: str, options: Options | None) -> int | None:
 def _quote(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return repr(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-# --- reading a number -----------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
-_EXPLICIT_NUMBER = re.compile(
-    r"(?:(?:final\s+|correct\s+)?answer(?:\s+(?:is|would be|should be))?|(?:최종\s*)?(?:정답|답)(?:은|는|이)?)"
-    r"\s*[:=：]?\s*(?:is\s+)?(?:about\s+|약\s*)?[$₩]?\s*(" + _NUMBER.pattern + ")",
-    re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    value: float | None
-    how: str
-
-
-def read_number(answer: str) -> NumberReading:
-    """The number an answer gives: its last explicit answer statement, else its last number that it does not rule
-    out ("120 minutes (not 100)" → 120). Exponents of units ("25 cm²") are not numbers of their own."""
-    text = unicodedata.normalize("NFKC", _UNIT_EXPONENT.sub("", answer)).replace("−", "-")
-    explicit = _EXPLICIT_NUMBER.findall(text)
-    if explicit:
-        return NumberReading(_as_float(explicit[-1]), "the explicit answer")
-    found = [match.group(0) for match in _NUMBER.finditer(text)
-             if not _NUMBER_RULED_OUT_BEFORE.search(text[:match.start()])
-             and not _NUMBER_RULED_OUT_AFTER.match(text[match.end():])]
-    if found:
-        return NumberReading(_as_float(found[-1]), "the last number")
-    return NumberReading(None, "no number in the answer")
-
-
-_UNIT_EXPONENT = re.compile(r"(?<=[A-Za-z])[\u00b2\u00b3\u00b9\u2070-\u2079]+")
-_NUMBER_RULED_OUT_BEFORE = re.compile(r"(?:\bnot|\bisn't|\bnor)\s*$", re.IGNORECASE)
-_NUMBER_RULED_OUT_AFTER = re.compile(r"^\s*\S{0,4}?\s*(?:이|가|은|는)?\s*아[니닌닙]")
-
-
-# --- reading a short answer -----------------------------------------------------------------------------
-
-_ANSWER_FRAME = re.compile(
-    r"^(?:(?:the\s+)?(?:final\s+|correct\s+)?answer\s*(?:is|:)|(?:최종\s*)?(?:정답|답)\s*(?:은|는|:)|it's|it\s+is"
-    r"|(?:the\s+)?(?:\w+\s+){1,3}(?:is|are|was)|.{1,20}?(?:은|는))\s+", re.IGNORECASE)
-_COPULA = re.compile(r"\s*(?:입니다|이에요|예요|이다|이요|요)?\s*[.!。]*$")
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-
-
-def short_answer_readings(answer: str) -> list[tuple[str, str]]:
-    """(text, how) readings of a short answer, the answer as it is first: without an answer frame ("The capital is
-    Rome.", "정답은 이성계입니다."), a Korean copula, a leading article, or what follows a comma ("Green, of
-    course."). A scorer passes when any reading equals a target; a reading never adds words."""
-    text = unicodedata.normalize("NFKC", answer).strip()
-    readings = [(text, "the answer as it is")]
-    framed = _ANSWER_FRAME.sub("", text, count=1)
-    if framed != text and not re.match(r"(?i)not\b|아[니닌닙]", framed):
-        readings.append((framed, "the answer without its frame"))
-    for candidate, how in list(readings):
-        plain = _ARTICLE.sub("", _COPULA.sub("", candidate))
-        if plain != candidate:
-            readings.append((plain, f"{how}, without its copula or article"))
-        head, comma, _ = plain.partition(",")
-        if comma and head.strip():
-            readings.append((head.strip(), f"{how}, up to its first comma"))
-    return readings
-
-
-def _as_float(number: str) -> float:
-    return float(number.replace(",", "").rstrip("."))
