@@ -38,7 +38,11 @@ def run_gateway(config_path: Path | None, host: str | None, port: int | None, wo
     options = dict(host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
                    server_header=False, **_fast_server())
     if workers == 1:
-        uvicorn.run(create_app(config, store, allow_anonymous=loopback), **options)
+        from gensandbox.gateway.workers import tune_gc_for_serving
+
+        app = create_app(config, store, allow_anonymous=loopback)
+        tune_gc_for_serving()
+        uvicorn.run(app, **options)
         return
     # Each worker builds its own gateway from the same settings; budgets hold across them through leases in the
     # store, and all of them append to the one ledger chain.

@@ -98,7 +98,7 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
         attempt = answer.attempt
         headers = _headers(attempt.name, attempt.decision, attempt.trace, answer.cost_usd)
         headers["x-gensandbox-receipt"] = answer.receipt
-        return Response(answer.payload, media_type="application/json", headers=headers)
+        return _JSONAnswer(answer.payload, headers)
 
     async def _refused(response: Response, status: int, code: str | None, message: str, authorization: str | None,
                        body: ChatCompletionRequest | None) -> Response:
@@ -227,6 +227,24 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
+class _JSONAnswer:
+    """An answer as Starlette's Response(body, media_type="application/json", headers=headers) sends it, the same
+    messages and headers in the same order, without its general-purpose set-up on the hot path."""
+
+    __slots__ = ("body", "raw_headers")
+    status_code = 200
+
+    def __init__(self, body: bytes, headers: dict[str, str]):
+        self.body = body
+        self.raw_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        self.raw_headers += ((b"content-length", str(len(body)).encode("latin-1")),
+                             (b"content-type", b"application/json"))
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
 def _headers(model: str, decision, trace: TraceContext, cost: float | None) -> dict:
     route = header_text(f"{decision.route}: {decision.reason}")
     headers = {"x-gensandbox-model": header_text(model), "x-gensandbox-route": route, SPAN_HEADER: trace.span_id}
@@ -244,6 +262,8 @@ def header_text(text: str) -> str:
     not at all), so a character beyond ASCII would arrive garbled or as "?": the usual symbols get their ASCII
     spelling, and anything else (a Korean route name, a control character) a JSON string escape (\\uXXXX), so
     json.loads('"' + value + '"') gives the text back. ASCII text without quotes or backslashes is sent unchanged."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return text  # what json.dumps would give back between its quotes, without the encoder's setup (~1 µs)
     return json.dumps(text.translate(_ASCII_SPELLING), ensure_ascii=True)[1:-1]
 
 

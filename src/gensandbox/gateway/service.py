@@ -17,7 +17,7 @@ from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
-from gensandbox.ledger.events import CallFacts, content_hash, otel_provider_name, refusal_event, sha256_hex
+from gensandbox.ledger.events import CallFacts, otel_provider_name, refusal_event, sha256_hex
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable, resolve_model
 from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
@@ -125,10 +125,9 @@ class Gateway:
                 continue
             cost = attempt.target.price.cost_usd(response.usage, response.latency_s)
             payload = orjson.dumps(completion_body(response, name, completion_id()))
-            event_hash = await self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
-                                               payload)
-            return Answer(response, attempt, cost, payload,
-                          self.ledger.receipt(event_hash, name, response.text, payload))
+            receipt = await self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
+                                            payload)
+            return Answer(response, attempt, cost, payload, receipt)
         raise self._all_failed(failures)
 
     # -- streaming
@@ -159,8 +158,7 @@ class Gateway:
                                estimate_tokens(text))
         cost = attempt.target.price.cost_usd(usage, time.perf_counter() - attempt.started)
         if error is None:
-            event_hash = await self._succeeded(attempt, usage, cost, text, finish_reason, None)
-            return self.ledger.receipt(event_hash, attempt.name, text, None)
+            return await self._succeeded(attempt, usage, cost, text, finish_reason, None)
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.failed(attempt.name)  # a stream that breaks is a failure too, as its 502 record says
         record, spent, event = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error))
@@ -207,12 +205,12 @@ class Gateway:
 
     async def _succeeded(self, attempt: Attempt, usage: Usage, cost: float, text: str, finish_reason: str | None,
                          payload: bytes | None) -> str:
-        """Settle, record, and return the event's hash once it is durable (what the receipt names)."""
+        """Settle, record, and once the event is durable return the receipt that names it."""
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.succeeded(attempt.name)
         record, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None)
         await self.recorder.commit(record, spent, event)
-        return content_hash(event)
+        return self.ledger.event_receipt(event, attempt.name)
 
     def _records(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
                  finish_reason: str | None, payload: bytes | None,

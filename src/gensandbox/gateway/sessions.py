@@ -4,7 +4,7 @@ results it carries. Pure functions over the request."""
 from __future__ import annotations
 
 import hashlib
-import os
+import random
 from dataclasses import dataclass
 
 from gensandbox.gateway.wire import ChatCompletionRequest, ChatMessage
@@ -28,8 +28,11 @@ def trace_context(session_header: str | None, parent_header: str | None,
     metadata = body.metadata or {}
     session = (session_header or metadata.get("session_id") or "").strip()[:_MAX_ID] or None
     parent = (parent_header or metadata.get("parent_span_id") or "").strip()[:_MAX_ID] or None
-    trace_id = hashlib.sha256(session.encode()).hexdigest()[:32] if session else os.urandom(16).hex()
-    return TraceContext(session, trace_id, os.urandom(8).hex(), parent)
+    # Random ids drawn as OpenTelemetry's SDK draws them (random.getrandbits: ids need to be unique, not secret),
+    # one draw for both: the span id's 64 bits, and the trace id's 128 when no session names the trace.
+    fresh = f"{random.getrandbits(192):048x}"
+    trace_id = hashlib.sha256(session.encode()).hexdigest()[:32] if session else fresh[16:]
+    return TraceContext(session, trace_id, fresh[:16], parent)
 
 
 def tool_steps(messages: list[ChatMessage]) -> tuple[dict, ...]:

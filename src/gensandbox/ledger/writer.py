@@ -51,6 +51,12 @@ class Ledger:
         return self.signer.receipt(event_hash, model, sha256_hex(response_text.encode()),
                                    sha256_hex(body) if body is not None else None, now_utc())
 
+    def event_receipt(self, event: dict, model: str) -> str:
+        """receipt() for a call event that has an answer: the same receipt, from the hashes of the answer text and
+        the response body that the event already holds (rather than hashing them again)."""
+        return self.signer.receipt(content_hash(event), model, event["gensandbox.response_sha256"],
+                                   event.get("gensandbox.body_sha256"), now_utc())
+
     def flush(self, force_checkpoint: bool = False) -> None:
         """Append what is queued in one transaction, with a checkpoint when one is due."""
         with self._flushing:

@@ -10,6 +10,7 @@ difference between saturating an endpoint and being the bottleneck (benchmarks/R
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -73,7 +74,7 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     started = time.perf_counter()
     try:
         async with session.post(url, data=json_bytes(payload), headers={"content-type": "application/json", **headers},
-                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+                                timeout=_total_timeout(timeout_s)) as response:
             body = await response.read()
             status, retry_after = response.status, response.headers.get("retry-after")
     except (aiohttp.ClientError, TimeoutError) as error:
@@ -90,6 +91,12 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     if not isinstance(decoded, dict):
         raise ProviderResponseError(f"{url} answered JSON that is not an object")
     return decoded, latency_s
+
+
+@functools.lru_cache(maxsize=64)
+def _total_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
+    """One (immutable) ClientTimeout per distinct timeout, not one per call."""
+    return aiohttp.ClientTimeout(total=timeout_s)
 
 
 async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, headers: dict[str, str],

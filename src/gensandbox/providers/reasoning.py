@@ -62,6 +62,8 @@ def with_reasoning(response: ChatResponse) -> ChatResponse:
     """The response with any `<think>` blocks moved out of its text into `reasoning`, and reasoning tokens
     estimated when there is reasoning but the provider gave no count."""
     tagged, answer = split_think(response.text)
+    if tagged is None and response.reasoning is None:
+        return response  # nothing to move (most answers): the response as it is, not a copy of it
     reasoning = _joined(response.reasoning, tagged)
     usage = response.usage
     if reasoning and not usage.reasoning_tokens:

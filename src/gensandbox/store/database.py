@@ -8,14 +8,25 @@ for the rare statement the two spell differently (see `dialect`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+_now_text: tuple[int, str] = (-1, "")  # (the second, its text): several callers per gateway request share it
+
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """This second, in ISO 8601 UTC (what datetime.now(UTC).isoformat(timespec="seconds") says), written once a
+    second rather than on every call."""
+    global _now_text
+    second, cached = int(time.time()), _now_text
+    if cached[0] == second:
+        return cached[1]
+    text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
+    _now_text = (second, text)
+    return text
 
 
 class Cursor(Protocol):

@@ -7,6 +7,7 @@ share one PostgreSQL store; the budget methods are written so that they share ea
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from gensandbox.errors import NotFoundError
 from gensandbox.store.database import Database, now_utc
@@ -75,7 +76,7 @@ class GatewayStore:
         with self._store.transaction():
             self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
                                  f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
-                                 [_row(r, _REQUEST_COLUMNS) for r in requests])
+                                 [_request_row(r) for r in requests])
             # In key order: two processes that lock the same keys' rows in the same order cannot deadlock.
             spent_in_order = sorted(spent_by_key.items())
             self._db.executemany("UPDATE api_keys SET spent_usd = spent_usd + ? WHERE key_id = ?",
@@ -156,6 +157,9 @@ class GatewayStore:
 def _row(record, columns: list[str]) -> tuple:
     # Not dataclasses.astuple: it deep-copies every field, which showed up in the gateway's profile.
     return tuple(getattr(record, name) for name in columns)
+
+
+_request_row = attrgetter(*_REQUEST_COLUMNS)  # _row(record, _REQUEST_COLUMNS) in one C call: a batch has many
 
 
 def traffic_summary(store: GatewayStore, since: str | None = None) -> list[dict]:
