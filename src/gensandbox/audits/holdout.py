@@ -167,7 +167,13 @@ def redact_sample(sample: SampleRecord) -> SampleRecord:
                "prompt_sha256": prompt_sha256(messages)}
     answer = sample.response_text
     content_free = sample.scorer.get("name") in CONTENT_FREE_SCORERS
-    return replace(sample, request=request,
+    judge_call = sample.judge_call
+    if judge_call is not None:  # the judge's prompt quotes the item, its target and the answer: hashes only
+        said = judge_call["response_text"]
+        judge_call = {**judge_call, "prompt_sha256": prompt_sha256(judge_call["prompt"]),
+                      "prompt": [{"role": m["role"], "content": HELD_OUT} for m in judge_call["prompt"]],
+                      "response_text": None if said is None else f"[held out: sha256 {sha256_hex(said.encode())}]"}
+    return replace(sample, request=request, judge_call=judge_call,
                    response_text=None if answer is None else f"[held out: sha256 {sha256_hex(answer.encode())}]",
                    reason=sample.reason if content_free else HELD_OUT,
                    scorer=sample.scorer if content_free else {"name": sample.scorer.get("name"), "args": {}})

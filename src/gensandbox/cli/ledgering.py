@@ -44,8 +44,9 @@ def verify_ledger(file: Path | None, public_key_paths: list[Path], config_path: 
 
 
 def _check_samples_have_events(config, found: dict, where: str, verdict: Verdict) -> None:
-    """Every sample the store holds from a model call must have its call event in the ledger; a run killed after
-    storing samples and before writing their events lacks some, until `run --resume` writes them."""
+    """Every sample the store holds from a model call must have its call event in the ledger, and every sample a
+    judge graded its judge's event; a run killed after storing samples and before writing their events lacks some,
+    until `run --resume` writes them."""
     from gensandbox.runner.run_events import samples_without_events
     from gensandbox.store import store_at
 

@@ -104,7 +104,7 @@ def otel_provider_name(provider: str) -> str:
 class CallFacts:
     """What is known about one model call once it has ended (successfully or not)."""
 
-    source: str  # "gateway" or "run"
+    source: str  # "gateway", "run", "judge" or "audit"
     provider: str  # gen_ai.provider.name, e.g. "openai", "anthropic", "llama.cpp"
     requested_model: str  # what the caller asked for: a model or route name
     model: str  # the model that served (or failed to serve) the call
@@ -136,6 +136,7 @@ class CallFacts:
     variant: str | None = None  # the variant's name, when a `variant:NAME` model answered
     variant_version: str | None = None  # the hash of its definition and documents
     reasoning_tokens: int = 0  # the part of output_tokens spent reasoning
+    judged_model: str | None = None  # a judge's call: the model whose answer it graded (item_id alone is shared)
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -172,6 +173,7 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.route_reason": facts.route_reason,
         "gensandbox.run_id": facts.run_id,
         "gensandbox.item_id": facts.item_id,
+        "gensandbox.judged_model": facts.judged_model,
         "gensandbox.tool_steps": list(facts.tool_steps) or None,
         "gensandbox.features": list(facts.features) or None,
         "gensandbox.variant": facts.variant,

@@ -20,6 +20,7 @@ from gensandbox.ledger.events import CallFacts, otel_provider_name
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import Provider
 from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
+from gensandbox.runner.call_records import judge_facts
 from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
@@ -28,7 +29,7 @@ from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Price
 
 # A finished job: its sample, the cache entry to store with it, and the facts of the model call for the ledger
-# (None when the answer came from the cache: no model was called).
+# (None when the answer came from the cache: no model was called). A judge's call travels in the sample itself.
 Finished = tuple[SampleRecord, tuple | None, CallFacts | None]
 
 
@@ -164,9 +165,11 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
             if cache is not None and cache_entry is not None:
                 cache.put(*cache_entry)
     if ledger is not None:
-        for _, _, facts in batch:
+        for sample, _, facts in batch:
             if facts is not None:
                 ledger.record_call(facts)
+            if (judged := judge_facts(sample)) is not None:  # the judge's call, also for an answer from the cache
+                ledger.record_call(judged)
         ledger.flush()
     for sample, _, _ in batch:
         on_sample(sample)
@@ -278,6 +281,7 @@ class _Runner:
             error=score.error, attempts=result.attempts, cached=result.cached,
             served_model=response.model or None, flags=list(score.flags), reasoning_text=response.reasoning,
             reasoning_tokens=response.usage.reasoning_tokens, first_answer_s=response.first_answer_s,
+            judge_call=score.call, judge_cost_usd=score.call["cost_usd"] if score.call else 0.0,
         )
         facts = None if result.cached else call_facts(sample, ModelFacts.of(target), started_at)
         return sample, result.cache_entry, facts

@@ -88,8 +88,9 @@ def selection_of(plan: RunPlan) -> Selection | None:
 
 
 def spent_so_far(store, run_id: str) -> float:
-    """Money a run has already spent: calls actually made, not answers from the cache."""
-    return sum(row.cost_usd for row in store.score_rows(run_id) if not row.cached)
+    """Money a run has already spent: calls actually made, not answers from the cache, and every judge call (a
+    cached answer is graded again, at the judge's price)."""
+    return sum((0.0 if row.cached else row.cost_usd) + row.judge_cost_usd for row in store.score_rows(run_id))
 
 
 def _plan(config: Config, models: list[ModelConfig], suites: list[Suite], options: RunOptions,

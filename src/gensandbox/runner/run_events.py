@@ -20,16 +20,23 @@ import orjson
 
 from gensandbox.ledger.events import CALL
 from gensandbox.ledger.writer import Ledger
+from gensandbox.runner.call_records import JUDGE_MARK, judge_facts
 from gensandbox.runner.execute import ModelFacts, call_facts
 from gensandbox.store import RunRecord, SQLStore
 
-Key = tuple[str, str]  # (the model the run asked for, "SUITE/ITEM#EPOCH"): one call of a run, as its event names it
+# (the model the run asked for, "SUITE/ITEM#EPOCH"): one call of a run, as its event names it. A judge's event is
+# keyed by the model it graded and "SUITE/ITEM#EPOCH/judge" (see runner/call_records.py).
+Key = tuple[str, str]
 _RUN_FIELD = b'"gensandbox.run_id":'
 _APPEND_BATCH = 1000  # events per ledger transaction while re-emitting
 
 
 def item_key(model: str, suite: str, item_id: str, epoch: int) -> Key:
     return model, f"{suite}/{item_id}#{epoch}"
+
+
+def judge_key(model: str, suite: str, item_id: str, epoch: int) -> Key:
+    return model, f"{suite}/{item_id}#{epoch}{JUDGE_MARK}"
 
 
 def tap_call_keys(lines: Iterable[bytes], found: dict[str, set[Key]], run_id: str | None = None) -> Iterator[bytes]:
@@ -51,41 +58,57 @@ def _collect(line: bytes, found: dict[str, set[Key]], run_id: str | None) -> Non
         return
     run = record.get("gensandbox.run_id")
     if isinstance(run, str) and run_id in (None, run):
-        found.setdefault(run, set()).add((record.get("gen_ai.request.model"), record.get("gensandbox.item_id")))
+        model = record.get("gensandbox.judged_model") or record.get("gen_ai.request.model")
+        found.setdefault(run, set()).add((model, record.get("gensandbox.item_id")))
 
 
 def samples_without_events(store: SQLStore, found: dict[str, set[Key]]) -> dict[str, int]:
-    """Per run, how many stored samples (made by a model call, not the cache) have no call event in `found`."""
+    """Per run, how many stored samples lack an event in `found`: the call event of a sample a model call made (not
+    the cache), or the judge event of a sample a judge graded (one sample can lack both: it counts once)."""
+    lacking: set[tuple[str, str, str, str, int]] = set()
+    for keys, key_of in ((store.call_keys(), item_key), (store.judge_keys(), judge_key)):
+        for run_id, model, suite, item_id, epoch in keys:
+            if key_of(model, suite, item_id, epoch) not in found.get(run_id, ()):
+                lacking.add((run_id, model, suite, item_id, epoch))
     missing: dict[str, int] = {}
-    for run_id, model, suite, item_id, epoch in store.call_keys():
-        if item_key(model, suite, item_id, epoch) not in found.get(run_id, ()):
-            missing[run_id] = missing.get(run_id, 0) + 1
+    for run_id, *_ in lacking:
+        missing[run_id] = missing.get(run_id, 0) + 1
     return missing
 
 
 def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
-    """Append a call event for each of `run`'s stored samples that has none; how many. The ledger is read first,
-    so a sample whose event is there never gets a second one."""
+    """Append a call event for each of `run`'s stored samples that has none, and a judge event for each judged
+    sample that has none; how many. The ledger is read first, so an event that is there is never written twice."""
     if any(suite.get("layout") == "holdout" for suite in run.suites):
         return 0  # a custody run's samples are stored redacted: its events cannot be rebuilt from them
     found: dict[str, set[Key]] = {}
     deque(tap_call_keys(ledger.backend.lines(), found, run.run_id), maxlen=0)
     have = found.get(run.run_id, set())
     missing = {key for key in (item_key(*row[1:]) for row in store.call_keys(run.run_id)) if key not in have}
-    if not missing:
-        return 0
-    models, queued = model_facts(run), 0
-    for sample, stored_at in store.called_samples(run.run_id):
-        if item_key(sample.model, sample.suite, sample.item_id, sample.epoch) in missing:
-            # The same event the call wrote, but for its `time`: the call's start was not kept, so it is the
-            # moment the sample was stored (when the call had just ended, latency_s after it began). The chain
-            # fields differ too, as the event now sits at the ledger's end rather than where it was lost.
-            ledger.record_call(call_facts(sample, models[sample.model], stored_at))
-            queued += 1
-            if queued % _APPEND_BATCH == 0:
-                ledger.flush()
+    missing_judged = {key for key in (judge_key(*row[1:]) for row in store.judge_keys(run.run_id)) if key not in have}
+    queued = 0
+    if missing:
+        models = model_facts(run)
+        for sample, stored_at in store.called_samples(run.run_id):
+            if item_key(sample.model, sample.suite, sample.item_id, sample.epoch) in missing:
+                # The same event the call wrote, but for its `time`: the call's start was not kept, so it is the
+                # moment the sample was stored (when the call had just ended, latency_s after it began). The chain
+                # fields differ too, as the event now sits at the ledger's end rather than where it was lost.
+                queued = _queue(ledger, call_facts(sample, models[sample.model], stored_at), queued)
+    if missing_judged:
+        for sample in store.judged_samples(run.run_id):
+            if judge_key(sample.model, sample.suite, sample.item_id, sample.epoch) in missing_judged:
+                # The judge's record kept its start time: this event is the one the call wrote, but for the chain.
+                queued = _queue(ledger, judge_facts(sample), queued)
     ledger.flush()
     return queued
+
+
+def _queue(ledger: Ledger, facts, queued: int) -> int:
+    ledger.record_call(facts)
+    if (queued + 1) % _APPEND_BATCH == 0:
+        ledger.flush()
+    return queued + 1
 
 
 def model_facts(run: RunRecord) -> dict[str, ModelFacts]:

@@ -7,13 +7,15 @@ grades, the sample is flagged `judge-same-family`, so nobody mistakes self-gradi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
+from gensandbox.runner.call_records import call_record
 from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.scorers import MODEL_GRADED, build_scorer, targets_of
+from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Message
 
 JUDGE_SYSTEM = (
@@ -36,6 +38,7 @@ class Outcome:
     reason: str
     error: str | None = None
     flags: tuple[str, ...] = ()
+    call: dict | None = None  # the judge call's record (runner/call_records.py), stored with the sample it graded
 
 
 @dataclass
@@ -69,17 +72,20 @@ async def _judge(item, answer: str, model: ModelConfig, context: ScoringContext)
                                judge.model.timeout_s)
     if context.budget is not None and not context.budget.reserve(reserved):
         return Outcome(None, "", error="not graded: the cost cap was reached", flags=flags)
-    spent = 0.0
+    started_at, spent = now_utc(), 0.0
     try:
         response, _ = await call_model(judge.provider, request, timeout_s=judge.model.timeout_s,
                                        policy=context.retry)
-        spent = judge.price.cost_usd(response.usage, response.latency_s)
     except RunError as error:
-        return Outcome(None, "", error=f"judge {judge_name} failed: {error}", flags=flags)
+        call = call_record(judge, request, started_at, error=error)
+        return Outcome(None, "", error=f"judge {judge_name} failed: {error}", flags=flags, call=call)
+    else:
+        call = call_record(judge, request, started_at, response)
+        spent = call["cost_usd"]
     finally:
         if context.budget is not None:
             context.budget.settle(reserved, spent)
-    return parse_grade(response.text, judge_name, flags)
+    return replace(parse_grade(response.text, judge_name, flags), call=call)
 
 
 def judge_request(item, answer: str, judge: ModelConfig) -> ChatRequest:

@@ -140,4 +140,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE samples ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE samples ADD COLUMN first_answer_s REAL",
     ]),
+    # The judge call that graded a sample, stored with it (its cost as a column, summed by a resumed run's cap).
+    ("007_judge_calls", [
+        "ALTER TABLE samples ADD COLUMN judge_call TEXT",
+        "ALTER TABLE samples ADD COLUMN judge_cost_usd REAL NOT NULL DEFAULT 0",
+    ]),
 ]

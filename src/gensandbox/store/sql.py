@@ -19,7 +19,7 @@ from gensandbox.store.database import Database, now_utc
 from gensandbox.store.migrations import MIGRATIONS
 
 _JSON_RUN_FIELDS = ("models", "suites", "settings")
-_JSON_SAMPLE_FIELDS = ("request", "scorer", "flags")
+_JSON_SAMPLE_FIELDS = ("request", "scorer", "flags", "judge_call")
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
 _SAMPLE_COLUMNS = [f.name for f in fields(SampleRecord)]
 _SCORE_COLUMNS = [f.name for f in fields(ScoreRow)]
@@ -101,6 +101,20 @@ class SQLStore:
         where, params = ("cached = 0 AND run_id = ?", (run_id,)) if run_id is not None else ("cached = 0", ())
         return self.db.stream(f"SELECT run_id, model, suite, item_id, epoch FROM samples WHERE {where}", params)
 
+    def judge_keys(self, run_id: str | None = None) -> Iterator[tuple[str, str, str, str, int]]:
+        """(run, model, suite, item, epoch) of each sample a judge call graded: its judge event must be in the ledger
+        too (beside the sample's own call event, if the answer was not from the cache)."""
+        where, params = ("judge_call IS NOT NULL AND run_id = ?", (run_id,)) if run_id is not None else (
+            "judge_call IS NOT NULL", ())
+        return self.db.stream(f"SELECT run_id, model, suite, item_id, epoch FROM samples WHERE {where}", params)
+
+    def judged_samples(self, run_id: str) -> Iterator[SampleRecord]:
+        """A run's samples that a judge call graded."""
+        rows = self.db.stream(f"SELECT {', '.join(_SAMPLE_COLUMNS)} FROM samples WHERE run_id = ? "
+                              "AND judge_call IS NOT NULL ORDER BY id", (run_id,))
+        for row in rows:
+            yield SampleRecord(**_decode(dict(zip(_SAMPLE_COLUMNS, row, strict=True)), _JSON_SAMPLE_FIELDS))
+
     def called_samples(self, run_id: str) -> Iterator[tuple[SampleRecord, str]]:
         """A run's samples that a model call made, each with the time it was stored."""
         rows = self.db.stream(f"SELECT {', '.join(_SAMPLE_COLUMNS)}, created_at FROM samples WHERE run_id = ? "
@@ -149,7 +163,9 @@ def migrate(db: Database) -> list[str]:
 
 
 def _encode(row: dict, json_fields: tuple[str, ...]) -> dict:
-    return {k: json.dumps(v, ensure_ascii=False) if k in json_fields else v for k, v in row.items()}
+    # None stays SQL NULL (not the text "null"), so `judge_call IS NOT NULL` finds the samples a judge graded.
+    return {k: json.dumps(v, ensure_ascii=False) if k in json_fields and v is not None else v
+            for k, v in row.items()}
 
 
 def _decode(row: dict, json_fields: tuple[str, ...]) -> dict:
