@@ -21,13 +21,16 @@ from gensandbox.audits import recommendations as rec
 from gensandbox.audits.routing_neutrality import routing_neutrality
 from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import RunError, UserError
+from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table, resolve_model
+from gensandbox.runner.call_records import AUDIT, call_facts_of, call_record
 from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import target_for
 from gensandbox.runner.suite import resolve_suite
 from gensandbox.store import ResponseCache, SQLiteStore
 from gensandbox.store.gateway import GatewayStore
+from gensandbox.store.sqlite import now_utc
 from gensandbox.timestamps import parse_since
 from gensandbox.types import ChatRequest, Message
 
@@ -89,6 +92,7 @@ class Caller:
     progress: Progress = field(default_factory=_Silent)
     spent_usd: float = 0.0
     calls: int = 0
+    ledger: Ledger | None = None  # where each call's event goes; the audit flushes it before it reports
     limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -99,26 +103,36 @@ class Caller:
             allowed[endpoint] = min(allowed.get(endpoint, target.concurrency), target.concurrency)
         self.limits = {endpoint: asyncio.Semaphore(n) for endpoint, n in allowed.items()}
 
-    async def ask(self, target: Target, prompt: str, *, max_tokens: int, temperature: float = 0.0, seed: int = 0,
-                  system: str | None = None) -> tuple[str | None, str | None]:
-        """(answer, None), or (None, error) when the call failed after its retries."""
+    async def ask(self, target: Target, prompt: str, *, item_id: str, max_tokens: int, temperature: float = 0.0,
+                  seed: int = 0, system: str | None = None) -> tuple[str | None, str | None]:
+        """(answer, None), or (None, error) when the call failed after its retries. A call made (not answered from
+        the cache) queues a ledger event (source "audit", `item_id` naming the audit's part and item)."""
         messages = ((Message("system", system),) if system else ()) + (Message("user", prompt),)
         request = ChatRequest(model=target.model.provider_model_id, messages=messages, max_tokens=max_tokens,
                               temperature=temperature, seed=seed)
         async with self.limits[target.provider.endpoint]:
+            started_at = now_utc()
             try:
                 result = await cached_call(target.provider, request, identity=target.identity, cache=self.cache,
                                            timeout_s=target.model.timeout_s, policy=self.retry)
             except RunError as error:
+                self._record(call_record(target, request, started_at, error=error), item_id)
                 return None, str(error)
             finally:
                 self.progress.advance()
         if result.cache_entry is not None:
             self.cache.put(*result.cache_entry)
         if not result.cached:
+            record = call_record(target, request, started_at, result.response)
+            self._record(record, item_id)
             self.calls += 1
-            self.spent_usd += target.price.cost_usd(result.response.usage, result.response.latency_s)
+            self.spent_usd += record["cost_usd"]
         return result.response.text, None
+
+    def _record(self, record: dict, item_id: str) -> None:
+        if self.ledger is not None:
+            self.ledger.record_call(call_facts_of(record, source=AUDIT, run_id=None,
+                                                  item_id=f"self-preference/{item_id}"))
 
 
 def run_self_preference(config: Config, store: SQLiteStore, options: AuditOptions,
@@ -166,7 +180,7 @@ async def _model_parts(config: Config, store: SQLiteStore, options: AuditOptions
     prices = load_price_table(config.price_file)
     targets = {name: target_for(spec, config, prices) for name, spec in specs.items()}
     caller = Caller(list(targets.values()), store if config.file.run.cache else None,
-                    RetryPolicy(retries=config.file.run.retries), progress)
+                    RetryPolicy(retries=config.file.run.retries), progress, ledger=open_ledger(config))
     found: dict = {}
     try:
         if "judge" in options.parts:
@@ -176,6 +190,7 @@ async def _model_parts(config: Config, store: SQLiteStore, options: AuditOptions
             found["recommendation"] = await recommendation_audit(config, caller, [targets[n] for n in models],
                                                                  options.repeats, vendors)
     finally:
+        caller.ledger.close()  # the calls' events are durable (and signed) before any finding is reported
         for target in targets.values():
             await target.provider.aclose()
     found["calls"], found["spent_usd"] = caller.calls, caller.spent_usd
@@ -259,8 +274,9 @@ async def _generate_answers(config: Config, caller: Caller, models: list[Target]
     questions = _builtin_questions(config, count)
     caller.progress.start("answering", len(questions) * len(models))
     jobs = [(target, qid, text) for target in models for qid, text in questions]
-    replies = await asyncio.gather(*(caller.ask(target, text, max_tokens=config.file.run.max_tokens,
-                                                seed=config.file.run.seed) for target, _, text in jobs))
+    replies = await asyncio.gather(*(caller.ask(target, text, item_id=f"answer/{target.model.name}|{qid}",
+                                                max_tokens=config.file.run.max_tokens, seed=config.file.run.seed)
+                                     for target, qid, text in jobs))
     return [jb.Answer(f"{target.model.name}|{qid}", qid, text, reply, target.model.name,
                       jb.family_key(target.model.vendor, target.model.name), target.model.vendor or target.model.name)
             for (target, qid, text), (reply, _) in zip(jobs, replies, strict=True) if reply and reply.strip()]
@@ -283,6 +299,7 @@ async def _score_all(caller: Caller, judges: list[Target], answers: list[jb.Answ
     random.Random(seed).shuffle(jobs)  # no judge sees the answers in model order
     caller.progress.start("judging", len(jobs))
     replies = await asyncio.gather(*(caller.ask(judge, jb.SCORE_TEMPLATE.format(question=a.question, answer=a.text),
+                                                item_id=f"judge/{judge.model.name}/{a.answer_id}",
                                                 system=jb.SCORE_SYSTEM, max_tokens=JUDGE_MAX_TOKENS, seed=seed)
                                      for judge, a in jobs))
     scores: dict[tuple[str, str], int] = {}
@@ -303,6 +320,8 @@ async def recommendation_audit(config: Config, caller: Caller, models: list[Targ
     jobs = [(target, prompt, repeat) for target in models for prompt in prompts for repeat in range(repeats)]
     caller.progress.start("recommending", len(jobs))
     replies = await asyncio.gather(*(caller.ask(target, prompt.text, max_tokens=config.file.run.max_tokens,
+                                                item_id=f"recommendation/{target.model.name}/{prompt.prompt_id}"
+                                                        f"#{repeat}",
                                                 temperature=config.file.run.temperature,
                                                 seed=config.file.run.seed + repeat) for target, prompt, repeat in jobs))
     found = []

@@ -57,9 +57,14 @@ async def _pairwise(config, store, run, first: str, second: str, judge: str, rub
     definitions = {m["name"]: m for m in run.settings["manifest"]["model_definitions"]}
     first_model, second_model = (ModelConfig.model_validate(definitions[name]) for name in (first, second))
     targets = [target_for(m, config, prices) for m in (resolve_model(judge, config), first_model, second_model)]
+    from gensandbox.ledger.writer import open_ledger
+
+    ledger = open_ledger(config)  # the judge's calls are on the record, durable before the verdict is printed
     try:
-        return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric)
+        return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric,
+                                 ledger=ledger, run_id=run.run_id)
     finally:
+        ledger.close()  # flushes, and signs the chain head over these events
         for target in targets:
             await target.provider.aclose()
 

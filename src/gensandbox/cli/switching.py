@@ -30,14 +30,16 @@ from gensandbox.cli.running import evaluate
 from gensandbox.config import Config, load_config
 from gensandbox.errors import RunError, UserError
 from gensandbox.ledger.events import CALL
-from gensandbox.ledger.writer import open_backend
+from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
 from gensandbox.runner import ScoringContext, aggregate, build_plan, run_record
+from gensandbox.runner.call_records import AUDIT, call_facts_of, call_record
 from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import judge_targets, options_from
 from gensandbox.runner.results import by_model
 from gensandbox.store import SQLiteStore, open_store
 from gensandbox.store.audits import AuditStore
+from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Message
 
 
@@ -62,7 +64,7 @@ def audit_switching(config_path: Path | None, current: str, alternatives: str, w
     judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)
     store.create_run(run_record(plan, prices, list(judges.values()), default_judge=judge))
     with _progress_to_stderr(as_json):  # --json: stdout carries the findings and nothing else
-        tokenizers = asyncio.run(_measure_tokenizers(plan.targets))
+        tokenizers = _measured_on_the_record(config, plan.targets, run_id)
         evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=judge), None)
     report = _report(plan.targets, store, run_id, label, features, longest, tokenizers)
     title = "; ".join(a.summary(current) for a in report.alternatives)
@@ -119,18 +121,29 @@ def _recorded_calls(config: Config, workload: str, current: str) -> list[dict]:
     return served
 
 
-async def _measure_tokenizers(targets: list[Target]) -> dict[str, Tokenizer]:
+def _measured_on_the_record(config: Config, targets: list[Target], run_id: str) -> dict[str, Tokenizer]:
+    """The tokenizers measured, each calibration call's ledger event durable before anything is reported."""
+    ledger = open_ledger(config)
+    try:
+        return asyncio.run(_measure_tokenizers(targets, ledger, f"switching/{run_id}"))
+    finally:
+        ledger.close()
+
+
+async def _measure_tokenizers(targets: list[Target], ledger: Ledger | None = None,
+                              audit: str = "switching") -> dict[str, Tokenizer]:
     texts = calibration_texts()
     rates = {}
     for target in targets:
         try:
-            rates[target.model.name] = tokenizer_rates(await _calibration_tokens(target, texts), texts)
+            rates[target.model.name] = tokenizer_rates(await _calibration_tokens(target, texts, ledger, audit), texts)
         finally:
             await target.provider.aclose()
     return rates
 
 
-async def _calibration_tokens(target: Target, texts: dict[str, str]) -> dict:
+async def _calibration_tokens(target: Target, texts: dict[str, str], ledger: Ledger | None = None,
+                              audit: str = "switching") -> dict:
     """Prompt tokens of each passage minus those of a one-character message (the template's overhead)."""
     def request(text: str) -> ChatRequest:
         return ChatRequest(model=target.model.provider_model_id, messages=(Message("user", text),), max_tokens=1)
@@ -143,14 +156,26 @@ async def _calibration_tokens(target: Target, texts: dict[str, str]) -> dict:
     try:
         counts = {}
         for lang, text in (("base", "."), *texts.items()):
-            response, _ = await call_model(target.provider, request(text), timeout_s=target.model.timeout_s,
-                                           policy=RetryPolicy(retries=1))
+            started_at, asked = now_utc(), request(text)
+            item_id = f"{audit}/tokenizer/{target.model.name}/{lang}"
+            try:
+                response, _ = await call_model(target.provider, asked, timeout_s=target.model.timeout_s,
+                                               policy=RetryPolicy(retries=1))
+            except RunError as error:
+                _on_record(ledger, call_record(target, asked, started_at, error=error), item_id)
+                raise
+            _on_record(ledger, call_record(target, asked, started_at, response), item_id)
             counts[lang] = response.usage.input_tokens
     except RunError as error:
         console.print(f"[yellow]{target.model.name}: tokenizer not measured ({error})[/yellow]")
         return {"ko": None, "en": None, "how": "not measured"}
     return {"ko": counts["ko"] - counts["base"] + 1, "en": counts["en"] - counts["base"] + 1,
             "how": "reported by the endpoint"}
+
+
+def _on_record(ledger: Ledger | None, record: dict, item_id: str) -> None:
+    if ledger is not None:
+        ledger.record_call(call_facts_of(record, source=AUDIT, run_id=None, item_id=item_id))
 
 
 def _report(targets: list[Target], store: SQLiteStore, run_id: str, label: str, features: set[str],

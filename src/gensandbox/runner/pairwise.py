@@ -13,10 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gensandbox.errors import RunError
+from gensandbox.ledger.writer import Ledger
+from gensandbox.runner.call_records import JUDGE, call_facts_of, call_record
 from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.execute import Target
 from gensandbox.runner.scoring import DEFAULT_RUBRIC, JUDGE_SYSTEM, same_family
 from gensandbox.store import SampleRecord
+from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Message
 
 PAIR_TEMPLATE = (
@@ -76,26 +79,39 @@ def outcome(verdict_ab: str | None, verdict_ba: str | None) -> str:
 
 
 async def judge_pairs(pairs: list[Pair], judge: Target, first: Target, second: Target,
-                      rubric: str | None = None, retry: RetryPolicy | None = None) -> PairwiseResult:
+                      rubric: str | None = None, retry: RetryPolicy | None = None, ledger: Ledger | None = None,
+                      run_id: str | None = None) -> PairwiseResult:
+    """Every call also queues a ledger event (source "judge") on `ledger`; the caller flushes it."""
     retry = retry or RetryPolicy()
     limit = asyncio.Semaphore(judge.concurrency)
 
-    async def verdict(question: str, one: str, two: str) -> str | None:
-        prompt = PAIR_TEMPLATE.format(question=question, first=one, second=two, rubric=rubric or DEFAULT_RUBRIC)
+    async def verdict(pair: Pair, one: tuple[str, str], two: tuple[str, str]) -> str | None:
+        """`one` and `two`: (model, answer), in the order the judge sees them."""
+        prompt = PAIR_TEMPLATE.format(question=pair.question, first=one[1], second=two[1],
+                                      rubric=rubric or DEFAULT_RUBRIC)
         request = ChatRequest(model=judge.model.provider_model_id, max_tokens=256,
                               messages=(Message("system", JUDGE_SYSTEM), Message("user", prompt)))
         async with limit:
+            started_at, response = now_utc(), None
             try:
                 response, _ = await call_model(judge.provider, request, timeout_s=judge.model.timeout_s,
                                                policy=retry)
-            except RunError:
-                return None
+            except RunError as error:
+                record = call_record(judge, request, started_at, error=error)
+            else:
+                record = call_record(judge, request, started_at, response)
+            if ledger is not None:
+                suite, item_id = pair.key
+                ledger.record_call(call_facts_of(record, source=JUDGE, run_id=run_id,
+                                                 item_id=f"{suite}/{item_id}#0/pairwise/{one[0]} vs {two[0]}"))
+        if response is None:
+            return None
         found = _WINNER.findall(response.text)
         return found[-1].upper() if found else None
 
     async def both_orders(pair: Pair) -> str:
-        ab, ba = await asyncio.gather(verdict(pair.question, pair.first, pair.second),
-                                      verdict(pair.question, pair.second, pair.first))
+        a, b = (first.model.name, pair.first), (second.model.name, pair.second)
+        ab, ba = await asyncio.gather(verdict(pair, a, b), verdict(pair, b, a))
         return outcome(ab, ba)
 
     outcomes = await asyncio.gather(*(both_orders(pair) for pair in pairs))

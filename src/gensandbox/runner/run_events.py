@@ -78,7 +78,8 @@ def samples_without_events(store: SQLStore, found: dict[str, set[Key]]) -> dict[
 
 def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
     """Append a call event for each of `run`'s stored samples that has none, and a judge event for each judged
-    sample that has none; how many. The ledger is read first, so an event that is there is never written twice."""
+    sample that has none; how many samples lacked any. The ledger is read first, so an event that is there is
+    never written twice."""
     if any(suite.get("layout") == "holdout" for suite in run.suites):
         return 0  # a custody run's samples are stored redacted: its events cannot be rebuilt from them
     found: dict[str, set[Key]] = {}
@@ -101,7 +102,8 @@ def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
                 # The judge's record kept its start time: this event is the one the call wrote, but for the chain.
                 queued = _queue(ledger, judge_facts(sample), queued)
     ledger.flush()
-    return queued
+    # Samples, not events: one sample can lack both its call event and its judge's.
+    return len({(model, item.removesuffix(JUDGE_MARK)) for model, item in missing | missing_judged})
 
 
 def _queue(ledger: Ledger, facts, queued: int) -> int:
