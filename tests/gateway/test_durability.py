@@ -3,6 +3,7 @@ store and ledger read directly (no waiting for a background flush) the moment an
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -165,3 +166,29 @@ def test_a_request_that_cannot_be_recorded_is_not_answered(failing_gateway):
     assert sdk.chat.completions.create(model="echo", messages=ask("after")).choices[0].message.content == "after"
     answered = [orjson.loads(line) for line in backend.lines()]
     assert len([r for r in answered if r["kind"] == "gen_ai.call"]) == 3  # the withheld call's event came later
+
+
+def test_slow_ledger_commits_go_to_a_worker_thread_and_answers_still_wait_for_them(gateway, monkeypatch):
+    # Every commit counts as slow here: the first is waited for in place, on the event loop; the next ones on a
+    # worker thread (a slow disk, a remote database). Either way the answer leaves only once its event is on disk.
+    monkeypatch.setattr(recorder_module, "SLOW_COMMIT_S", -1.0)
+    where = []
+    real_commit = Ledger.commit
+
+    def commit(self, events):
+        where.append("worker thread" if asyncio_running_loop() is None else "event loop")
+        return real_commit(self, events)
+
+    monkeypatch.setattr(Ledger, "commit", commit)
+    for text in ("one", "two", "three"):
+        raw = client(gateway).chat.completions.with_raw_response.create(model="echo", messages=ask(text))
+        assert receipt_event(raw.headers["x-gensandbox-receipt"]) in {content_hash(strip_chain(r))
+                                                                      for r in ledger_records(gateway.home)}
+    assert where[0] == "event loop" and "worker thread" in where[1:]
+
+
+def asyncio_running_loop():
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
