@@ -99,5 +99,8 @@ def test_the_embedded_model_direct_step_and_vote(home, tmp_path, capsys):
     code, out, _ = cli(capsys, "show", "local-sweep", "--reasoning", "--json")
     rows = {row["setting"]: row for row in json.loads(out)["reasoning"]}
     assert set(rows) == set(SETTINGS) and all(row["n"] == 4 and row["errors"] == 0 for row in rows.values())
-    assert rows["vote-3"]["cost_per_item_usd"] > rows["step"]["cost_per_item_usd"] > rows["direct"]["cost_per_item_usd"]
+    # Tokens, not dollars: a local model's cost is measured seconds, which a busy machine stretches at random.
+    tokens = {setting: row["output_tokens_per_item"] for setting, row in rows.items()}
+    assert tokens["vote-3"] > tokens["step"] > tokens["direct"], tokens
+    assert all(row["cost_per_item_usd"] > 0 for row in rows.values())
     assert 'id="reasoning-cost-chart"' in (tmp_path / "r.html").read_text()
