@@ -153,9 +153,19 @@ class WorkerPool:
         return len(self._actors)
 
     def pids(self, timeout_s: float = 30.0) -> list[int]:
+        """Each worker's process id, waiting for workers Ray is restarting (a busy machine restarts slowly)."""
         import ray
 
-        return ray.get([actor.pid.remote() for actor in self._actors], timeout=timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return ray.get([actor.pid.remote() for actor in self._actors],
+                               timeout=max(0.0, deadline - time.monotonic()))
+            except ray.exceptions.ActorUnavailableError:
+                if time.monotonic() >= deadline:
+                    raise ray.exceptions.GetTimeoutError(
+                        f"a Ray worker was still restarting after {timeout_s:g} s") from None
+                time.sleep(0.1)
 
     async def complete(self, lane: str, model_name: str, request: ChatRequest) -> ChatResponse:
         wire = request_to_wire(request)
