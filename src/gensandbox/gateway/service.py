@@ -41,7 +41,7 @@ class GatewayError(Exception):
         self.headers = headers or {}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class Attempt:
     """One try of one model for one request: what its ledger event and request record need to say."""
 
@@ -60,7 +60,7 @@ class Attempt:
         return self.target.model.name
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class Answer:
     response: ChatResponse
     attempt: Attempt
@@ -69,7 +69,7 @@ class Answer:
     receipt: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class Streamed:
     first: StreamDelta
     rest: AsyncIterator[StreamDelta]

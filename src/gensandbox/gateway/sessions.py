@@ -13,7 +13,7 @@ SESSION_HEADER, PARENT_HEADER, SPAN_HEADER = "x-gensandbox-session", "x-gensandb
 _MAX_ID = 200
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class TraceContext:
     session: str | None
     trace_id: str  # 32 hex digits (OpenTelemetry): the same for every call of a session

@@ -27,7 +27,7 @@ class KeyRecord:
     revoked_at: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class RequestRecord:
     created_at: str
     key_id: str
