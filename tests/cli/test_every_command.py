@@ -44,6 +44,8 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
                                         "equal to 2"),
             (["--max-cost", "-1"], 2, "Error: Invalid value for '--max-cost': Input should be greater than or "
                                       "equal to 0"),
+            (["--max-cost", "inf"], 2, "Error: Invalid value for '--max-cost': give a finite amount in US dollars "
+                                       "(leave the option out for no limit)"),
             (["--limit", "1", "-s", "home"], 1, "error: suite `home`: home is a directory, not a file; give a .jsonl, "
                                                 ".csv or .yaml suite file"),
             (["--bogus"], 2, "Error: No such option: --bogus"),
@@ -75,6 +77,8 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
     "keys create": [([], 0, "role: developer"), (["--role", "tester", "--budget-usd", "1"], 0, "budget: $1"),
                     (["--budget-usd", "-1"], 2, "Error: Invalid value for '--budget-usd': Input should be greater "
                                                 "than or equal to 0"),
+                    (["--budget-usd", "inf"], 2, "Error: Invalid value for '--budget-usd': give a finite amount "
+                                                 "in US dollars"),
                     (["--rpm", "0"], 2, "Error: Invalid value for '--rpm': Input should be greater than or equal "
                                         "to 1")],
     "keys list": [([], 0, "No keys yet.")],

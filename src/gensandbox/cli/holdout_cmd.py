@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, finite_usd
 
 holdout_app = typer.Typer(help="Held-out test custody: commit to a test set before testing, evaluate while the "
                           "ledger keeps only hashes, reveal, and let anyone verify no item was swapped.",
@@ -40,7 +40,8 @@ def run(
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name this run (default: time-based).")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
-                                                   "before spending more than this many USD.")] = None,
+                                                   "before spending more than this many USD.",
+                                                   callback=finite_usd)] = None,
     judge: Annotated[str | None, typer.Option("--judge", help="Model that grades judge-scored items.")] = None,
     config_path: ConfigOption = None,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,6 +26,13 @@ def load(config_path: Path | None):
 
     config = load_config(config_path)
     return config, open_store(config)
+
+
+def finite_usd(value: float | None) -> float | None:
+    """An option in US dollars: infinity would pass `min=0` and then break every JSON export that carries it."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("give a finite amount in US dollars (leave the option out for no limit)")
+    return value
 
 
 def split_names(value: str | None) -> list[str] | None:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, finite_usd
 
 LIMIT_HELP = "Only the first N items of each suite, for a quick look before a full run."
 SAMPLE_HELP = "Only N items of each suite, drawn at random with --seed: the same items for the same seed."
@@ -23,7 +23,8 @@ def run(
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name this run (default: time-based).")] = None,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this interrupted run.")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
-                                                   "before spending more than this many USD.")] = None,
+                                                   "before spending more than this many USD.",
+                                                   callback=finite_usd)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
     temperature: Annotated[float | None, typer.Option("--temperature", min=0.0, max=2.0)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Base seed; epoch k uses seed + k.")] = None,

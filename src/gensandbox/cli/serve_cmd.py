@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, finite_usd
 
 SINCE_HELP = "Only requests from this time on (ISO 8601, UTC, e.g. 2026-11-29T00:00)."
 BUDGET_HELP = "The most this key may spend, in USD."
@@ -29,7 +29,8 @@ def serve(
 @keys_app.command("create")
 def create_key(
     role: Annotated[str, typer.Option("--role", help="developer, tester, regulator or admin.")] = "developer",
-    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help=BUDGET_HELP)] = None,
+    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help=BUDGET_HELP,
+                                                     callback=finite_usd)] = None,
     rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute allowed.")] = None,
     label: Annotated[str | None, typer.Option("--label", help="A note to recognise the key by.")] = None,
     config_path: ConfigOption = None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, finite_usd
 
 
 def switching(
@@ -20,7 +20,7 @@ def switching(
                                               "recorded ones (needed with --workload).")] = None,
     max_items: Annotated[int, typer.Option("--max-items", min=1, help="Replay at most this many calls.")] = 200,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse above this estimate, in "
-                                                   "USD; stop there.")] = None,
+                                                   "USD; stop there.", callback=finite_usd)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     config_path: ConfigOption = None,
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, finite_usd
 
 variant_app = typer.Typer(help="Customised models (`variant:NAME`): a base model plus system prompt, examples, "
                           "parameters, post-processing and retrieval over your documents.", no_args_is_help=True)
@@ -66,7 +66,8 @@ def compare(
                                                "these models with the model itself (default: its base).")] = None,
     run_id: Annotated[str | None, typer.Option("--run-id", help="Name the run (default: time-based).")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse to start, or stop, "
-                                                   "before spending more than this many USD.")] = None,
+                                                   "before spending more than this many USD.",
+                                                   callback=finite_usd)] = None,
     epochs: Annotated[int | None, typer.Option("--epochs", min=1, help="Repeat every item N times.")] = None,
     config_path: ConfigOption = None,
 ) -> None:
