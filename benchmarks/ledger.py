@@ -26,9 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests/postgr
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from gensandbox.canonical import canonical
 from gensandbox.config import LedgerConfig  # noqa: E402
 from gensandbox.ledger.base import LedgerBackend  # noqa: E402
-from gensandbox.ledger.events import CallFacts, Head, Record, call_event, canonical, plan_append  # noqa: E402
+from gensandbox.ledger.events import CallFacts, Head, Record, call_event, plan_append  # noqa: E402
 from gensandbox.ledger.exports import read_export, write_export  # noqa: E402
 from gensandbox.ledger.signing import Signer  # noqa: E402
 from gensandbox.ledger.verify import verify_lines  # noqa: E402

@@ -6,15 +6,19 @@
     │   ├── NotFoundError         a named model, suite, run or file does not exist
     │   ├── MissingDependencyError an optional extra is not installed; the message says which
     │   └── DuplicateRecordError  the store already holds a record that must be unique (a sample's key)
-    └── RunError                  a call to a model failed; the run records it and goes on
-        ├── ProviderHTTPError     the endpoint answered with an error status (status, body, retry_after)
-        ├── ProviderConnectionError the endpoint could not be reached
-        ├── ProviderTimeoutError  the endpoint did not answer in time
-        └── ProviderResponseError the endpoint answered something we cannot read
+    ├── RunError                  a call to a model failed; the run records it and goes on
+    │   ├── ProviderHTTPError     the endpoint answered with an error status (status, body, retry_after)
+    │   ├── ProviderConnectionError the endpoint could not be reached
+    │   ├── ProviderTimeoutError  the endpoint did not answer in time
+    │   └── ProviderResponseError the endpoint answered something we cannot read
+    └── GatewayError              the gateway answers an app's request with an OpenAI-shaped error (status, type)
+        ├── Denied                the key may not make this request: 401 (no or bad key) or 429 (rate, budget)
+        └── NotRecorded           the request could not be recorded, so it is not answered: 503
 
-Foreign exceptions (aiohttp, llama.cpp, pydantic) are translated into this tree at one choke point
-per boundary; the CLI shows any GenSandboxError as one line, never a traceback. A RunError may quote an
-upstream's words, so credentials are redacted from its message and body when it is made (redaction.py).
+Foreign exceptions (aiohttp, llama.cpp, pydantic, the databases' integrity errors) are translated into this
+tree at one choke point per boundary; the CLI shows any GenSandboxError as one line, never a traceback. A
+RunError may quote an upstream's words, so credentials are redacted from its message and body when it is made
+(redaction.py).
 """
 
 from __future__ import annotations
@@ -76,3 +80,29 @@ class ProviderTimeoutError(RunError):
 
 class ProviderResponseError(RunError):
     """The endpoint's answer could not be understood."""
+
+
+class GatewayError(GenSandboxError):
+    """Answered to the app as an OpenAI-shaped error with this status, type, code and parameter."""
+
+    def __init__(self, status: int, message: str, error_type: str, code: str | None = None,
+                 param: str | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.error_type, self.code, self.param = status, error_type, code, param
+        self.headers = headers or {}
+
+
+class Denied(GatewayError):
+    """A request the key may not make: 401 or 429, with a message for a person."""
+
+    def __init__(self, status: int, message: str, code: str, retry_after: float | None = None):
+        super().__init__(status, message, "authentication_error" if status == 401 else "rate_limit_error", code,
+                         headers={"retry-after": f"{retry_after:.0f}"} if retry_after else None)
+        self.retry_after = retry_after
+
+
+class NotRecorded(GatewayError):
+    """The request's record could not be made durable; it must not be answered as if it had been."""
+
+    def __init__(self, message: str):
+        super().__init__(503, message, "server_error", "not_recorded", headers={"retry-after": "1"})

@@ -15,6 +15,7 @@ import orjson
 import psycopg
 import pytest
 
+from gensandbox.db.urls import address_without_password
 from gensandbox.errors import ConfigError
 from gensandbox.ledger import postgres as postgres_module
 from gensandbox.ledger import sqlite as sqlite_module
@@ -23,7 +24,6 @@ from gensandbox.ledger.postgres import PostgresLedger
 from gensandbox.ledger.signing import Signer
 from gensandbox.ledger.verify import verify_lines
 from gensandbox.ledger.writer import open_backend
-from gensandbox.store.pg_connection import address_without_password
 
 
 def event(number: int, session: str | None = None, writer: str = "test") -> dict:

@@ -18,9 +18,10 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from typer.testing import CliRunner
 
+from gensandbox.canonical import sha256_hex
 from gensandbox.cli import trace_cmd
 from gensandbox.errors import NotFoundError, RunError, UserError
-from gensandbox.ledger.events import CHECKPOINT, Head, call_event, chain, sha256_hex
+from gensandbox.ledger.events import CHECKPOINT, Head, call_event, chain
 from gensandbox.ledger.otel import export_file, export_otlp, parse_otlp_json, record_spans, spans
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.ledger.traces import time_ns

@@ -70,7 +70,7 @@ def test_score_rows_group_items_in_code_point_order(store):
 
 
 def test_samples_stream_while_the_caller_writes(store, monkeypatch):
-    from gensandbox.store import postgres
+    from gensandbox.db import postgres
 
     monkeypatch.setattr(postgres, "_STREAM_BATCH", 3)  # several batches on PostgreSQL
     store.create_run(run_record())

@@ -8,10 +8,11 @@ import psycopg
 import pytest
 
 from gensandbox.config import load_config
+from gensandbox.db.postgres import adapt_schema, adapt_statement
+from gensandbox.db.urls import parse_database_url
 from gensandbox.errors import ConfigError, MissingDependencyError, NotFoundError, UserError
 from gensandbox.store import SQLiteStore, open_store, store_at
-from gensandbox.store.opening import parse_store_url
-from gensandbox.store.postgres import PostgresStore, adapt_schema, adapt_statement
+from gensandbox.store.postgres import PostgresStore
 from tests.store.conftest import run_record
 
 
@@ -43,13 +44,13 @@ def test_a_store_url_in_the_config_must_name_a_known_engine(home, tmp_path):
     ("postgres://app@db/gs", ("postgresql", "postgres://app@db/gs")),
 ])
 def test_addresses(url, parsed):
-    assert parse_store_url(url) == parsed
+    assert parse_database_url(url) == parsed
 
 
 @pytest.mark.parametrize("url", ["mysql://app:s3cret@db/x", "sqlite://g.db", "sqlite:///", "sqlite:g.db", " "])
 def test_bad_addresses_are_user_errors_without_the_password(url):
     with pytest.raises(UserError, match="not a store address") as raised:
-        parse_store_url(url)
+        parse_database_url(url)
     assert "s3cret" not in str(raised.value)
 
 

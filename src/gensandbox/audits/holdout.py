@@ -31,9 +31,10 @@ from pathlib import Path
 import orjson
 from pydantic import ValidationError
 
+from gensandbox.canonical import canonical, sha256_hex
 from gensandbox.config.loading import describe_validation_error
 from gensandbox.errors import ConfigError, NotFoundError, UserError
-from gensandbox.ledger.events import CALL, canonical, sha256_hex
+from gensandbox.ledger.events import CALL
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import SampleRecord, SQLStore
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from gensandbox.runner.stats import paired_difference
+from gensandbox.runner.stats import SIGNIFICANCE, paired_difference
 
 SCORE_SYSTEM = ("You are an impartial grader. You are not told who wrote the answer; rate it on its merits "
                 "only, whatever language it is in.")
@@ -37,8 +37,6 @@ _SCORE_PATTERNS = (
     re.compile(r"(?<![0-9.])(10|[1-9])\s*/\s*10(?![0-9])"),
     re.compile(r"^\s*(10|[1-9])\s*\.?\s*$", re.MULTILINE),
 )
-SIGNIFICANCE = 0.05
-
 
 @dataclass(frozen=True)
 class Answer:

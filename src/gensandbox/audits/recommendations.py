@@ -17,9 +17,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from gensandbox.audits.judge_bias import SIGNIFICANCE, format_p
+from gensandbox.audits.judge_bias import format_p
 from gensandbox.config import data_path, read_toml
 from gensandbox.errors import ConfigError
+from gensandbox.runner.stats import SIGNIFICANCE
 
 _LATIN = "A-Za-z0-9"
 _HANGUL = "\uac00-\ud7a3"

@@ -28,8 +28,9 @@ from datetime import datetime
 
 import numpy as np
 
-from gensandbox.audits.judge_bias import SIGNIFICANCE, format_p
+from gensandbox.audits.judge_bias import format_p
 from gensandbox.config import RouteConfig
+from gensandbox.runner.stats import SIGNIFICANCE
 from gensandbox.store.gateway import RequestRecord
 
 DIRECT = "direct"

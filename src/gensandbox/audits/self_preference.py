@@ -19,6 +19,7 @@ from typing import Protocol
 from gensandbox.audits import judge_bias as jb
 from gensandbox.audits import recommendations as rec
 from gensandbox.audits.routing_neutrality import routing_neutrality
+from gensandbox.canonical import now_utc, parse_since
 from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.ledger.writer import Ledger, open_ledger
@@ -30,8 +31,6 @@ from gensandbox.runner.plan import target_for
 from gensandbox.runner.suite import resolve_suite
 from gensandbox.store import ResponseCache, SQLiteStore
 from gensandbox.store.gateway import GatewayStore
-from gensandbox.store.sqlite import now_utc
-from gensandbox.timestamps import parse_since
 from gensandbox.types import ChatRequest, Message
 
 PARTS = ("judge", "recommendation", "routing")

@@ -78,11 +78,11 @@ def verify(
 
 def commit_suite(spec: str, output: Path | None, opening_path: Path | None, config_path: Path | None) -> None:
     from gensandbox.audits import holdout
+    from gensandbox.canonical import now_utc
     from gensandbox.cli.output import console, load
     from gensandbox.errors import UserError
     from gensandbox.runner.suite import resolve_suite
     from gensandbox.store.audits import AuditStore
-    from gensandbox.store.sqlite import now_utc
 
     config, store = load(config_path)
     suite = resolve_suite(spec, config)
@@ -113,6 +113,7 @@ def custody_run(opening_path: Path, models: str | None, run_id: str | None, epoc
     from dataclasses import replace
 
     from gensandbox.audits import holdout
+    from gensandbox.canonical import now_utc
     from gensandbox.cli.output import console, split_names
     from gensandbox.cli.running import evaluate
     from gensandbox.config import load_config
@@ -120,7 +121,6 @@ def custody_run(opening_path: Path, models: str | None, run_id: str | None, epoc
     from gensandbox.runner.plan import judge_targets, options_from
     from gensandbox.store import open_store
     from gensandbox.store.audits import AuditStore
-    from gensandbox.store.sqlite import now_utc
 
     config = _hashes_only(load_config(config_path))
     opening = holdout.read_opening(opening_path)
@@ -167,8 +167,8 @@ def _targets(config, specs: list[str]):
 
 def reveal_items(opening_path: Path, output: Path) -> None:
     from gensandbox.audits import holdout
+    from gensandbox.canonical import now_utc
     from gensandbox.cli.output import console
-    from gensandbox.store.sqlite import now_utc
 
     opening = holdout.read_opening(opening_path)
     holdout.write_json(output, holdout.revealed_from(opening, now_utc()))

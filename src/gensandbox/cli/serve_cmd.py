@@ -67,8 +67,8 @@ def traffic(
     config_path: ConfigOption = None,
 ) -> None:
     """What went through the gateway: requests, errors, tokens, spend and p50 latency per key and model."""
+    from gensandbox.canonical import parse_since, stored_form
     from gensandbox.cli.serving import show_traffic
-    from gensandbox.timestamps import parse_since, stored_form
 
     moment = parse_since(since)  # a bad date is refused here, not compared as text against every record
     show_traffic(as_json, None if moment is None else stored_form(moment), config_path)

@@ -25,6 +25,7 @@ from gensandbox.audits.switching import (
     tokenizer_rates,
     workload_items,
 )
+from gensandbox.canonical import now_utc
 from gensandbox.cli.output import console, split_names
 from gensandbox.cli.running import evaluate
 from gensandbox.config import Config, load_config
@@ -39,7 +40,6 @@ from gensandbox.runner.plan import judge_targets, options_from
 from gensandbox.runner.results import by_model
 from gensandbox.store import SQLiteStore, open_store
 from gensandbox.store.audits import AuditStore
-from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Message
 
 

@@ -17,9 +17,8 @@ from gensandbox.providers.documents import documents_digest, read_documents
 from gensandbox.providers.variant import ROUTE_PREFIX, VARIANT_PREFIX, folder_digest, variant_version
 from gensandbox.providers.variant_export import check_definition, export_document, read_export, variants_toml
 from gensandbox.runner import PairedComparison, compare_models
+from gensandbox.runner.stats import SIGNIFICANCE
 from gensandbox.store import ScoreRow
-
-SIGNIFICANCE = 0.05
 
 
 def variant_named(config: Config, name: str) -> VariantConfig:

@@ -15,6 +15,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gensandbox.config.schema import FileConfig, ModelConfig, VariantConfig
+from gensandbox.db.urls import is_postgres
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.redaction import register_secret
 
@@ -61,7 +62,7 @@ class Config:
         explicit = os.environ.get("GENSANDBOX_LEDGER_URL") or self.file.ledger.url
         if explicit:
             return explicit
-        if self.database_url.startswith(("postgresql://", "postgres://")):
+        if is_postgres(self.database_url):
             return self.database_url
         return f"sqlite:///{self.home / 'ledger.db'}"
 

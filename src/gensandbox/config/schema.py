@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gensandbox.db.urls import POSTGRES_SCHEMES, SQLITE_SCHEME
+
 ProviderName = Literal["local", "openai", "anthropic"]
 ApiFeature = Literal["stream", "tools", "json_mode", "seed"]
 
@@ -185,9 +187,7 @@ class LedgerConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgres://", "sqlite:///")):
-            raise ValueError("use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
-        return value
+        return _database_address(value)
 
 
 class StoreConfig(_Strict):
@@ -197,9 +197,13 @@ class StoreConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("postgresql://", "postgres://", "sqlite:///")):
-            raise ValueError("use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
-        return value
+        return _database_address(value)
+
+
+def _database_address(value: str | None) -> str | None:
+    if value is not None and not value.startswith((*POSTGRES_SCHEMES, SQLITE_SCHEME)):
+        raise ValueError("use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
+    return value
 
 
 class FileConfig(_Strict):

@@ -19,13 +19,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gensandbox.config import Config
-from gensandbox.errors import RunError
-from gensandbox.gateway.keys import Denied, KeyGate
+from gensandbox.errors import GatewayError, NotRecorded, RunError
+from gensandbox.gateway.keys import KeyGate
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
-from gensandbox.gateway.recorder import NotRecorded, Recorder
+from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import ROUTE_PREFIX, Breaker, Router
-from gensandbox.gateway.service import Gateway, GatewayError, Streamed
+from gensandbox.gateway.service import Gateway, Streamed
 from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
 from gensandbox.gateway.wire import (
     DONE_EVENT,
@@ -81,20 +81,15 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
                 streamed = await gateway.open_stream(key, decision, body, trace)
                 return _stream_response(gateway, streamed, body)
             answer = await gateway.complete(key, decision, body, trace)
-        except GatewayError as error:
-            response = _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
+        except NotRecorded as error:
+            metrics.rejected.labels("503").inc()
+            return _error_of(error)
+        except GatewayError as error:  # Denied too: 401 and 429
+            response = _error_of(error)
             if error.status == 502:  # every model was tried, and each try is on the record already
                 metrics.rejected.labels("502").inc()
                 return response
             return await _refused(response, error.status, error.code, str(error), authorization, body)
-        except Denied as denied:
-            headers = {"retry-after": f"{denied.retry_after:.0f}"} if denied.retry_after else {}
-            error_type = "authentication_error" if denied.status == 401 else "rate_limit_error"
-            response = _error(denied.status, str(denied), error_type, denied.code, headers=headers)
-            return await _refused(response, denied.status, denied.code, str(denied), authorization, body)
-        except NotRecorded as error:
-            metrics.rejected.labels("503").inc()
-            return _error(503, str(error), "server_error", "not_recorded", headers={"retry-after": "1"})
         attempt = answer.attempt
         headers = _headers(attempt.name, attempt.decision, attempt.trace, answer.cost_usd)
         headers["x-gensandbox-receipt"] = answer.receipt
@@ -106,7 +101,7 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
             await gateway.refused(status, code, message, authorization, body.model if body else None,
                                   bool(body and body.stream))
         except NotRecorded as error:
-            return _error(503, str(error), "server_error", "not_recorded", headers={"retry-after": "1"})
+            return _error_of(error)
         return response
 
     async def list_models(request: Request) -> Response:
@@ -283,6 +278,10 @@ def _owner(config: Config, name: str) -> str:
 def _error(status: int, message: str, error_type: str, code: str | None = None, param: str | None = None,
            headers: dict | None = None) -> JSONResponse:
     return JSONResponse(error_body(message, error_type, code, param), status_code=status, headers=headers)
+
+
+def _error_of(error: GatewayError) -> JSONResponse:
+    return _error(error.status, str(error), error.error_type, error.code, error.param, error.headers)
 
 
 async def _not_found(request: Request, exc) -> Response:

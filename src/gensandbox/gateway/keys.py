@@ -21,8 +21,9 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from gensandbox.canonical import now_utc
+from gensandbox.errors import Denied
 from gensandbox.store.gateway import GatewayStore, KeyRecord
-from gensandbox.store.sqlite import now_utc
 
 ROLES = ("developer", "tester", "regulator", "admin")
 KEY_PREFIX = "gsk_"
@@ -42,14 +43,6 @@ def new_key(role: str, budget_usd: float | None, rpm: int | None, label: str | N
     record = KeyRecord(key_id=f"key_{secrets.token_hex(4)}", key_hash=hash_key(secret), role=role, label=label,
                        budget_usd=budget_usd, spent_usd=0.0, rpm=rpm, created_at=now_utc())
     return secret, record
-
-
-class Denied(Exception):
-    """A request the key may not make: 401 or 429, with a message for a person."""
-
-    def __init__(self, status: int, message: str, code: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.status, self.code, self.retry_after = status, code, retry_after
 
 
 @dataclass

@@ -29,6 +29,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
+from gensandbox.errors import NotRecorded
 from gensandbox.gateway.keys import LEASE_TTL_S, KeyGate
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store.gateway import GatewayStore, RequestRecord
@@ -36,10 +37,6 @@ from gensandbox.store.gateway import GatewayStore, RequestRecord
 log = logging.getLogger("gensandbox.gateway")
 RENEW_EVERY_S = LEASE_TTL_S / 6  # well inside the lease's lifetime, however slow one commit is
 SLOW_COMMIT_S, SLOW_FOR_S = 0.002, 10.0
-
-
-class NotRecorded(Exception):
-    """The request's record could not be made durable; it must not be answered as if it had been."""
 
 
 @dataclass

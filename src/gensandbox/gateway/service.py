@@ -9,15 +9,16 @@ from dataclasses import dataclass
 
 import orjson
 
+from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config
-from gensandbox.errors import GenSandboxError, ProviderHTTPError, RunError
+from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError
 from gensandbox.gateway.keys import ANONYMOUS, KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
-from gensandbox.ledger.events import CallFacts, otel_provider_name, refusal_event, sha256_hex
+from gensandbox.ledger.events import CallFacts, otel_provider_name, refusal_event
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable, resolve_model
 from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
@@ -25,20 +26,9 @@ from gensandbox.runner.calls import RetryPolicy, call_model, is_retryable
 from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import target_for
 from gensandbox.store.gateway import RequestRecord
-from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
 NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
-
-
-class GatewayError(Exception):
-    """Answered as an OpenAI-shaped error with this status."""
-
-    def __init__(self, status: int, message: str, error_type: str, code: str | None = None,
-                 param: str | None = None, headers: dict | None = None):
-        super().__init__(message)
-        self.status, self.error_type, self.code, self.param = status, error_type, code, param
-        self.headers = headers or {}
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each

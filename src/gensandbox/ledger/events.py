@@ -8,24 +8,16 @@ the chain at that record. The same bytes are stored, exported and verified, so n
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 
+from gensandbox.canonical import canonical, sha256_hex
+
 GENESIS = "0" * 64
 CALL, CHECKPOINT, REFUSAL = "gen_ai.call", "gensandbox.checkpoint", "gensandbox.refusal"
 CHAIN_FIELDS = ("seq", "prev", "hash")
-
-
-def canonical(value: dict) -> bytes:
-    """Sorted keys, compact separators, UTF-8 (non-ASCII written as itself, not escaped)."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def content_hash(content: dict) -> str:

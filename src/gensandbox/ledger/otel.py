@@ -25,8 +25,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from gensandbox.canonical import canonical, sha256_hex
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.events import CALL, canonical, sha256_hex
+from gensandbox.ledger.events import CALL
 from gensandbox.ledger.traces import time_ns
 
 __all__ = ["BATCH_SIZE", "export_file", "export_otlp", "otlp_json", "parse_otlp_json", "record_spans", "spans"]

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 import psycopg
 
+from gensandbox.db.postgres import PgConnection, one_line
 from gensandbox.errors import ConfigError
 from gensandbox.ledger.events import Head, Record, plan_append
-from gensandbox.store.pg_connection import PgConnection, one_line
 
 # Any fixed 64-bit number works as long as every writer uses the same one; this spells "gsledger" in ASCII.
 _APPEND_LOCK = 0x67736C6564676572

@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
+from gensandbox.canonical import canonical, sha256_hex
 from gensandbox.errors import ConfigError, NotFoundError
-from gensandbox.ledger.events import CHECKPOINT, Head, canonical, sha256_hex
+from gensandbox.ledger.events import CHECKPOINT, Head
 
 RECEIPT_PREFIX = "gsr1"
 

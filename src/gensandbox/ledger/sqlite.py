@@ -1,14 +1,15 @@
 """The default ledger backend: one SQLite file in WAL mode with full durability (each commit is on disk before
-`append` returns). Writers commit in groups, so the fsync is paid once per batch, not once per event."""
+`append` returns; see db/sqlite.py).
+Writers commit in groups, so the fsync is paid once per batch, not once per event."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from gensandbox.db.sqlite import connect
 from gensandbox.errors import ConfigError
 from gensandbox.ledger.events import Head, Record, plan_append
 
@@ -23,13 +24,10 @@ _READ_BATCH = 10_000
 
 class SQLiteLedger:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.location = str(path)
-        # isolation_level=None: transactions are ours (BEGIN IMMEDIATE takes the write lock before reading the head).
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+        # BEGIN IMMEDIATE (ours) takes the write lock before reading the head.
+        self._db = connect(path, synchronous="FULL", timeout_s=60)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
         for statement in _SCHEMA:
             self._db.execute(statement)
 

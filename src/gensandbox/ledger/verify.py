@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from gensandbox.ledger.events import CHECKPOINT, GENESIS, canonical, sha256_hex
+from gensandbox.canonical import canonical, sha256_hex
+from gensandbox.ledger.events import CHECKPOINT, GENESIS
 from gensandbox.ledger.signing import checkpoint_signature_ok, key_id
 
 

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config, LedgerConfig
-from gensandbox.errors import ConfigError, MissingDependencyError
+from gensandbox.db.urls import parse_database_url
+from gensandbox.errors import MissingDependencyError
 from gensandbox.ledger.base import LedgerBackend
-from gensandbox.ledger.events import CallFacts, Head, Record, call_event, content_hash, sha256_hex
+from gensandbox.ledger.events import CallFacts, Head, Record, call_event, content_hash
 from gensandbox.ledger.signing import Signer
-from gensandbox.store.sqlite import now_utc
 
 
 class Ledger:
@@ -99,18 +100,17 @@ class Ledger:
 
 
 def open_backend(url: str) -> LedgerBackend:
-    if url.startswith("sqlite:///"):
+    kind, where = parse_database_url(url, "ledger")
+    if kind == "sqlite":
         from gensandbox.ledger.sqlite import SQLiteLedger
 
-        return SQLiteLedger(Path(url.removeprefix("sqlite:///")))
-    if url.startswith(("postgresql://", "postgres://")):
-        try:
-            from gensandbox.ledger.postgres import PostgresLedger
-        except ImportError:
-            raise MissingDependencyError("a PostgreSQL ledger needs psycopg: pip install 'gensandbox[postgres]'") \
-                from None
-        return PostgresLedger(url)
-    raise ConfigError(f"unknown ledger address {url!r}; use postgresql://USER@HOST:PORT/DB or sqlite:///PATH")
+        return SQLiteLedger(Path(where))
+    try:
+        from gensandbox.ledger.postgres import PostgresLedger
+    except ImportError:
+        raise MissingDependencyError("a PostgreSQL ledger needs psycopg: pip install 'gensandbox[postgres]'") \
+            from None
+    return PostgresLedger(where)
 
 
 def open_ledger(config: Config) -> Ledger:

@@ -11,7 +11,6 @@ at the folder sizes a variant is meant for.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gensandbox.canonical import canonical_digest
 from gensandbox.config import RetrievalConfig
 from gensandbox.providers.documents import (
     Document,
@@ -41,9 +41,8 @@ class VectorIndex:
 
 
 def index_key(digest: str, embedding_identity: dict, chunk_chars: int) -> str:
-    canonical = json.dumps({"documents": digest, "embedding": embedding_identity, "chunk_chars": chunk_chars,
-                            "format": INDEX_FORMAT}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:24]
+    return canonical_digest({"documents": digest, "embedding": embedding_identity, "chunk_chars": chunk_chars,
+                             "format": INDEX_FORMAT})[:24]
 
 
 def nearest(index: VectorIndex, query: np.ndarray, top_k: int, min_score: float | None = None) -> list[Passage]:

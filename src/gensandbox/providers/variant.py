@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from gensandbox.canonical import canonical_digest
 from gensandbox.config import Config, ModelConfig, VariantConfig, VariantSpec
 from gensandbox.errors import ConfigError, NotFoundError, UserError
 from gensandbox.providers.base import Provider
@@ -49,8 +49,7 @@ def definition_record(variant: VariantConfig, documents: str | None) -> dict:
 
 def variant_version(variant: VariantConfig, documents: str | None) -> str:
     """sha256 (first 12 hex digits) of the canonical JSON of the definition record."""
-    text = json.dumps(definition_record(variant, documents), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return canonical_digest(definition_record(variant, documents))[:12]
 
 
 def folder_digest(variant: VariantConfig) -> str | None:

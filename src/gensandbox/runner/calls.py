@@ -4,13 +4,12 @@ Retry-After, and a response cache keyed by the canonical request."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import random
 from dataclasses import dataclass
 
 from aiolimiter import AsyncLimiter
 
+from gensandbox.canonical import canonical_digest
 from gensandbox.errors import ProviderConnectionError, ProviderHTTPError, ProviderTimeoutError, RunError
 from gensandbox.providers import Provider
 from gensandbox.store import ResponseCache
@@ -78,9 +77,7 @@ async def call_model(
 
 def cache_key(identity: dict, request: ChatRequest) -> str:
     """Hash of everything that can change the answer; timeouts, keys and concurrency are left out."""
-    canonical = {"model": identity, "request": request.to_record()}
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return canonical_digest({"model": identity, "request": request.to_record()})
 
 
 def response_to_cache(response: ChatResponse) -> dict:

@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gensandbox.errors import UserError
-from gensandbox.runner.stats import paired_difference
+from gensandbox.runner.stats import SIGNIFICANCE, paired_difference
 from gensandbox.store import ScoreRow
-
-SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True)

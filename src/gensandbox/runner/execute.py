@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
+from gensandbox.canonical import now_utc
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.ledger.events import CallFacts, otel_provider_name
@@ -25,7 +26,6 @@ from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import ResponseCache, SampleRecord, Store
-from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Price
 
 # A finished job: its sample, the cache entry to store with it, and the facts of the model call for the ledger

@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime
 from importlib import metadata
 
+from gensandbox.canonical import now_utc
 from gensandbox.config import Config, ModelConfig, RunConfig
 from gensandbox.errors import UserError
 from gensandbox.providers import PriceTable, build_provider, default_concurrency, load_price_table, resolve_model
@@ -22,7 +23,6 @@ from gensandbox.runner.execute import RunOptions, RunPlan, Target
 from gensandbox.runner.selection import Selection
 from gensandbox.runner.suite import Suite, reopen_suite, resolve_suite
 from gensandbox.store import RunRecord
-from gensandbox.store.sqlite import now_utc
 
 
 def new_run_id() -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from gensandbox.canonical import now_utc
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
 from gensandbox.runner.call_records import call_record
 from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.scorers import MODEL_GRADED, build_scorer, targets_of
-from gensandbox.store.sqlite import now_utc
 from gensandbox.types import ChatRequest, Message
 
 JUDGE_SYSTEM = (

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+SIGNIFICANCE = 0.05  # the p-value under which every comparison and audit calls a difference real
+
 
 def bootstrap_ci(
     values: Sequence[float], *, resamples: int = 2000, confidence: float = 0.95, seed: int = 0

@@ -7,8 +7,8 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from gensandbox.canonical import now_utc
 from gensandbox.errors import NotFoundError
-from gensandbox.store.database import now_utc
 from gensandbox.store.sql import SQLStore
 
 KINDS = ("switching", "self-preference", "holdout")

@@ -16,8 +16,8 @@ import itertools
 import json
 from dataclasses import dataclass
 
+from gensandbox.db.base import Database
 from gensandbox.errors import UserError
-from gensandbox.store.database import Database
 
 # Every table of the current schema (a test checks this against a freshly migrated store) with its primary key,
 # in an order that satisfies the foreign keys: runs before samples.

@@ -1,6 +1,6 @@
 """What the gateway keeps in the store: API keys (only their hashes) and one row per request.
 
-The same statements run on SQLite and on PostgreSQL (see store/database.py). Several gateway processes may
+The same statements run on SQLite and on PostgreSQL (see db/base.py). Several gateway processes may
 share one PostgreSQL store; the budget methods are written so that they share each key's budget exactly there.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
+from gensandbox.canonical import now_utc
+from gensandbox.db.base import Database
 from gensandbox.errors import NotFoundError
-from gensandbox.store.database import Database, now_utc
 from gensandbox.store.sql import SQLStore
 
 

@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, fields
 
+from gensandbox.canonical import now_utc
+from gensandbox.db.base import Database
 from gensandbox.errors import DuplicateRecordError, NotFoundError, UserError
 from gensandbox.store.base import RunRecord, SampleRecord, ScoreRow
-from gensandbox.store.database import Database, now_utc
 from gensandbox.store.migrations import MIGRATIONS
 
 _JSON_RUN_FIELDS = ("models", "suites", "settings")

@@ -1,4 +1,5 @@
-"""The one boundary between the store's tables and a SQL engine (SQLite or PostgreSQL).
+"""The one boundary between the store's tables and a SQL engine
+(SQLite in db/sqlite.py, PostgreSQL in db/postgres.py).
 
 Statements are written once, in the SQL both engines share, with `?` placeholders and SQLite's type names in
 the schema; each engine adapts them (PostgreSQL turns `?` into `%s`, REAL into DOUBLE PRECISION). Rows come
@@ -8,25 +9,18 @@ for the rare statement the two spell differently (see `dialect`).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-_now_text: tuple[int, str] = (-1, "")  # (the second, its text): several callers per gateway request share it
+from gensandbox.errors import DuplicateRecordError
 
 
-def now_utc() -> str:
-    """This second, in ISO 8601 UTC (what datetime.now(UTC).isoformat(timespec="seconds") says), written once a
-    second rather than on every call."""
-    global _now_text
-    second, cached = int(time.time()), _now_text
-    if cached[0] == second:
-        return cached[1]
-    text = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
-    _now_text = (second, text)
-    return text
+def duplicate(error: Exception) -> DuplicateRecordError:
+    """An engine's integrity error (a unique key or a constraint broken), in the error tree: nothing was written."""
+    detail = " ".join(str(error).split())
+    return DuplicateRecordError(f"the store already holds a record like this one, or it breaks a rule of the "
+                                f"store's schema ({detail}); nothing was written")
 
 
 class Cursor(Protocol):
