@@ -33,8 +33,8 @@ def chats(count: int) -> list[list[dict]]:
 
 
 def local_provider(model: str):
+    from gensandbox.calls.models import build_provider, resolve_model
     from gensandbox.config import load_config
-    from gensandbox.providers.registry import build_provider, resolve_model
 
     config = load_config()
     return build_provider(resolve_model(model, config), config)

@@ -6,10 +6,10 @@ import openai
 import orjson
 import pytest
 
+from gensandbox.calls.models import resolve_model
 from gensandbox.config import load_config
 from gensandbox.gateway import create_app
 from gensandbox.ledger.sqlite import SQLiteLedger
-from gensandbox.providers import resolve_model
 from gensandbox.store import SQLiteStore
 from tests.upstream import BackgroundServer
 from tests.variant_docs import write_variant_config

@@ -2,9 +2,9 @@
 
 import pytest
 
+from gensandbox.calls.models import build_provider, resolve_model
 from gensandbox.config import load_config
 from gensandbox.providers.local import LocalProvider, completion_prompt
-from gensandbox.providers.registry import build_provider, resolve_model
 from gensandbox.types import ChatRequest, Message
 
 QWEN = "local/qwen2.5-coder-0.5b-instruct"

@@ -1,11 +1,11 @@
 import pytest
 
+from gensandbox.calls.models import build_provider, default_concurrency, resolve_model
 from gensandbox.config import ModelConfig, data_path, load_config
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.providers import load_price_table
 from gensandbox.providers.anthropic import AnthropicProvider
 from gensandbox.providers.openai_compat import OpenAICompatProvider
-from gensandbox.providers.registry import build_provider, default_concurrency, resolve_model
 from gensandbox.types import Usage
 
 

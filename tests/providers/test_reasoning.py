@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from gensandbox.calls.call import response_from_cache, response_to_cache
 from gensandbox.cli.app import main
 from gensandbox.config import load_config
 from gensandbox.errors import UserError
@@ -18,7 +19,6 @@ from gensandbox.providers.reasoning import (
     split_think,
     with_reasoning,
 )
-from gensandbox.runner.calls import response_from_cache, response_to_cache
 from gensandbox.runner.scorers import includes
 from gensandbox.store import open_store
 from gensandbox.types import ChatRequest, ChatResponse, Message, Price, Usage

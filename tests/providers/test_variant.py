@@ -11,14 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gensandbox.calls.call import cache_key
+from gensandbox.calls.models import build_provider, embedder_for, model_identity, resolve_model
 from gensandbox.config import ModelConfig, RetrievalConfig, VariantConfig, VariantSpec, data_path, load_config
 from gensandbox.errors import ConfigError, NotFoundError, ProviderResponseError, UserError
-from gensandbox.providers import build_provider, load_price_table, resolve_model
-from gensandbox.providers.documents import document_text, documents_digest, read_documents, split_passages
-from gensandbox.providers.embeddings import embedder_for, lexical_vectors, vectors_from_openai
-from gensandbox.providers.registry import model_identity
-from gensandbox.providers.retrieval import Retriever, VectorIndex, nearest
-from gensandbox.providers.variant import (
+from gensandbox.providers import load_price_table
+from gensandbox.types import ChatRequest, Message
+from gensandbox.variants.definition import (
     Passage,
     context_prompt,
     extract_json,
@@ -27,9 +26,10 @@ from gensandbox.providers.variant import (
     strip_reasoning,
     variant_version,
 )
-from gensandbox.providers.variant_export import export_document, read_export, variants_toml
-from gensandbox.runner.calls import cache_key
-from gensandbox.types import ChatRequest, Message
+from gensandbox.variants.documents import document_text, documents_digest, read_documents, split_passages
+from gensandbox.variants.embeddings import lexical_vectors, vectors_from_openai
+from gensandbox.variants.export import export_document, read_export, variants_toml
+from gensandbox.variants.retrieval import Retriever, VectorIndex, nearest
 from tests.variant_docs import PDF_TEXT, QUESTIONS, write_documents, write_variant_config
 
 BASE = {"name": "v", "base": "echo", "system": "Be brief.", "few_shot": [{"input": "1+1", "output": "2"}],

@@ -2,9 +2,9 @@ import time
 
 import pytest
 
+from gensandbox.calls.call import RetryPolicy
 from gensandbox.config import load_config
 from gensandbox.runner import RunOptions, aggregate, build_plan, execute, run_record
-from gensandbox.runner.calls import RetryPolicy
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.store import SQLiteStore
 from tests.helpers import write_config, write_suite
@@ -126,7 +126,7 @@ async def test_the_cache_answers_repeated_requests_for_free(home, tmp_path, upst
 
 
 async def test_the_cache_key_ignores_transport_settings_but_not_the_question():
-    from gensandbox.runner.calls import cache_key
+    from gensandbox.calls.call import cache_key
     from gensandbox.types import ChatRequest, Message
 
     identity = {"provider": "openai", "endpoint": "http://h/v1", "model": "m"}

@@ -17,15 +17,15 @@ import pytest
 from gensandbox.cli.app import main
 from gensandbox.config import load_config
 from gensandbox.errors import MissingDependencyError, ProviderHTTPError
-from gensandbox.providers.ray_pool import (
+from gensandbox.runner import RunOptions, ScoringContext, build_plan, execute, run_record
+from gensandbox.runner.ray.executor import RAY_MISSING, RayOptions, connect, import_ray, on_ray
+from gensandbox.runner.ray.pool import (
     CallFailure,
     request_from_wire,
     request_to_wire,
     response_from_wire,
     response_to_wire,
 )
-from gensandbox.runner import RunOptions, ScoringContext, build_plan, execute, run_record
-from gensandbox.runner.ray_executor import RAY_MISSING, RayOptions, connect, import_ray, on_ray
 from gensandbox.store import SQLiteStore
 from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
 from tests.helpers import write_config, write_suite

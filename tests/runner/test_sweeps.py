@@ -5,6 +5,7 @@ import dataclasses
 
 import pytest
 
+from gensandbox.calls.models import model_identity, resolve_model
 from gensandbox.config import Config
 from gensandbox.errors import UserError
 from gensandbox.providers.regimes import (
@@ -19,7 +20,6 @@ from gensandbox.providers.regimes import (
     with_instruction,
     with_system,
 )
-from gensandbox.providers.registry import model_identity, resolve_model
 from gensandbox.runner.reasoning_metrics import frontier_models, reasoning_metrics
 from gensandbox.runner.sweeps import expand_models, parse_sweep, sweep_settings
 from gensandbox.store import ScoreRow

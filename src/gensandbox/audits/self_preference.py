@@ -19,15 +19,15 @@ from typing import Protocol
 from gensandbox.audits import judge_bias as jb
 from gensandbox.audits import recommendations as rec
 from gensandbox.audits.routing_neutrality import routing_neutrality
+from gensandbox.calls.call import RetryPolicy, cached_call
+from gensandbox.calls.models import resolve_model
+from gensandbox.calls.records import AUDIT, call_facts_of, call_record
+from gensandbox.calls.targets import Target, target_for
 from gensandbox.canonical import now_utc, parse_since
 from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import RunError, UserError
 from gensandbox.ledger.writer import Ledger, open_ledger
-from gensandbox.providers import load_price_table, resolve_model
-from gensandbox.runner.call_records import AUDIT, call_facts_of, call_record
-from gensandbox.runner.calls import RetryPolicy, cached_call
-from gensandbox.runner.execute import Target
-from gensandbox.runner.plan import target_for
+from gensandbox.providers import load_price_table
 from gensandbox.runner.suite import resolve_suite
 from gensandbox.store import ResponseCache, SQLiteStore
 from gensandbox.store.gateway import GatewayStore

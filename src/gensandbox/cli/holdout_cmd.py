@@ -154,9 +154,10 @@ def _hashes_only(config):
 
 
 def _targets(config, specs: list[str]):
+    from gensandbox.calls.models import resolve_model
+    from gensandbox.calls.targets import target_for
     from gensandbox.errors import UserError
-    from gensandbox.providers import load_price_table, resolve_model
-    from gensandbox.runner.plan import target_for
+    from gensandbox.providers import load_price_table
 
     if not specs:
         raise UserError("no models to run; name some with --models or in [run] of gensandbox.toml")

@@ -13,6 +13,7 @@ from gensandbox.config import load_config
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.ledger.exports import export_format, read_export, write_export
 from gensandbox.ledger.signing import Signer, check_receipt, key_id, load_public_key, public_pem
+from gensandbox.ledger.trust import TRUSTED_KEYS_DIR, remember_key, trusted_keys
 from gensandbox.ledger.verify import PublishedHead, Verdict, verify_lines
 from gensandbox.ledger.writer import open_backend, open_ledger
 
@@ -161,26 +162,3 @@ def _read(path: Path, what: str) -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         raise NotFoundError(f"{what} {path} not found") from None
-
-
-TRUSTED_KEYS_DIR = "ledger-keys"  # public keys of ledgers imported into this home, trusted by verify
-
-
-def trusted_keys(paths: list[Path], config) -> list:
-    """The given keys; else this machine's own and those of ledgers imported here (a verifier elsewhere passes
-    the operator's)."""
-    if paths:
-        return [load_public_key(path) for path in paths]
-    keys = [load_public_key(path) for path in sorted((config.home / TRUSTED_KEYS_DIR).glob("*.pem"))]
-    if config.signing_key_path.exists():
-        keys.insert(0, Signer.load_or_create(config.signing_key_path).public_key)
-    if not keys:
-        raise ConfigError("no --public-key given and this machine has no ledger key; pass the public key of the "
-                          "gateway that wrote the ledger")
-    return keys
-
-
-def remember_key(public_key, config) -> None:
-    folder = config.home / TRUSTED_KEYS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{key_id(public_key)}.pem").write_bytes(public_pem(public_key))

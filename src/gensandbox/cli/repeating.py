@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from gensandbox.calls.models import resolve_model
+from gensandbox.calls.targets import target_for
 from gensandbox.cli.output import console, load
 from gensandbox.cli.running import evaluate
 from gensandbox.config import ModelConfig
-from gensandbox.providers import load_price_table, resolve_model
+from gensandbox.providers import load_price_table
 from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
 from gensandbox.runner.pairwise import PairwiseResult, judge_pairs, pairs_from
-from gensandbox.runner.plan import target_for
 from gensandbox.store import SQLiteStore
 
 

@@ -49,8 +49,15 @@ def run(
     """Evaluate models on suites: score with 95% CI, latency, tokens and cost per model and suite."""
     if limit is not None and sample is not None:
         ctx.fail("--limit and --sample cannot be used together: take the first N items or a sample of N")
+    from gensandbox.cli.output import split_names
     from gensandbox.cli.running import start_run
+    from gensandbox.runner.ray.executor import RayOptions
+    from gensandbox.runner.session import Evaluation
 
-    start_run(config_path, models, suites, run_id, resume, max_cost, epochs, temperature, seed, no_cache, judge,
-              mutate, report, executor=executor, ray_address=ray_address, ray_workers=ray_workers, sweep=sweep,
-              limit=limit, sample=sample)
+    evaluation = Evaluation(
+        models=split_names(models) or [], suites=split_names(suites) or [], run_id=run_id, resume=resume,
+        max_cost_usd=max_cost, epochs=epochs, temperature=temperature, seed=seed,
+        use_cache=False if no_cache else None, judge=judge,
+        mutate=split_names(mutate) or [], sweep=sweep, limit=limit, sample=sample,
+        on_cluster=RayOptions.from_cli(executor, ray_address, ray_workers))
+    start_run(config_path, evaluation, report)

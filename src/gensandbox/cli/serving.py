@@ -2,81 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 from rich.table import Table
 
 from gensandbox.cli.output import console, errors, load
-from gensandbox.config.loading import SERVE_CONFIG_VARIABLE, SERVE_OPEN_VARIABLE
 from gensandbox.errors import UserError
 from gensandbox.gateway.keys import ROLES, new_key
 from gensandbox.store.gateway import GatewayStore
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
 
 def run_gateway(config_path: Path | None, host: str | None, port: int | None, workers: int = 1) -> None:
-    import uvicorn
+    from gensandbox.gateway.server import serve
 
-    from gensandbox.gateway import create_app
-
-    config, store = load(config_path)
-    host, port = host or config.file.serve.host, port or config.file.serve.port
-    loopback = host in LOOPBACK
-    has_keys = bool(GatewayStore(store).keys())
-    if not has_keys and not loopback:
-        raise UserError(f"refusing to serve on {host} with no API keys: create one with `gensandbox keys create`, "
-                        "or serve on 127.0.0.1")
-    check_port_free(host, port)
-    console.print(f"GenSandbox gateway: http://{host}:{port}/v1  (OpenAPI at /openapi.json, metrics at /metrics)"
-                  + (f"; {workers} worker processes" if workers > 1 else ""))
-    if not has_keys:
-        errors.print("note: no API keys yet, so anyone on this machine may call the gateway; "
-                     "`gensandbox keys create` turns keys on")
-    options = dict(host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
-                   server_header=False, **_fast_server())
-    if workers == 1:
-        from gensandbox.gateway.workers import tune_gc_for_serving
-
-        app = create_app(config, store, allow_anonymous=loopback)
-        tune_gc_for_serving()
-        uvicorn.run(app, **options)
-        return
-    # Each worker builds its own gateway from the same settings; budgets hold across them through leases in the
-    # store, and all of them append to the one ledger chain.
-    os.environ[SERVE_CONFIG_VARIABLE] = str(config_path.resolve()) if config_path else ""
-    os.environ[SERVE_OPEN_VARIABLE] = "1" if loopback else "0"
-    store.close()
-    uvicorn.run("gensandbox.gateway.workers:app_from_environment", factory=True, workers=workers, **options)
-
-
-def _fast_server() -> dict:
-    """uvloop and httptools where installed: the same server, several times the requests per second."""
-    options = {}
-    try:
-        import uvloop  # noqa: F401
-
-        options["loop"] = "uvloop"
-    except ImportError:
-        pass
-    try:
-        import httptools  # noqa: F401
-
-        options["http"] = "httptools"
-    except ImportError:
-        pass
-    return options
-
-
-def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise UserError(f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port") from None
+    serve(config_path, host, port, workers, announce=console.print, warn=errors.print)
 
 
 def create(role: str, budget_usd: float | None, rpm: int | None, label: str | None, config_path: Path | None) -> None:
@@ -134,7 +73,8 @@ def show_traffic(as_json: bool, since: str | None, config_path: Path | None) -> 
 
 
 def show_routes(config_path: Path | None) -> None:
-    from gensandbox.gateway.routing import ROUTE_PREFIX, Router
+    from gensandbox.config import ROUTE_PREFIX
+    from gensandbox.gateway.routing import Router
 
     config, store = load(config_path)
     if not config.file.routes:

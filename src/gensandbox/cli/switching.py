@@ -25,6 +25,9 @@ from gensandbox.audits.switching import (
     tokenizer_rates,
     workload_items,
 )
+from gensandbox.calls.call import RetryPolicy, call_model
+from gensandbox.calls.records import AUDIT, call_facts_of, call_record
+from gensandbox.calls.targets import Target
 from gensandbox.canonical import now_utc
 from gensandbox.cli.output import console, split_names
 from gensandbox.cli.running import evaluate
@@ -33,9 +36,6 @@ from gensandbox.errors import RunError, UserError
 from gensandbox.ledger.events import CALL
 from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
 from gensandbox.runner import ScoringContext, aggregate, build_plan, run_record
-from gensandbox.runner.call_records import AUDIT, call_facts_of, call_record
-from gensandbox.runner.calls import RetryPolicy, call_model
-from gensandbox.runner.execute import Target
 from gensandbox.runner.plan import judge_targets, options_from
 from gensandbox.runner.results import by_model
 from gensandbox.store import SQLiteStore, open_store

@@ -20,7 +20,7 @@ def ui(
     import uvicorn
 
     from gensandbox.cli.output import console, errors, load
-    from gensandbox.cli.serving import LOOPBACK, check_port_free
+    from gensandbox.gateway.server import LOOPBACK, check_port_free
     from gensandbox.ui import create_ui_app
     from gensandbox.ui.app import LOOPBACK_HOSTS
 

@@ -10,15 +10,15 @@ from pathlib import Path
 from rich.table import Table
 
 from gensandbox.cli.output import console, load, split_names
-from gensandbox.config import Config, VariantConfig, load_config
+from gensandbox.config import ROUTE_PREFIX, VARIANT_PREFIX, Config, VariantConfig, load_config
 from gensandbox.config.loading import imported_variants
 from gensandbox.errors import NotFoundError, UserError
-from gensandbox.providers.documents import documents_digest, read_documents
-from gensandbox.providers.variant import ROUTE_PREFIX, VARIANT_PREFIX, folder_digest, variant_version
-from gensandbox.providers.variant_export import check_definition, export_document, read_export, variants_toml
 from gensandbox.runner import PairedComparison, compare_models
 from gensandbox.runner.stats import SIGNIFICANCE
 from gensandbox.store import ScoreRow
+from gensandbox.variants.definition import folder_digest, variant_version
+from gensandbox.variants.documents import documents_digest, read_documents
+from gensandbox.variants.export import check_definition, export_document, read_export, variants_toml
 
 
 def variant_named(config: Config, name: str) -> VariantConfig:

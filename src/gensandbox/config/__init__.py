@@ -10,6 +10,9 @@ from gensandbox.config.loading import (
     validate,
 )
 from gensandbox.config.schema import (
+    LOCAL_FILE_PREFIX,
+    ROUTE_PREFIX,
+    VARIANT_PREFIX,
     FewShot,
     FileConfig,
     LedgerConfig,
@@ -26,6 +29,9 @@ from gensandbox.config.schema import (
 )
 
 __all__ = [
+    "LOCAL_FILE_PREFIX",
+    "ROUTE_PREFIX",
+    "VARIANT_PREFIX",
     "Config",
     "FewShot",
     "FileConfig",

@@ -12,6 +12,10 @@ ProviderName = Literal["local", "openai", "anthropic"]
 ApiFeature = Literal["stream", "tools", "json_mode", "seed"]
 
 
+# Model names with a meaning of their own: a customised model, a gateway route, a GGUF file by path.
+VARIANT_PREFIX, ROUTE_PREFIX, LOCAL_FILE_PREFIX = "variant:", "route:", "local:"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -18,13 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gensandbox.config import Config
+from gensandbox.config import ROUTE_PREFIX, VARIANT_PREFIX, Config
 from gensandbox.errors import GatewayError, NotRecorded, RunError
 from gensandbox.gateway.keys import KeyGate
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
-from gensandbox.gateway.routing import ROUTE_PREFIX, Breaker, Router
+from gensandbox.gateway.routing import Breaker, Router
 from gensandbox.gateway.service import Gateway, Streamed
 from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
 from gensandbox.gateway.wire import (
@@ -37,7 +37,6 @@ from gensandbox.gateway.wire import (
 )
 from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
-from gensandbox.providers.registry import VARIANT_PREFIX
 from gensandbox.store import SQLiteStore
 from gensandbox.store.gateway import GatewayStore
 

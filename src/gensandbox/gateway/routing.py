@@ -15,11 +15,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gensandbox.config import RouteConfig
+from gensandbox.config import ROUTE_PREFIX, RouteConfig
 from gensandbox.errors import NotFoundError
 from gensandbox.store.gateway import GatewayStore
 
-ROUTE_PREFIX = "route:"
 MEASUREMENT_TTL_S = 30.0  # how long a cheapest/fastest decision is reused before the store is read again
 
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 
 import orjson
 
+from gensandbox.calls.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
+from gensandbox.calls.call import RetryPolicy, call_model, is_retryable
+from gensandbox.calls.models import resolve_model
+from gensandbox.calls.records import call_facts
+from gensandbox.calls.targets import ModelFacts, Target, target_for
 from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config
 from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError
@@ -18,13 +23,9 @@ from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
-from gensandbox.ledger.events import CallFacts, otel_provider_name, refusal_event
+from gensandbox.ledger.events import refusal_event
 from gensandbox.ledger.writer import Ledger
-from gensandbox.providers import PriceTable, resolve_model
-from gensandbox.runner.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
-from gensandbox.runner.calls import RetryPolicy, call_model, is_retryable
-from gensandbox.runner.execute import Target
-from gensandbox.runner.plan import target_for
+from gensandbox.providers import PriceTable
 from gensandbox.store.gateway import RequestRecord
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
@@ -72,12 +73,14 @@ class Gateway:
         self.config, self.prices, self.keys, self.router = config, prices, keys, router
         self.recorder, self.metrics, self.ledger = recorder, metrics, ledger
         self._targets: dict[str, Target] = {}
+        self._model_facts: dict[str, ModelFacts] = {}  # what each target's events say of it, made once
 
     def target(self, name: str) -> Target:
         """Providers are built on first use, so one broken model cannot stop the gateway starting."""
         if name not in self._targets:
             try:
                 self._targets[name] = target_for(resolve_model(name, self.config), self.config, self.prices)
+                self._model_facts[name] = ModelFacts.of(self._targets[name])
             except GenSandboxError as error:  # e.g. a missing GGUF file or an unset API key variable
                 raise GatewayError(503, f"model `{name}` is not available: {error}", "server_error",
                                    "model_unavailable") from None
@@ -212,21 +215,17 @@ class Gateway:
         record = RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason, attempt.name,
                                status, usage.input_tokens, usage.output_tokens, cost, latency, body.stream, error)
         self.metrics.observe(attempt.name, status, usage, cost, latency)
-        model, trace = attempt.target.model, attempt.trace
-        variant = model.variant
-        event = self.ledger.call_event(CallFacts(
-            source="gateway", provider=otel_provider_name(model.provider), requested_model=body.model,
-            model=model.name, started_at=attempt.started_at, latency_s=latency, input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens, reasoning_tokens=usage.reasoning_tokens, cost_usd=cost,
-            price_table=attempt.target.price.source,
-            prompt=[{"role": m.role, "content": m.content} for m in attempt.request.messages], response_text=text,
-            finish_reason=finish_reason, status="ok" if error is None else "error", error=error,
-            max_tokens=attempt.request.max_tokens, temperature=attempt.request.temperature, key_id=key_id,
-            route=decision.route, route_reason=decision.reason,
+        trace, request = attempt.trace, attempt.request
+        event = self.ledger.call_event(call_facts(
+            "gateway", self._model_facts[attempt.name], requested_model=body.model, served_model=attempt.name,
+            started_at=attempt.started_at, prompt=[{"role": m.role, "content": m.content} for m in request.messages],
+            max_tokens=request.max_tokens, temperature=request.temperature, latency_s=latency,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, response_text=text, finish_reason=finish_reason,
+            ok=error is None, error=error, key_id=key_id, route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(body.messages), features=request_features(body),
-            variant=variant.definition.name if variant else None, variant_version=variant.version if variant else None))
+            tool_steps=tool_steps(body.messages), features=request_features(body)))
         return record, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:

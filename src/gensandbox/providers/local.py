@@ -29,7 +29,7 @@ from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Us
 
 LOCAL_ENDPOINT = "local-cpu"
 
-_inference_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gensandbox-llama")
+inference_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gensandbox-llama")
 _loaded: dict[tuple[Path, int], tuple[object, threading.Lock]] = {}
 _loading = threading.Lock()
 
@@ -50,7 +50,7 @@ def _new_llama(path: Path, n_ctx: int):
         raise MissingDependencyError(
             "local models need llama-cpp-python; run: pip install 'gensandbox[local]'"
         ) from None
-    _route_llama_logs(llama_cpp)
+    route_llama_logs(llama_cpp)
     if not path.is_file():
         raise NotFoundError(f"model file {path} not found")
     try:
@@ -63,7 +63,7 @@ def _new_llama(path: Path, n_ctx: int):
 _log_callback = None
 
 
-def _route_llama_logs(llama_cpp) -> None:
+def route_llama_logs(llama_cpp) -> None:
     """llama.cpp prints some notices to stderr even when quiet; send them to Python logging instead."""
     global _log_callback
     if _log_callback is None:
@@ -105,7 +105,7 @@ class LocalProvider:
         self.n_ctx = n_ctx
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        return await asyncio.get_running_loop().run_in_executor(_inference_thread, self.complete_blocking, request)
+        return await asyncio.get_running_loop().run_in_executor(inference_thread, self.complete_blocking, request)
 
     def complete_blocking(self, request: ChatRequest) -> ChatResponse:
         llama, lock = load_llama(self.path, self.n_ctx)
@@ -185,7 +185,7 @@ class LocalProvider:
             finally:
                 loop.call_soon_threadsafe(pieces.put_nowait, None)
 
-        loop.run_in_executor(_inference_thread, produce)
+        loop.run_in_executor(inference_thread, produce)
         try:
             while (piece := await pieces.get()) is not None:
                 if isinstance(piece, BaseException):

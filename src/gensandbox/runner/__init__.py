@@ -1,7 +1,8 @@
 """Batch evaluation: suites × models → scored samples in the store."""
 
+from gensandbox.calls.targets import Target
 from gensandbox.runner.compare import PairedComparison, compare_models
-from gensandbox.runner.execute import RunOptions, RunOutcome, RunPlan, Target, execute
+from gensandbox.runner.execute import RunOptions, RunOutcome, RunPlan, execute
 from gensandbox.runner.plan import build_plan, new_run_id, rebuild_plan, run_record
 from gensandbox.runner.results import Aggregate, aggregate, results_json
 from gensandbox.runner.scoring import ScoringContext

@@ -14,19 +14,18 @@ from dataclasses import dataclass, field
 
 from aiolimiter import AsyncLimiter
 
+from gensandbox.calls.budget import Budget, estimate_prompt_tokens, worst_case_cost
+from gensandbox.calls.call import RetryPolicy, cached_call
+from gensandbox.calls.records import judge_facts, sample_facts
+from gensandbox.calls.targets import ModelFacts, Target
 from gensandbox.canonical import now_utc
-from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.events import CallFacts, otel_provider_name
+from gensandbox.ledger.events import CallFacts
 from gensandbox.ledger.writer import Ledger
-from gensandbox.providers import Provider
-from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
-from gensandbox.runner.call_records import judge_facts
-from gensandbox.runner.calls import RetryPolicy, cached_call
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import ResponseCache, SampleRecord, Store
-from gensandbox.types import ChatRequest, Price
+from gensandbox.types import ChatRequest
 
 # A finished job: its sample, the cache entry to store with it, and the facts of the model call for the ledger
 # (None when the answer came from the cache: no model was called). A judge's call travels in the sample itself.
@@ -42,17 +41,6 @@ class RunOptions:
     use_cache: bool = True
     max_cost_usd: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-@dataclass(frozen=True)
-class Target:
-    """A model ready to call: its definition, a connected provider, its price, its limits."""
-
-    model: ModelConfig
-    provider: Provider
-    price: Price
-    concurrency: int
-    identity: dict = field(default_factory=dict)  # what the model is, for the cache key and the manifest
 
 
 @dataclass(frozen=True)
@@ -175,40 +163,6 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
         on_sample(sample)
 
 
-@dataclass(frozen=True)
-class ModelFacts:
-    """What a call's ledger event says about its model beyond the sample: the provider kind, where its price came
-    from, and the variant it is. A run's record keeps all of them, so a resume can rebuild the event."""
-
-    provider: str
-    price_source: str
-    variant: str | None = None
-    variant_version: str | None = None
-
-    @classmethod
-    def of(cls, target: Target) -> ModelFacts:
-        variant = target.model.variant
-        return cls(target.model.provider, target.price.source, variant.definition.name if variant else None,
-                   variant.version if variant else None)
-
-
-def call_facts(sample: SampleRecord, model: ModelFacts, started_at: str) -> CallFacts:
-    """The facts of the call that made `sample`, read from the sample as it is stored (its request included), so
-    the event `run --resume` rebuilds from a stored sample is the one the call itself wrote."""
-    request, answered = sample.request, sample.response_text is not None
-    return CallFacts(
-        source="run", provider=otel_provider_name(model.provider), requested_model=sample.model,
-        model=sample.served_model or sample.model, started_at=started_at, latency_s=sample.latency_s,
-        input_tokens=sample.input_tokens, output_tokens=sample.output_tokens, cost_usd=sample.cost_usd,
-        reasoning_tokens=sample.reasoning_tokens, price_table=model.price_source,
-        prompt=[{"role": m["role"], "content": m["content"]} for m in request["messages"]],
-        response_text=sample.response_text, finish_reason=sample.finish_reason,
-        status="ok" if answered else "error", error=None if answered else sample.error,
-        max_tokens=request["max_tokens"], temperature=request["temperature"], run_id=sample.run_id,
-        item_id=f"{sample.suite}/{sample.item_id}#{sample.epoch}", variant=model.variant,
-        variant_version=model.variant_version)
-
-
 def _by_endpoint(targets: list[Target]) -> dict[str, list[Target]]:
     grouped: dict[str, list[Target]] = {}
     for target in targets:
@@ -269,7 +223,7 @@ class _Runner:
         except RunError as error:
             self.budget.settle(reserved, 0.0)
             sample = self._failed(job, request, error)
-            return sample, None, call_facts(sample, ModelFacts.of(target), started_at)
+            return sample, None, sample_facts(sample, ModelFacts.of(target), started_at)
         response = result.response
         cost = target.price.cost_usd(response.usage, response.latency_s)
         self.budget.settle(reserved, 0.0 if result.cached else cost)  # a cached answer costs nothing again
@@ -283,7 +237,7 @@ class _Runner:
             reasoning_tokens=response.usage.reasoning_tokens, first_answer_s=response.first_answer_s,
             judge_call=score.call, judge_cost_usd=score.call["cost_usd"] if score.call else 0.0,
         )
-        facts = None if result.cached else call_facts(sample, ModelFacts.of(target), started_at)
+        facts = None if result.cached else sample_facts(sample, ModelFacts.of(target), started_at)
         return sample, result.cache_entry, facts
 
     def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:

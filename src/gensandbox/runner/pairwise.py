@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gensandbox.calls.call import RetryPolicy, call_model
+from gensandbox.calls.records import JUDGE, call_facts_of, call_record
+from gensandbox.calls.targets import Target
 from gensandbox.canonical import now_utc
 from gensandbox.errors import RunError
 from gensandbox.ledger.writer import Ledger
-from gensandbox.runner.call_records import JUDGE, call_facts_of, call_record
-from gensandbox.runner.calls import RetryPolicy, call_model
-from gensandbox.runner.execute import Target
 from gensandbox.runner.scoring import DEFAULT_RUBRIC, JUDGE_SYSTEM, same_family
 from gensandbox.store import SampleRecord
 from gensandbox.types import ChatRequest, Message

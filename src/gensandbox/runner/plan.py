@@ -13,13 +13,14 @@ import secrets
 from datetime import UTC, datetime
 from importlib import metadata
 
+from gensandbox.calls.call import RetryPolicy
+from gensandbox.calls.models import resolve_model
+from gensandbox.calls.targets import Target, target_for
 from gensandbox.canonical import now_utc
 from gensandbox.config import Config, ModelConfig, RunConfig
 from gensandbox.errors import UserError
-from gensandbox.providers import PriceTable, build_provider, default_concurrency, load_price_table, resolve_model
-from gensandbox.providers.registry import model_identity
-from gensandbox.runner.calls import RetryPolicy
-from gensandbox.runner.execute import RunOptions, RunPlan, Target
+from gensandbox.providers import PriceTable, load_price_table
+from gensandbox.runner.execute import RunOptions, RunPlan
 from gensandbox.runner.selection import Selection
 from gensandbox.runner.suite import Suite, reopen_suite, resolve_suite
 from gensandbox.store import RunRecord
@@ -98,12 +99,6 @@ def _plan(config: Config, models: list[ModelConfig], suites: list[Suite], option
     prices = load_price_table(config.price_file)
     targets = [target_for(model, config, prices) for model in models]
     return RunPlan(run_id=run_id, targets=targets, suites=suites, options=options), prices
-
-
-def target_for(model: ModelConfig, config: Config, prices: PriceTable) -> Target:
-    provider = build_provider(model, config)
-    return Target(model, provider, prices.price_for(model), default_concurrency(model),
-                  model_identity(model, config))
 
 
 def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),

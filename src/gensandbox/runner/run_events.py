@@ -18,14 +18,14 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from gensandbox.calls.records import JUDGE_MARK, judge_facts, sample_facts
+from gensandbox.calls.targets import ModelFacts
 from gensandbox.ledger.events import CALL
 from gensandbox.ledger.writer import Ledger
-from gensandbox.runner.call_records import JUDGE_MARK, judge_facts
-from gensandbox.runner.execute import ModelFacts, call_facts
 from gensandbox.store import RunRecord, SQLStore
 
 # (the model the run asked for, "SUITE/ITEM#EPOCH"): one call of a run, as its event names it. A judge's event is
-# keyed by the model it graded and "SUITE/ITEM#EPOCH/judge" (see runner/call_records.py).
+# keyed by the model it graded and "SUITE/ITEM#EPOCH/judge" (see calls/records.py).
 Key = tuple[str, str]
 _RUN_FIELD = b'"gensandbox.run_id":'
 _APPEND_BATCH = 1000  # events per ledger transaction while re-emitting
@@ -95,7 +95,7 @@ def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
                 # The same event the call wrote, but for its `time`: the call's start was not kept, so it is the
                 # moment the sample was stored (when the call had just ended, latency_s after it began). The chain
                 # fields differ too, as the event now sits at the ledger's end rather than where it was lost.
-                queued = _queue(ledger, call_facts(sample, models[sample.model], stored_at), queued)
+                queued = _queue(ledger, sample_facts(sample, models[sample.model], stored_at), queued)
     if missing_judged:
         for sample in store.judged_samples(run.run_id):
             if judge_key(sample.model, sample.suite, sample.item_id, sample.epoch) in missing_judged:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from gensandbox.calls.budget import Budget, estimate_prompt_tokens, worst_case_cost
+from gensandbox.calls.call import RetryPolicy, call_model
+from gensandbox.calls.records import call_record
 from gensandbox.canonical import now_utc
 from gensandbox.config import ModelConfig
 from gensandbox.errors import RunError, UserError
-from gensandbox.runner.budget import Budget, estimate_prompt_tokens, worst_case_cost
-from gensandbox.runner.call_records import call_record
-from gensandbox.runner.calls import RetryPolicy, call_model
 from gensandbox.runner.scorers import MODEL_GRADED, build_scorer, targets_of
 from gensandbox.types import ChatRequest, Message
 
@@ -38,7 +38,7 @@ class Outcome:
     reason: str
     error: str | None = None
     flags: tuple[str, ...] = ()
-    call: dict | None = None  # the judge call's record (runner/call_records.py), stored with the sample it graded
+    call: dict | None = None  # the judge call's record (calls/records.py), stored with the sample it graded
 
 
 @dataclass

@@ -46,7 +46,7 @@ class SampleRecord:
     reasoning_text: str | None = None  # the model's thinking, kept apart from response_text (the answer)
     reasoning_tokens: int = 0  # the part of output_tokens spent reasoning (reported, or estimated)
     first_answer_s: float | None = None  # seconds to the first answer token, for streamed calls
-    # The judge call that graded this answer (runner/call_records.py), kept with it so that its spending survives
+    # The judge call that graded this answer (calls/records.py), kept with it so that its spending survives
     # a crash (a resumed run's cost cap counts it) and its ledger event can be rebuilt. None: no judge was called.
     judge_call: dict | None = None
     judge_cost_usd: float = 0.0  # judge_call's cost, as a column: spending is summed without reading JSON

@@ -101,7 +101,7 @@ class ModelWorker:
 
     def _provider(self, model_name: str) -> Provider:
         if model_name not in self._providers:
-            from gensandbox.providers.registry import build_provider
+            from gensandbox.calls.models import build_provider
 
             self._providers[model_name] = build_provider(self._models[model_name], self._config)
         return self._providers[model_name]

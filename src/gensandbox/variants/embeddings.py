@@ -14,8 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from gensandbox.config import Config, api_key_from_env
-from gensandbox.errors import ConfigError, MissingDependencyError, NotFoundError, ProviderResponseError
+from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError
 from gensandbox.providers._http import HTTPEndpoint
 
 LOCAL_EMBEDDING_MODEL = "local/qwen2.5-coder-0.5b-instruct"  # `embedding = "local"`
@@ -107,12 +106,12 @@ class LocalEmbedder:
                          "lexical": {"weight": LEXICAL_WEIGHT, "dimensions": LEXICAL_DIMENSIONS}}
 
     async def embed(self, texts: list[str]) -> np.ndarray:
-        from gensandbox.providers.local import _inference_thread
+        from gensandbox.providers.local import inference_thread
 
         loop = asyncio.get_running_loop()
         rows: list[list[float]] = []
         for start in range(0, len(texts), LOCAL_BATCH):
-            rows += await loop.run_in_executor(_inference_thread, self.embed_blocking, texts[start:start + LOCAL_BATCH])
+            rows += await loop.run_in_executor(inference_thread, self.embed_blocking, texts[start:start + LOCAL_BATCH])
         return hybrid(normalised(np.asarray(rows, dtype=np.float32)), lexical_vectors(texts))
 
     def embed_blocking(self, texts: list[str]) -> list[list[float]]:
@@ -144,32 +143,12 @@ def _new_llama(path: Path):
     except ImportError:
         raise MissingDependencyError("local embeddings need llama-cpp-python; run: pip install 'gensandbox[local]'") \
             from None
-    from gensandbox.providers.local import _route_llama_logs
+    from gensandbox.providers.local import route_llama_logs
 
-    _route_llama_logs(llama_cpp)
+    route_llama_logs(llama_cpp)
     try:
         return llama_cpp.Llama(model_path=str(path), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
                                n_ctx=LOCAL_EMBEDDING_TOKENS, n_batch=LOCAL_EMBEDDING_TOKENS,
                                n_ubatch=LOCAL_EMBEDDING_TOKENS, n_threads=os.cpu_count() or 1, verbose=False)
     except ValueError as error:
         raise NotFoundError(f"{path} is not a GGUF model llama.cpp can load: {error}") from None
-
-
-def embedder_for(setting: str, config: Config) -> Embedder:
-    """`"local"` (the embedded model), a configured local model, or a provider="openai" model."""
-    from gensandbox.providers.registry import local_model_path, model_identity, resolve_model
-
-    model = resolve_model(LOCAL_EMBEDDING_MODEL if setting == "local" else setting, config)
-    if model.variant is not None or model.provider == "anthropic":
-        raise ConfigError(f"`retrieval.embedding = \"{setting}\"`: use \"local\", a local model, or a "
-                          "provider = \"openai\" model whose endpoint serves /v1/embeddings")
-    if model.provider == "local":
-        return LocalEmbedder(local_model_path(model, config), model_identity(model, config)["gguf_sha256"])
-    api_key = api_key_from_env(model.api_key_env)
-    if model.api_key_env and not api_key:
-        raise ConfigError(f"embedding model `{model.name}` reads its API key from ${model.api_key_env}, which is "
-                          f"not set; export {model.api_key_env}=... and run again")
-    from gensandbox.providers.openai_compat import DEFAULT_BASE_URL
-
-    return OpenAIEmbedder(model.base_url or DEFAULT_BASE_URL, model.provider_model_id, api_key,
-                          timeout_s=model.timeout_s)

@@ -21,7 +21,7 @@ import numpy as np
 
 from gensandbox.canonical import canonical_digest
 from gensandbox.config import RetrievalConfig
-from gensandbox.providers.documents import (
+from gensandbox.variants.documents import (
     Document,
     Passage,
     document_text,
@@ -29,7 +29,7 @@ from gensandbox.providers.documents import (
     read_documents,
     split_passages,
 )
-from gensandbox.providers.embeddings import Embedder
+from gensandbox.variants.embeddings import Embedder
 
 INDEX_FORMAT = 1  # bump when the files' layout changes: old indexes are then rebuilt, never misread
 

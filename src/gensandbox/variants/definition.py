@@ -17,14 +17,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from gensandbox.canonical import canonical_digest
-from gensandbox.config import Config, ModelConfig, VariantConfig, VariantSpec
-from gensandbox.errors import ConfigError, NotFoundError, UserError
+from gensandbox.config import VariantConfig
 from gensandbox.providers.base import Provider
-from gensandbox.providers.documents import Passage, documents_digest, read_documents
 from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta
+from gensandbox.variants.documents import Passage, documents_digest, read_documents
 
-VARIANT_PREFIX = "variant:"
-ROUTE_PREFIX = "route:"  # the gateway's (gateway/routing.py), which providers may not import
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 CONTEXT_INTRO = {
     "ko": "아래 참고 자료를 바탕으로 질문에 답하세요. 자료에 답이 없으면 알고 있는 대로 답하세요.",
@@ -180,67 +177,3 @@ class VariantProvider:
         await self.base.aclose()
         if self.retriever is not None:
             await self.retriever.aclose()
-
-
-# ---- from a name to a model and a provider ----
-
-
-def resolve_variant(spec: str, config: Config) -> ModelConfig:
-    """`variant:NAME`, or `variant:NAME@MODEL` for the variant re-based on another model (a version of its own)."""
-    from gensandbox.providers.registry import resolve_model
-
-    name, _, rebase = spec.removeprefix(VARIANT_PREFIX).partition("@")
-    variant = config.variants.get(name)
-    if variant is None:
-        known = ", ".join(sorted(config.variants)) or "none yet"
-        raise NotFoundError(f"unknown variant `{name}`; known variants: {known}; add [[variants]] to "
-                            "gensandbox.toml or `gensandbox variant import FILE`")
-    if rebase:
-        variant = variant.model_copy(update={"base": rebase})
-    if variant.base.startswith(ROUTE_PREFIX):
-        raise UserError(f"variant `{name}` is based on the route `{variant.base}`, which only the gateway serves; "
-                        f"to run it, pick one model: variant:{name}@MODEL")
-    if variant.base.startswith(VARIANT_PREFIX):
-        raise ConfigError(f"variant `{name}`: `base` must be a model or a route, not another variant")
-    base = resolve_model(variant.base, config)
-    few_shot = base.few_shot
-    if base.prompt_style == "completion":  # a base model has no turns: its examples go into the Q:/A: prompt
-        few_shot = [*base.few_shot, *((shot.input, shot.output) for shot in variant.few_shot)]
-    version = variant_version(variant, folder_digest(variant))
-    return base.model_copy(update={"name": spec, "model": base.provider_model_id, "few_shot": few_shot,
-                                   "variant": VariantSpec(definition=variant, version=version)})
-
-
-def variant_identity(model: ModelConfig, config: Config) -> dict:
-    """The base's identity, the version, and (with retrieval) the embedding model's identity: the version names
-    the embedding setting, not what it points to, and other vectors could retrieve other passages."""
-    from gensandbox.providers.registry import model_identity
-
-    identity = {**model_identity(model.model_copy(update={"variant": None}), config), "variant": model.variant.version}
-    retrieval = model.variant.definition.retrieval
-    if retrieval is not None:
-        from gensandbox.providers.embeddings import embedder_for
-
-        identity["embedding"] = embedder_for(retrieval.embedding, config).identity
-    return identity
-
-
-def build_variant_provider(model: ModelConfig, config: Config) -> Provider:
-    """The base's provider wrapped; refused if the definition or documents changed since the version was taken
-    (a resumed or repeated run would otherwise silently answer differently)."""
-    from gensandbox.providers.registry import build_provider
-
-    definition, version = model.variant.definition, model.variant.version
-    now = variant_version(definition, folder_digest(definition))
-    if now != version:
-        raise UserError(f"variant `{definition.name}` was version {version} but its documents or definition now "
-                        f"make version {now}; start a new run to use it as it is now")
-    retriever = None
-    if definition.retrieval is not None:
-        from gensandbox.providers.embeddings import embedder_for
-        from gensandbox.providers.retrieval import Retriever
-
-        retriever = Retriever(Path(definition.retrieval.folder), definition.retrieval,
-                              embedder_for(definition.retrieval.embedding, config), config.home / "indexes")
-    base = build_provider(model.model_copy(update={"variant": None}), config)
-    return VariantProvider(base, definition, retriever, few_shot_turns=model.prompt_style == "chat")

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from gensandbox.config import VariantConfig
 from gensandbox.errors import ConfigError
-from gensandbox.providers.documents import DOCUMENT_SUFFIXES, Document
+from gensandbox.variants.documents import DOCUMENT_SUFFIXES, Document
 
 FORMAT_NAME = "gensandbox-variant"
 FORMAT_VERSION = 1

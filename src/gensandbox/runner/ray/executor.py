@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from gensandbox.calls.targets import Target
 from gensandbox.config import Config, ModelConfig, api_key_from_env
 from gensandbox.errors import MissingDependencyError, UserError
 from gensandbox.providers.local import LOCAL_ENDPOINT
-from gensandbox.providers.ray_pool import RayProvider, WorkerPool
-from gensandbox.runner.execute import RunPlan, Target
+from gensandbox.runner.execute import RunPlan
+from gensandbox.runner.ray.pool import RayProvider, WorkerPool
 from gensandbox.runner.scoring import ScoringContext
 
 LOCAL_INSTANCE_WORKERS = 2
