@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 
 import httpx
@@ -18,10 +17,12 @@ from gensandbox.gateway import create_app
 from gensandbox.gateway import keys as keys_module
 from gensandbox.gateway import recorder as recorder_module
 from gensandbox.ledger.events import REFUSAL, content_hash, strip_chain
+from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.signing import Signer, unb64
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store import SQLiteStore
+from tests.gateway.conftest import request_records
 from tests.gateway.test_gateway import ask, client
 from tests.upstream import BackgroundServer
 
@@ -35,9 +36,7 @@ def ledger_records(home) -> list[dict]:
 
 
 def request_rows(home) -> list[dict]:
-    db = sqlite3.connect(home / "gensandbox.db")
-    db.row_factory = sqlite3.Row
-    return [dict(row) for row in db.execute("SELECT * FROM gateway_requests ORDER BY id")]
+    return request_records(home)
 
 
 def receipt_event(receipt: str) -> str:
@@ -80,9 +79,11 @@ def test_refused_requests_are_on_the_record_without_their_prompt(gateway):
 
 
 def gateway_traffic(gateway) -> list[dict]:
-    from gensandbox.store.gateway import GatewayStore, traffic_summary
-
-    return traffic_summary(GatewayStore(SQLiteStore(gateway.home / "gensandbox.db")))
+    backend = SQLiteLedger(gateway.home / "ledger.db")
+    try:
+        return traffic_summary(backend)
+    finally:
+        backend.close()
 
 
 def sse(response: httpx.Response) -> list[str]:
