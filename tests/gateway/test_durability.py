@@ -22,6 +22,7 @@ from gensandbox.ledger.signing import Signer, unb64
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore
 from tests.gateway.conftest import request_records
 from tests.gateway.test_gateway import ask, client
 from tests.upstream import BackgroundServer
@@ -193,3 +194,62 @@ def asyncio_running_loop():
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def spent(gateway, key_id: str) -> float:
+    store = SQLiteStore(gateway.home / "gensandbox.db")
+    try:
+        return {k.key_id: k.spent_usd for k in GatewayStore(store).keys()}[key_id]
+    finally:
+        store.close()
+
+
+def test_a_crash_between_the_store_and_the_ledger_leaves_traffic_agreeing_with_the_ledger(gateway, failing_gateway):
+    server, backend = failing_gateway
+    secret, key_id = gateway.add_key(budget_usd=1.0)
+    sdk = openai.OpenAI(base_url=f"{server.url}/v1", api_key=secret, max_retries=0)
+    first = sdk.chat.completions.with_raw_response.create(model="echo", messages=ask("before"))
+    backend.failing = True  # the store's commit succeeds, the ledger's fails: what a crash between them leaves
+    with pytest.raises(openai.InternalServerError) as refused:
+        sdk.chat.completions.create(model="echo", messages=ask("during"))
+    assert refused.value.status_code == 503
+    # Here the process could die. The spending is in the store (never the reverse); traffic and the ledger agree.
+    (row,) = traffic_summary(backend.backend)
+    assert (row["requests"], row["errors"]) == (1, 0)
+    assert [r["gen_ai.usage.input_tokens"] for r in map(orjson.loads, backend.lines()) if r["kind"] == "gen_ai.call"
+            ] == [row["input_tokens"]]
+    charged = float(first.headers["x-gensandbox-cost-usd"])
+    assert spent(gateway, key_id) > charged
+    backend.failing = False
+    sdk.chat.completions.create(model="echo", messages=ask("after"))  # the withheld event is written before it
+    calls = [r for r in map(orjson.loads, backend.lines()) if r["kind"] == "gen_ai.call"]
+    assert [r.get("http.response.status_code", 200) for r in calls] == [200, 503, 200]
+    assert "answered 503: not recorded (No space left on device)" in calls[1]["gensandbox.reason"]
+    (row,) = traffic_summary(backend.backend)
+    assert (row["key_id"], row["model"], row["requests"], row["errors"]) == (key_id, "echo", 3, 1)
+    assert row["input_tokens"] == sum(r["gen_ai.usage.input_tokens"] for r in calls)
+    assert row["cost_usd"] == pytest.approx(sum(r["gensandbox.cost_usd"] for r in calls), abs=1e-12)
+    assert row["cost_usd"] == pytest.approx(spent(gateway, key_id), abs=1e-12)  # the budget and the record agree
+
+
+def test_a_store_that_cannot_be_written_withholds_the_answer_and_its_event_until_it_can(gateway, monkeypatch):
+    secret, key_id = gateway.add_key(budget_usd=1.0)
+    real = GatewayStore.record_spending
+    failures = [OSError("database is locked")]
+
+    def record_spending(self, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GatewayStore, "record_spending", record_spending)
+    sdk = client(gateway, secret)
+    with pytest.raises(openai.InternalServerError) as refused:
+        sdk.with_options(max_retries=0).chat.completions.create(model="echo", messages=ask("during"))
+    assert refused.value.status_code == 503
+    assert [r for r in ledger_records(gateway.home) if r["kind"] == "gen_ai.call"] == []  # not before its spending
+    sdk.chat.completions.create(model="echo", messages=ask("after"))
+    rows = request_rows(gateway.home)
+    assert [(r["key_id"], r["status"]) for r in rows] == [(key_id, 503), (key_id, 200)]
+    assert rows[0]["error"] == "answered 503: not recorded (database is locked)"
+    assert spent(gateway, key_id) == pytest.approx(sum(r["cost_usd"] for r in rows), abs=1e-12)
