@@ -36,7 +36,7 @@ _KEY_COLUMNS = [f.name for f in fields(KeyRecord)]
 
 
 class GatewayStore:
-    """Keys and request records in the same store as runs and samples."""
+    """Keys, spending and budget leases in the same store as runs and samples."""
 
     def __init__(self, store: SQLStore):
         self._store = store
