@@ -1,9 +1,12 @@
-"""Small builders shared by tests: a config pointing at the loopback upstream, a tiny suite."""
+"""Small builders shared by tests: a config pointing at the loopback upstream, a tiny suite, a gateway event."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from gensandbox.ledger.events import ANONYMOUS, CallFacts, call_event, refusal_event
+from gensandbox.ledger.requests import RequestRecord
 
 ITEMS = [
     # The echo model repeats the question, so the score of each item is known in advance.
@@ -40,3 +43,21 @@ def write_config(directory: Path, upstream_url: str, models: dict[str, str], ext
     path = directory / "gensandbox.toml"
     path.write_text("\n".join(blocks), encoding="utf-8")
     return path
+
+
+def request_event(record: RequestRecord) -> dict:
+    """The ledger event the gateway writes for an attempt that these records describe: a call when a model was
+    tried, else a refusal. Its one record: `request_record` reads `record` back from it."""
+    if record.model is None:
+        return refusal_event(record.created_at, record.status, record.route_reason, record.error or "",
+                             None if record.key_id == ANONYMOUS else record.key_id, record.requested_model or None,
+                             record.stream)
+    ok = record.status == 200
+    return call_event(CallFacts(
+        source="gateway", provider="openai", requested_model=record.requested_model, model=record.model,
+        started_at=record.created_at, latency_s=record.latency_s, input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens, cost_usd=record.cost_usd, price_table="p",
+        prompt=[{"role": "user", "content": "hi"}], response_text="hi" if ok else None,
+        status="ok" if ok else "error", error=record.error, key_id=record.key_id, route=record.route,
+        route_reason=record.route_reason, features=("stream",) if record.stream else (),
+        http_status=None if ok else record.status), "hashes")

@@ -17,10 +17,11 @@ from gensandbox.audits.recommendations import fisher_exact, load_prompts, load_v
 from gensandbox.audits.routing_neutrality import chi_square_sf, goodness_of_fit, intended_model, routing_neutrality
 from gensandbox.cli.app import main
 from gensandbox.config import RouteConfig, load_config
+from gensandbox.ledger.requests import RequestRecord
+from gensandbox.ledger.writer import open_backend
 from gensandbox.store import SQLiteStore
 from gensandbox.store.audits import AuditStore
-from gensandbox.store.gateway import GatewayStore, RequestRecord
-from tests.helpers import write_suite
+from tests.helpers import request_event, write_suite
 from tests.upstream import BackgroundServer
 
 MODELS = {
@@ -308,7 +309,9 @@ def test_measured_policies_are_held_to_the_model_they_chose():
 
 def test_routing_audit_from_the_store_with_since_and_direct_traffic(config, capsys, home):
     rows = weighted(90, 10) + [record(200, "direct", "naver-echo")]
-    GatewayStore(SQLiteStore(home / "gensandbox.db")).record(rows, {})
+    ledger = open_backend(load_config(config).ledger_url)  # each request's one record is its ledger event
+    ledger.append([request_event(row) for row in rows])
+    ledger.close()
     result = audit_json(capsys, config, "--only", "routing")
     routes = {r["route"]: r for r in result["routing"]["routes"]}
     assert routes["split"]["flagged"] and not routes["direct"]["flagged"]

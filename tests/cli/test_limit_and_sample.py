@@ -11,11 +11,11 @@ import pytest
 
 from gensandbox.cli.app import main
 from gensandbox.config import load_config
+from gensandbox.ledger.requests import RequestRecord
+from gensandbox.ledger.writer import open_backend
 from gensandbox.runner.selection import Selection
 from gensandbox.runner.suite import resolve_suite
-from gensandbox.store import open_store
-from gensandbox.store.gateway import GatewayStore, RequestRecord
-from tests.helpers import write_config, write_suite
+from tests.helpers import request_event, write_config, write_suite
 
 ITEMS = [{"id": f"q{n:02}", "language": "en", "category": "c", "target": f"x{n}", "scorer": "includes",
           "messages": [{"role": "user", "content": f"x{n}"}]} for n in range(20)]
@@ -181,15 +181,14 @@ def test_bad_limits_are_usage_errors(home, capsys, args, message):
 
 
 def test_traffic_since_filters_by_time_and_refuses_what_is_not_a_date(home, capsys):
-    config = load_config(None)
-    store = open_store(config)
+    ledger = open_backend(load_config(None).ledger_url)
 
-    def request(created_at: str, key_id: str) -> RequestRecord:
-        return RequestRecord(created_at, key_id, "m", "fixed", "only model", "m", 200, 10, 5, 0.25, 0.5, False, None)
+    def request(created_at: str, key_id: str) -> dict:
+        return request_event(RequestRecord(created_at, key_id, "m", "fixed", "only model", "m", 200, 10, 5, 0.25, 0.5,
+                                           False, None))
 
-    GatewayStore(store).record([request("2026-11-28T23:30:00+00:00", "key_old"),
-                                request("2026-11-29T00:30:00+00:00", "key_new")], {})
-    store.close()
+    ledger.append([request("2026-11-28T23:30:00+00:00", "key_old"), request("2026-11-29T00:30:00+00:00", "key_new")])
+    ledger.close()
 
     def keys_since(since: str) -> list[str]:
         code, out, err = cli(capsys, "traffic", "--json", "--since", since)

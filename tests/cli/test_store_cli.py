@@ -14,7 +14,7 @@ from gensandbox.cli import app as app_module
 from gensandbox.store import SQLiteStore
 from gensandbox.store.audits import AuditStore
 from gensandbox.store.copying import MIGRATIONS_TABLE, STORE_TABLES
-from gensandbox.store.gateway import GatewayStore, KeyRecord, RequestRecord
+from gensandbox.store.gateway import GatewayStore, KeyRecord
 from gensandbox.store.migrations import MIGRATIONS
 from tests.helpers import write_config, write_suite
 from tests.store.conftest import run_record, sample_record
@@ -69,8 +69,12 @@ def fill(path: Path) -> None:
     store.put("k1", {"text": "서울 \"quoted\""})
     gateway = GatewayStore(store)
     gateway.add_key(KeyRecord("key_1", "h" * 64, "developer", "팀", 1e-300, 0.0, 60, "2026-11-29T00:00:00+00:00"))
-    gateway.record([RequestRecord("2026-11-29T00:00:01+00:00", "key_1", "m", "fixed", "only", None, 500, 0, 0, 0.0,
-                                  None, True, "upstream failed")], {})
+    # No longer written (requests are ledger events), but older homes have rows here, and a copy keeps them.
+    store.db.execute("INSERT INTO gateway_requests (created_at, key_id, requested_model, route, route_reason, model, "
+                     "status, input_tokens, output_tokens, cost_usd, latency_s, stream, error) VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ("2026-11-29T00:00:01+00:00", "key_1", "m", "fixed",
+                                                                 "only", None, 500, 0, 0, 0.0, None, True,
+                                                                 "upstream failed"))
     AuditStore(store).save("switching", "A → B keeps 94%", {"run_id": "r1", "ratio": 1 / 7})
     store.close()
 

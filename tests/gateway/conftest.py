@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from gensandbox.config import load_config
 from gensandbox.gateway import create_app
 from gensandbox.gateway.keys import new_key
+from gensandbox.ledger.requests import newest_requests
+from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.store import SQLiteStore
 from gensandbox.store.gateway import GatewayStore
 from tests.helpers import write_config
@@ -85,9 +86,16 @@ class Gateway:
 
     def records(self) -> list[dict]:
         time.sleep(0.3)  # records are written in batches every 0.1 s
-        db = sqlite3.connect(self.home / "gensandbox.db")
-        db.row_factory = sqlite3.Row
-        return [dict(row) for row in db.execute("SELECT * FROM gateway_requests ORDER BY id")]
+        return request_records(self.home)
+
+
+def request_records(home: Path) -> list[dict]:
+    """The gateway's request records, oldest first, as the ledger's events give them (their one record)."""
+    backend = SQLiteLedger(home / "ledger.db")
+    try:
+        return [asdict(record) for record in reversed(list(newest_requests(backend)))]
+    finally:
+        backend.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 
 import httpx
@@ -18,10 +17,13 @@ from gensandbox.gateway import create_app
 from gensandbox.gateway import keys as keys_module
 from gensandbox.gateway import recorder as recorder_module
 from gensandbox.ledger.events import REFUSAL, content_hash, strip_chain
+from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.signing import Signer, unb64
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store import SQLiteStore
+from gensandbox.store.gateway import GatewayStore
+from tests.gateway.conftest import request_records
 from tests.gateway.test_gateway import ask, client
 from tests.upstream import BackgroundServer
 
@@ -35,9 +37,7 @@ def ledger_records(home) -> list[dict]:
 
 
 def request_rows(home) -> list[dict]:
-    db = sqlite3.connect(home / "gensandbox.db")
-    db.row_factory = sqlite3.Row
-    return [dict(row) for row in db.execute("SELECT * FROM gateway_requests ORDER BY id")]
+    return request_records(home)
 
 
 def receipt_event(receipt: str) -> str:
@@ -80,9 +80,11 @@ def test_refused_requests_are_on_the_record_without_their_prompt(gateway):
 
 
 def gateway_traffic(gateway) -> list[dict]:
-    from gensandbox.store.gateway import GatewayStore, traffic_summary
-
-    return traffic_summary(GatewayStore(SQLiteStore(gateway.home / "gensandbox.db")))
+    backend = SQLiteLedger(gateway.home / "ledger.db")
+    try:
+        return traffic_summary(backend)
+    finally:
+        backend.close()
 
 
 def sse(response: httpx.Response) -> list[str]:
@@ -192,3 +194,62 @@ def asyncio_running_loop():
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def spent(gateway, key_id: str) -> float:
+    store = SQLiteStore(gateway.home / "gensandbox.db")
+    try:
+        return {k.key_id: k.spent_usd for k in GatewayStore(store).keys()}[key_id]
+    finally:
+        store.close()
+
+
+def test_a_crash_between_the_store_and_the_ledger_leaves_traffic_agreeing_with_the_ledger(gateway, failing_gateway):
+    server, backend = failing_gateway
+    secret, key_id = gateway.add_key(budget_usd=1.0)
+    sdk = openai.OpenAI(base_url=f"{server.url}/v1", api_key=secret, max_retries=0)
+    first = sdk.chat.completions.with_raw_response.create(model="echo", messages=ask("before"))
+    backend.failing = True  # the store's commit succeeds, the ledger's fails: what a crash between them leaves
+    with pytest.raises(openai.InternalServerError) as refused:
+        sdk.chat.completions.create(model="echo", messages=ask("during"))
+    assert refused.value.status_code == 503
+    # Here the process could die. The spending is in the store (never the reverse); traffic and the ledger agree.
+    (row,) = traffic_summary(backend.backend)
+    assert (row["requests"], row["errors"]) == (1, 0)
+    assert [r["gen_ai.usage.input_tokens"] for r in map(orjson.loads, backend.lines()) if r["kind"] == "gen_ai.call"
+            ] == [row["input_tokens"]]
+    charged = float(first.headers["x-gensandbox-cost-usd"])
+    assert spent(gateway, key_id) > charged
+    backend.failing = False
+    sdk.chat.completions.create(model="echo", messages=ask("after"))  # the withheld event is written before it
+    calls = [r for r in map(orjson.loads, backend.lines()) if r["kind"] == "gen_ai.call"]
+    assert [r.get("http.response.status_code", 200) for r in calls] == [200, 503, 200]
+    assert "answered 503: not recorded (No space left on device)" in calls[1]["gensandbox.reason"]
+    (row,) = traffic_summary(backend.backend)
+    assert (row["key_id"], row["model"], row["requests"], row["errors"]) == (key_id, "echo", 3, 1)
+    assert row["input_tokens"] == sum(r["gen_ai.usage.input_tokens"] for r in calls)
+    assert row["cost_usd"] == pytest.approx(sum(r["gensandbox.cost_usd"] for r in calls), abs=1e-12)
+    assert row["cost_usd"] == pytest.approx(spent(gateway, key_id), abs=1e-12)  # the budget and the record agree
+
+
+def test_a_store_that_cannot_be_written_withholds_the_answer_and_its_event_until_it_can(gateway, monkeypatch):
+    secret, key_id = gateway.add_key(budget_usd=1.0)
+    real = GatewayStore.record_spending
+    failures = [OSError("database is locked")]
+
+    def record_spending(self, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GatewayStore, "record_spending", record_spending)
+    sdk = client(gateway, secret)
+    with pytest.raises(openai.InternalServerError) as refused:
+        sdk.with_options(max_retries=0).chat.completions.create(model="echo", messages=ask("during"))
+    assert refused.value.status_code == 503
+    assert [r for r in ledger_records(gateway.home) if r["kind"] == "gen_ai.call"] == []  # not before its spending
+    sdk.chat.completions.create(model="echo", messages=ask("after"))
+    rows = request_rows(gateway.home)
+    assert [(r["key_id"], r["status"]) for r in rows] == [(key_id, 503), (key_id, 200)]
+    assert rows[0]["error"] == "answered 503: not recorded (database is locked)"
+    assert spent(gateway, key_id) == pytest.approx(sum(r["cost_usd"] for r in rows), abs=1e-12)

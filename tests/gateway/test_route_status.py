@@ -12,8 +12,7 @@ import pytest
 from gensandbox.cli.app import main
 from gensandbox.gateway.app import header_text
 from gensandbox.gateway.routing import recorded_cooling
-from gensandbox.store import SQLiteStore
-from gensandbox.store.gateway import GatewayStore
+from gensandbox.ledger.sqlite import SQLiteLedger
 from tests.helpers import write_suite
 
 ASK = {"messages": [{"role": "user", "content": "hello there"}]}
@@ -68,7 +67,7 @@ def test_routes_names_what_the_gateway_would_pick_while_a_model_cools_down(gatew
     assert safe[2] == "echo" and safe[4].startswith("broken until ") and "(2 failed in a row)" in safe[4]
     assert doomed[2] == "gone" and doomed[4].startswith("broken until ")
     assert quick[4] == "none"  # neither of its models failed
-    assert "from the gateway's records in the store" in out
+    assert "from the gateway's records in the ledger" in out
     recorder.reset()  # and the live gateway agrees: it asks echo only
     httpx.post(f"{gateway.base_url}/chat/completions", json={"model": "route:safe", **ASK})
     assert [body["model"] for body in recorder.requests] == ["echo"]
@@ -78,9 +77,10 @@ def test_recorded_cooling_ends_after_the_cooldown_and_with_a_success(gateway):
     for _ in range(2):
         httpx.post(f"{gateway.base_url}/chat/completions", json={"model": "broken", **ASK})
     recorded(gateway, "broken", 2)
-    store = GatewayStore(SQLiteStore(gateway.home / "gensandbox.db"))
+    ledger = SQLiteLedger(gateway.home / "ledger.db")
     now = datetime.now(UTC)
-    cooled = recorded_cooling(store, ["broken", "echo"], 2, 60, now)
+    cooled = recorded_cooling(ledger, ["broken", "echo"], 2, 60, now)
     assert list(cooled) == ["broken"] and cooled["broken"].failures == 2
-    assert recorded_cooling(store, ["broken"], 3, 60, now) == {}  # two failures do not reach three
-    assert recorded_cooling(store, ["broken"], 2, 60, cooled["broken"].until + timedelta(seconds=1)) == {}
+    assert recorded_cooling(ledger, ["broken"], 3, 60, now) == {}  # two failures do not reach three
+    assert recorded_cooling(ledger, ["broken"], 2, 60, cooled["broken"].until + timedelta(seconds=1)) == {}
+    ledger.close()

@@ -7,20 +7,17 @@ import threading
 import pytest
 
 from gensandbox.errors import NotFoundError
+from gensandbox.gateway.routing import Router
+from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.store import store_at
 from gensandbox.store.audits import AuditStore
-from gensandbox.store.gateway import GatewayStore, KeyRecord, RequestRecord, traffic_summary
+from gensandbox.store.gateway import GatewayStore, KeyRecord
+from tests.ledger.test_requests import events, request
 from tests.store.conftest import run_record, sample_record
 
 
 def key(key_id: str = "key_1", budget_usd: float | None = 1.0, created_at: str = "2026-11-29T00:00:00+00:00"):
     return KeyRecord(key_id, f"hash-{key_id}", "developer", "팀 A", budget_usd, 0.0, 60, created_at)
-
-
-def request(key_id: str = "key_1", model: str | None = "m", status: int = 200, latency_s: float | None = 0.5,
-            created_at: str = "2026-11-29T00:00:01+00:00", stream: bool = False) -> RequestRecord:
-    return RequestRecord(created_at, key_id, model or "gone", "fixed", "only model", model, status, 10, 5, 0.25,
-                         latency_s, stream, None if status == 200 else "upstream failed")
 
 
 @pytest.fixture
@@ -39,40 +36,29 @@ def test_keys_are_added_listed_and_revoked(gateway):
         gateway.revoke_key("key_1")
 
 
-def test_requests_and_spending_are_recorded_together(gateway, store):
+def test_spending_is_recorded_in_one_transaction_per_batch(gateway, store):
     gateway.add_key(key())
-    gateway.record([request(stream=True), request(status=500, latency_s=None)], {"key_1": 0.25})
-    gateway.record([request()], {"key_1": 0.5})
+    gateway.record_spending({"key_1": 0.25})
+    gateway.record_spending({"key_1": 0.5})
     assert gateway.key_totals() == {"key_1": 0.75}
-    newest, *_ = gateway.requests()
-    assert newest == request() and len(gateway.requests(limit=2)) == 2
-    assert [r.stream for r in gateway.requests()] == [0, 0, 1]
     with pytest.raises(RuntimeError), store.transaction():
         gateway.add_key(key("key_2"))
         raise RuntimeError("rolled back")
     assert [k.key_id for k in gateway.keys()] == ["key_1"]
 
 
-def test_traffic_summary(gateway):
-    gateway.record([request(latency_s=0.3), request(latency_s=0.1), request(status=502, latency_s=None),
-                    request(model=None, status=404, latency_s=None),
-                    request("key_0", created_at="2026-11-28T00:00:00+00:00")], {})
-    summary = traffic_summary(gateway)
-    assert [(s["key_id"], s["model"], s["requests"], s["errors"], s["latency_p50_s"]) for s in summary] == [
-        ("key_0", "m", 1, 0, 0.5), ("key_1", "–", 1, 1, None), ("key_1", "m", 3, 1, 0.3)]
-    assert summary[2]["input_tokens"] == 30 and summary[2]["cost_usd"] == 0.75
-    assert [s["key_id"] for s in traffic_summary(gateway, since="2026-11-29")] == ["key_1", "key_1"]
-
-
-def test_routing_reads_latencies_and_latest_results(gateway, store):
+def test_routing_reads_latencies_and_latest_results(gateway, store, tmp_path):
     store.create_run(run_record("old", created_at="2026-01-01T00:00:00+00:00"))
     store.create_run(run_record("new"))
     for run_id, score in (("old", 0.0), ("new", 1.0), ("new", 0.0)):
         store.add_sample(sample_record(f"{run_id}-{score}", run_id=run_id, score=score, latency_s=0.2))
-    assert gateway.recent_latencies("m") == [0.2, 0.2, 0.2]
-    gateway.record([request(latency_s=0.7)] * 5, {})
-    assert gateway.recent_latencies("m") == [0.7] * 5
+    ledger = SQLiteLedger(tmp_path / "ledger.db")
+    router = Router(["m"], [], gateway, ledger)
+    assert router._latencies(["m"]) == {"m": [0.2, 0.2, 0.2]}  # no gateway traffic yet: the evaluations'
+    ledger.append(events(*[request(latency_s=0.7)] * 5))  # the gateway's own requests, once there are five
+    assert router._latencies(["m"]) == {"m": [0.7] * 5}
     assert gateway.latest_suite_results("s", ["m", "other"]) == {"m": ("new", 0.5, 1e-6, 2)}
+    ledger.close()
 
 
 def test_leases_claim_only_what_is_left(gateway):
@@ -80,7 +66,7 @@ def test_leases_claim_only_what_is_left(gateway):
     assert gateway.lease("key_1", "a", 0.75, 0.5, now=100.0, ttl_s=30) == (0.75, 1.0)
     assert gateway.lease("key_1", "b", 0.5, 0.5, now=100.0, ttl_s=30) == (0.0, 0.25)  # not enough for the minimum
     assert gateway.lease("key_1", "b", 0.5, 0.125, now=100.0, ttl_s=30) == (0.25, 0.25)  # what is left
-    gateway.record([request()], {"key_1": 0.5}, holder="a", now=110.0)  # spent: from a's lease to the total
+    gateway.record_spending({"key_1": 0.5}, holder="a", now=110.0)  # spent: from a's lease to the total
     assert gateway.key_totals() == {"key_1": 0.5}
     gateway.release("a")  # a stops: its unspent 0.25 comes back
     assert gateway.lease("key_1", "c", 1.0, 0.1, now=120.0, ttl_s=30) == (0.25, 0.25)

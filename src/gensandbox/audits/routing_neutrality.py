@@ -1,7 +1,7 @@
 """Routing neutrality: did each route's traffic go where its configured policy says, or did a vendor get more?
 
-From the gateway's request records (one row per attempt: failures with their error status, the answer with
-200), per route:
+From the gateway's request records (its ledger events, one per attempt: failures with their error status, the
+answer with 200), per route:
   weighted         expected shares are the weights, normalised. The policy's own draws (each record's reason
                    says "drew MODEL") are tested against the weights with a chi-square goodness-of-fit test
                    (an exact multinomial simulation when an expected count is under 5), and so are the shares
@@ -30,8 +30,8 @@ import numpy as np
 
 from gensandbox.audits.judge_bias import format_p
 from gensandbox.config import RouteConfig
+from gensandbox.ledger.requests import RequestRecord
 from gensandbox.runner.stats import SIGNIFICANCE
-from gensandbox.store.gateway import RequestRecord
 
 DIRECT = "direct"
 _EPSILON = 1e-15

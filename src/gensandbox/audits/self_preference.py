@@ -26,11 +26,11 @@ from gensandbox.calls.targets import Target, target_for
 from gensandbox.canonical import now_utc, parse_since
 from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.writer import Ledger, open_ledger
+from gensandbox.ledger.requests import newest_requests
+from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
 from gensandbox.providers import load_price_table
 from gensandbox.runner.suite import resolve_suite
 from gensandbox.store import ResponseCache, SQLiteStore
-from gensandbox.store.gateway import GatewayStore
 from gensandbox.types import ChatRequest, Message
 
 PARTS = ("judge", "recommendation", "routing")
@@ -144,7 +144,7 @@ def run_self_preference(config: Config, store: SQLiteStore, options: AuditOption
     vendors = rec.load_vendors()
     result: dict = {"parts": list(options.parts), "method": {part: METHOD[part] for part in options.parts}}
     if "routing" in options.parts:
-        result["routing"] = routing_audit(config, store, options.since, vendors)
+        result["routing"] = routing_audit(config, options.since, vendors)
     if "judge" in options.parts or "recommendation" in options.parts:
         result |= asyncio.run(_model_parts(config, store, options, vendors, progress or _Silent()))
     result["findings"] = [line for part in options.parts for line in result[part]["findings"]]
@@ -337,10 +337,15 @@ async def recommendation_audit(config: Config, caller: Caller, models: list[Targ
 
 # -- routing neutrality
 
-def routing_audit(config: Config, store: SQLiteStore, since: str | None, vendors: rec.VendorDictionary) -> dict:
+def routing_audit(config: Config, since: str | None, vendors: rec.VendorDictionary) -> dict:
     start = parse_since(since)  # read as `gensandbox traffic --since` reads it
-    records = [r for r in reversed(GatewayStore(store).requests(limit=10_000_000))
-               if start is None or datetime.fromisoformat(r.created_at) >= start]
+    backend = open_backend(config.ledger_url)  # each request's one record is its ledger event
+    try:  # oldest first; the audit needs every request in the window, but not their whole events
+        records = [r for r in newest_requests(backend)
+                   if start is None or datetime.fromisoformat(r.created_at) >= start]
+    finally:
+        backend.close()
+    records.reverse()
     labels = {name: vendors.vendor_of_model(m.vendor) or m.vendor or name for name, m in config.models.items()}
     serve = config.file.serve
     results = routing_neutrality(records, config.file.routes, labels, serve.cooldown_s + serve.request_timeout_s)

@@ -54,10 +54,15 @@ def revoke(key_id: str, config_path: Path | None) -> None:
 def show_traffic(as_json: bool, since: str | None, config_path: Path | None) -> None:
     import json
 
-    from gensandbox.store.gateway import traffic_summary
+    from gensandbox.ledger.requests import traffic_summary
+    from gensandbox.ledger.writer import open_backend
 
-    _, store = load(config_path)
-    rows = traffic_summary(GatewayStore(store), since)
+    config, _ = load(config_path)
+    backend = open_backend(config.ledger_url)  # each request's one record is its ledger event
+    try:
+        rows = traffic_summary(backend, since)
+    finally:
+        backend.close()
     if as_json:
         print(json.dumps({"since": since, "traffic": rows}, ensure_ascii=False, indent=2))
         return
@@ -73,16 +78,29 @@ def show_traffic(as_json: bool, since: str | None, config_path: Path | None) -> 
 
 
 def show_routes(config_path: Path | None) -> None:
-    from gensandbox.config import ROUTE_PREFIX
     from gensandbox.gateway.routing import Router
+    from gensandbox.ledger.writer import open_backend
 
     config, store = load(config_path)
     if not config.file.routes:
         console.print("No routes yet: add [[routes]] to gensandbox.toml (see gensandbox.example.toml)", markup=False)
         return
-    serve, gateway_store = config.file.serve, GatewayStore(store)
-    cooling, breaker = _recorded_breaker(config, gateway_store)
-    router = Router(list(config.models), config.file.routes, gateway_store, breaker)
+    serve, ledger = config.file.serve, open_backend(config.ledger_url)
+    try:
+        cooling, breaker = _recorded_breaker(config, ledger)
+        router = Router(list(config.models), config.file.routes, GatewayStore(store), ledger, breaker)
+        _print_routes(config, router, cooling)
+    finally:
+        ledger.close()
+    # The breaker lives in each serving process; this command reads what the gateway recorded in the ledger.
+    console.print(f"cooling down: from the gateway's records in the ledger, a model whose last "
+                  f"{serve.failures_to_cool} tries failed, the last less than {serve.cooldown_s:g} s ago; a gateway "
+                  "restarted since then tries every model again")
+
+
+def _print_routes(config, router, cooling) -> None:
+    from gensandbox.gateway.routing import ROUTE_PREFIX
+
     table = Table("route", "policy", "models", "would choose now", "why", "cooling down")
     for route in config.file.routes:
         decision = router.decide(ROUTE_PREFIX + route.name)
@@ -94,13 +112,9 @@ def show_routes(config_path: Path | None) -> None:
         table.add_row(ROUTE_PREFIX + route.name, route.policy, ", ".join(route.models), chosen, decision.reason,
                       "; ".join(cooled) or "none")
     console.print(table)
-    # The breaker lives in each serving process; this command reads what the gateway recorded in the store.
-    console.print(f"cooling down: from the gateway's records in the store, a model whose last {serve.failures_to_cool}"
-                  f" tries failed, the last less than {serve.cooldown_s:g} s ago; a gateway restarted since then "
-                  "tries every model again")
 
 
-def _recorded_breaker(config, gateway_store: GatewayStore):
+def _recorded_breaker(config, ledger):
     """The circuits the gateway's records say are open now, and a breaker holding them open for the router."""
     from datetime import UTC, datetime
 
@@ -108,7 +122,7 @@ def _recorded_breaker(config, gateway_store: GatewayStore):
 
     serve, now = config.file.serve, datetime.now(UTC)
     models = sorted({model for route in config.file.routes for model in route.models})
-    cooling = recorded_cooling(gateway_store, models, serve.failures_to_cool, serve.cooldown_s, now)
+    cooling = recorded_cooling(ledger, models, serve.failures_to_cool, serve.cooldown_s, now)
     breaker = Breaker(serve.failures_to_cool, serve.cooldown_s)
     for model, cooled in cooling.items():
         breaker.cool(model, (cooled.until - now).total_seconds())

@@ -47,8 +47,8 @@ def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = Tr
     gateway_store = GatewayStore(store)
     serve = config.file.serve
     models = serve.models or list(config.models) + [VARIANT_PREFIX + name for name in config.variants]
-    router = Router(models, config.file.routes, gateway_store, Breaker(serve.failures_to_cool, serve.cooldown_s),
-                    _variant_routes(config, models))
+    router = Router(models, config.file.routes, gateway_store, ledger.backend,
+                    Breaker(serve.failures_to_cool, serve.cooldown_s), _variant_routes(config, models))
     metrics = Metrics()
     keys = KeyGate(gateway_store, allow_anonymous)
     gateway = Gateway(config, load_price_table(config.price_file), keys, router,

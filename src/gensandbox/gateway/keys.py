@@ -27,7 +27,6 @@ from gensandbox.store.gateway import GatewayStore, KeyRecord
 
 ROLES = ("developer", "tester", "regulator", "admin")
 KEY_PREFIX = "gsk_"
-ANONYMOUS = "anonymous"
 RELOAD_AFTER_S = 1.0
 LEASE_CALLS = 20  # a lease covers about this many worst-case requests
 LEASE_TTL_S = 30.0  # a lease not renewed for this long belongs to a process that is gone

@@ -1,15 +1,19 @@
-"""Recorded before answered: a request's record, its key's spending and its ledger event are durable before its
-answer (and the receipt that names the event) leaves.
+"""Recorded before answered: a request's ledger event (its one record) and its key's spending are durable before
+its answer (and the receipt that names the event) leaves.
 
 Requests that end while a commit is being written wait for the next one, which takes all of them in one store
-transaction and one ledger transaction (group commit): under load a commit covers many requests, so throughput
-holds, and when a process is killed no client holds a receipt for an event that was not written, nor got an
-answer whose spending was not added to its key. The store goes first, then the ledger: a crash between the two
-leaves spending recorded for an answer that never left, never the reverse.
+transaction (spending and lease renewals: budget state) and one ledger transaction (the events) — a group commit:
+under load a commit covers many requests, so throughput holds, and when a process is killed no client holds a
+receipt for an event that was not written, nor got an answer whose spending was not added to its key. The two
+cannot share a transaction (the ledger may live in another database: [ledger] url), so the store goes first,
+then the ledger: a crash between the two leaves spending recorded for an answer that never left, never the
+reverse. `gensandbox traffic` reads the events, so it always shows what the ledger shows.
 
 If a commit fails (a locked or unreachable database), its requests are answered 503 instead of being answered
-unrecorded; their spending and their records (marked with the 503 they got) are kept for the next commit, and
-their events stay queued in the ledger. Between requests a commit still runs every RENEW_EVERY_S seconds, so
+unrecorded, and their events say so (http.response.status_code 503, and why, in gensandbox.reason): nothing has
+chained or named them yet. When the store failed, their spending and their events are kept here, for the next
+commit to write, store first; when the ledger failed, their spending is already in the store and their events
+stay queued in the ledger. Between requests a commit still runs every RENEW_EVERY_S seconds, so
 budget leases are renewed while held and a checkpoint is signed when one is due.
 
 The ledger's commit waits for the disk (synchronous=FULL). It is waited for in place, on the event loop, while
@@ -27,23 +31,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from gensandbox.errors import NotRecorded
 from gensandbox.gateway.keys import LEASE_TTL_S, KeyGate
+from gensandbox.ledger.events import CALL
 from gensandbox.ledger.writer import Ledger
-from gensandbox.store.gateway import GatewayStore, RequestRecord
+from gensandbox.store.gateway import GatewayStore
 
 log = logging.getLogger("gensandbox.gateway")
 RENEW_EVERY_S = LEASE_TTL_S / 6  # well inside the lease's lifetime, however slow one commit is
 SLOW_COMMIT_S, SLOW_FOR_S = 0.002, 10.0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
-    record: RequestRecord
+    key_id: str
     spent_usd: float | None  # what the request cost its key (None: anonymous)
-    event: dict | None
+    event: dict  # the request's record: its ledger event
     done: asyncio.Future | None  # None: nobody waits (a client that left)
 
 
@@ -51,22 +56,22 @@ class Recorder:
     def __init__(self, store: GatewayStore, ledger: Ledger, keys: KeyGate):
         self._store, self._ledger, self._keys = store, ledger, keys
         self._entries: list[_Entry] = []
-        self._carried: list[RequestRecord] = []  # from a failed commit, written with the next one
+        self._carried: list[dict] = []  # events of a failed store commit, written after the next one
         self._carried_spent: dict[str, float] = {}
         self._waiter: asyncio.Future | None = None  # what _run awaits while there is nothing to commit
         self._task: asyncio.Task | None = None
         self._threaded_until = 0.0  # ledger commits go to a worker thread until then (time.monotonic())
         self._waited_s = 0.0  # how long ledger commits in place wait: a moving average over the last ~8
 
-    async def commit(self, record: RequestRecord, spent_usd: float | None, event: dict | None) -> None:
-        """Return once the record, the spending and the event are durable; NotRecorded if they cannot be."""
+    async def commit(self, key_id: str, spent_usd: float | None, event: dict) -> None:
+        """Return once the spending and the event are durable; NotRecorded if they cannot be."""
         done = asyncio.get_running_loop().create_future()
-        self._add(_Entry(record, spent_usd, event, done))
+        self._add(_Entry(key_id, spent_usd, event, done))
         await done
 
-    def submit(self, record: RequestRecord, spent_usd: float | None, event: dict | None) -> None:
+    def submit(self, key_id: str, spent_usd: float | None, event: dict) -> None:
         """Record without waiting (nobody is left to answer, e.g. a client that closed its stream)."""
-        self._add(_Entry(record, spent_usd, event, None))
+        self._add(_Entry(key_id, spent_usd, event, None))
 
     def _add(self, entry: _Entry) -> None:
         self._entries.append(entry)
@@ -94,14 +99,15 @@ class Recorder:
             await asyncio.sleep(0)
             entries = self._take()
             try:
-                self._write_store(entries)
+                events = self._write_store(entries)
             except Exception as error:  # nothing was written: all of it is carried to the next commit
                 self._carry(entries, error)
                 self._refuse(entries, error)
                 continue
             try:
-                await self._commit_ledger([e.event for e in entries if e.event is not None])
+                await self._commit_ledger(events)
             except Exception as error:  # the events stay queued in the ledger for the next commit
+                _mark_unanswered(entries, error)
                 self._refuse(entries, error)
                 continue
             _settle(entries, None)
@@ -138,35 +144,47 @@ class Recorder:
                                      "so that no answer goes out unrecorded"))
 
     def _write(self, entries: list[_Entry]) -> None:
-        self._write_store(entries)
-        self._ledger.commit([e.event for e in entries if e.event is not None])
+        self._ledger.commit(self._write_store(entries))
         _settle(entries, None)
 
-    def _write_store(self, entries: list[_Entry]) -> None:
-        records = self._carried + [e.record for e in entries]
+    def _write_store(self, entries: list[_Entry]) -> list[dict]:
+        """The spending (with any carried from a failed commit) and the lease renewal, in one store transaction;
+        returns the events to commit to the ledger next, carried ones first."""
         spent = dict(self._carried_spent)
         for entry in entries:
             if entry.spent_usd is not None:
-                spent[entry.record.key_id] = spent.get(entry.record.key_id, 0.0) + entry.spent_usd
-        if not records and not spent and not self._keys.holds_leases():
-            return  # nothing to write and no lease to renew
-        now = time.time()
-        self._store.record(records, spent, self._keys.holder, now)
+                spent[entry.key_id] = spent.get(entry.key_id, 0.0) + entry.spent_usd
+        events = self._carried + [entry.event for entry in entries]
+        if spent or self._keys.holds_leases():  # else nothing to write and no lease to renew
+            now = time.time()
+            self._store.record_spending(spent, self._keys.holder, now)
+            self._keys.renewed(now)
         self._carried, self._carried_spent = [], {}
-        self._keys.renewed(now)
+        return events
 
     def _carry(self, entries: list[_Entry], error: Exception) -> None:
-        """A failed commit loses nothing: the spending stays owed, and the records say the request got a 503."""
+        """A failed store commit loses nothing: the spending stays owed, and the events, which say that the
+        requests got a 503, wait for the next commit (after their spending, as always)."""
         for entry in entries:
             if entry.spent_usd is not None:
-                key = entry.record.key_id
-                self._carried_spent[key] = self._carried_spent.get(key, 0.0) + entry.spent_usd
-            self._carried.append(replace(entry.record, status=503, error=f"answered 503: not recorded ({error})"))
+                self._carried_spent[entry.key_id] = self._carried_spent.get(entry.key_id, 0.0) + entry.spent_usd
+        _mark_unanswered(entries, error)
+        self._carried += [entry.event for entry in entries]
 
 
 def _wake(waiter: asyncio.Future | None) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
+
+
+def _mark_unanswered(entries: list[_Entry], error: Exception) -> None:
+    """The events of requests answered 503 say so. They are changed in place: a failed ledger commit left these
+    very dicts queued in the ledger, and nothing has chained them or named them in a receipt yet. A client that
+    left got no answer at all, and a refused request none either way: their events stay as they were."""
+    for entry in entries:
+        if entry.done is not None and entry.event["kind"] == CALL:
+            entry.event["http.response.status_code"] = 503
+            entry.event["gensandbox.reason"] = f"answered 503: not recorded ({error})"
 
 
 def _settle(entries: list[_Entry], error: Exception | None) -> None:

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 
 from gensandbox.config import ROUTE_PREFIX, RouteConfig
 from gensandbox.errors import NotFoundError
+from gensandbox.ledger.base import LedgerBackend
+from gensandbox.ledger.requests import recent_attempts, recent_latencies
 from gensandbox.store.gateway import GatewayStore
 
 MEASUREMENT_TTL_S = 30.0  # how long a cheapest/fastest decision is reused before the store is read again
@@ -58,7 +60,7 @@ class Breaker:
 
 @dataclass(frozen=True)
 class Cooling:
-    """A model the gateway's request records say is cooling down."""
+    """A model the gateway's ledger events say is cooling down."""
 
     model: str
     failures: int  # the latest tries that all failed (counted up to RECORDS_READ)
@@ -66,33 +68,33 @@ class Cooling:
 
 
 RECORDS_READ = 100
+LATENCIES_READ = 200
 
 
-def recorded_cooling(store: GatewayStore, models: list[str], failures_to_open: int, cooldown_s: float,
+def recorded_cooling(ledger: LedgerBackend, models: list[str], failures_to_open: int, cooldown_s: float,
                      now: datetime) -> dict[str, Cooling]:
     """The models whose latest `failures_to_open` tries through the gateway all failed, the last one less than
-    `cooldown_s` ago: what a gateway's breaker holds open. Read from the store, not from a serving process, so
+    `cooldown_s` ago: what a gateway's breaker holds open. Read from the ledger, not from a serving process, so
     a gateway restarted since (which starts with every circuit closed) may already try them again."""
     cooling = {}
-    for model in models:
-        attempts = store.recent_attempts(model, max(RECORDS_READ, failures_to_open))
-        failed = next((n for n, (_, _, status) in enumerate(attempts) if status == 200), len(attempts))
+    for model, attempts in recent_attempts(ledger, models, max(RECORDS_READ, failures_to_open)).items():
+        failed = next((n for n, attempt in enumerate(attempts) if attempt.status == 200), len(attempts))
         if failed < failures_to_open:
             continue
-        started, seconds, _ = attempts[0]
-        until = datetime.fromisoformat(started) + timedelta(seconds=(seconds or 0.0) + cooldown_s)
+        latest = attempts[0]
+        until = datetime.fromisoformat(latest.created_at) + timedelta(seconds=(latest.latency_s or 0.0) + cooldown_s)
         if until > now:
             cooling[model] = Cooling(model, failed, until)
     return cooling
 
 
 class Router:
-    def __init__(self, models: list[str], routes: list[RouteConfig], store: GatewayStore,
+    def __init__(self, models: list[str], routes: list[RouteConfig], store: GatewayStore, ledger: LedgerBackend,
                  breaker: Breaker | None = None, variant_routes: dict[str, str] | None = None):
         self.models = models
         self.variant_routes = variant_routes or {}  # `variant:NAME` → the `route:R` it is based on
         self.routes = {route.name: route for route in routes}
-        self.store = store
+        self.store, self.ledger = store, ledger  # evaluations' results and latencies; the gateway's own requests
         self.breaker = breaker or Breaker()
         self._measured: dict[str, tuple[float, Decision]] = {}
 
@@ -146,11 +148,19 @@ class Router:
                            f"scored {score:.1%} at ${cost:.6f}/item in run {run_id}")
 
     def _fastest(self, route: RouteConfig) -> Decision:
-        medians = {m: statistics.median(lat) for m in route.models if (lat := self.store.recent_latencies(m))}
+        medians = {m: statistics.median(lat) for m, lat in self._latencies(route.models).items() if lat}
         if not medians:
             return Decision(route.name, "no latency measured yet; using the route's order", list(route.models))
         chosen = min(medians, key=medians.get)
         return self._first(route, chosen, f"fastest by measured p50 latency: {chosen} ({medians[chosen]:.3f} s)")
+
+    def _latencies(self, models: list[str]) -> dict[str, list[float]]:
+        """Each model's latest latencies through the gateway; evaluations' too, while it has fewer than 5."""
+        measured = recent_latencies(self.ledger, models, LATENCIES_READ)
+        for model, latencies in measured.items():
+            if len(latencies) < 5:
+                latencies += self.store.sample_latencies(model, LATENCIES_READ)
+        return measured
 
     def _first(self, route: RouteConfig, chosen: str, reason: str) -> Decision:
         return Decision(route.name, reason, [chosen] + [m for m in route.models if m != chosen])

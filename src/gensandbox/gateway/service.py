@@ -17,16 +17,15 @@ from gensandbox.calls.targets import ModelFacts, Target, target_for
 from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config
 from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError
-from gensandbox.gateway.keys import ANONYMOUS, KeyGate, KeyState
+from gensandbox.gateway.keys import KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
 from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
-from gensandbox.ledger.events import refusal_event
+from gensandbox.ledger.events import ANONYMOUS, refusal_event
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
-from gensandbox.store.gateway import RequestRecord
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
 NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
@@ -34,7 +33,7 @@ NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model ins
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class Attempt:
-    """One try of one model for one request: what its ledger event and request record need to say."""
+    """One try of one model for one request: what its ledger event needs to say."""
 
     key: KeyState | None
     decision: Decision
@@ -154,11 +153,11 @@ class Gateway:
             return await self._succeeded(attempt, usage, cost, text, finish_reason, None)
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.failed(attempt.name)  # a stream that breaks is a failure too, as its 502 record says
-        record, spent, event = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error))
+        recorded = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error))
         if client_left:
-            self.recorder.submit(record, spent, event)
+            self.recorder.submit(*recorded)
         else:
-            await self.recorder.commit(record, spent, event)
+            await self.recorder.commit(*recorded)
         return None
 
     # -- refused
@@ -168,11 +167,9 @@ class Gateway:
         """A request refused before any model answered (400, 401, 404, 429, 503) is on the record too."""
         key_id = self.keys.identify(authorization) or ANONYMOUS
         self.metrics.rejected.labels(str(status)).inc()
-        record = RequestRecord(now_utc(), key_id, requested_model or "", "", code or "refused", None, status, 0, 0,
-                               0.0, None, stream, message)
-        event = refusal_event(record.created_at, status, code, message, key_id if key_id != ANONYMOUS else None,
-                              requested_model)
-        await self.recorder.commit(record, None, event)
+        event = refusal_event(now_utc(), status, code, message, key_id if key_id != ANONYMOUS else None,
+                              requested_model, stream)
+        await self.recorder.commit(key_id, None, event)
 
     # -- shared
 
@@ -201,19 +198,18 @@ class Gateway:
         """Settle, record, and once the event is durable return the receipt that names it."""
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.succeeded(attempt.name)
-        record, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None)
-        await self.recorder.commit(record, spent, event)
+        key_id, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None)
+        await self.recorder.commit(key_id, spent, event)
         return self.ledger.event_receipt(event, attempt.name)
 
     def _records(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
                  finish_reason: str | None, payload: bytes | None,
-                 error: str | None) -> tuple[RequestRecord, float | None, dict]:
-        """The request record (for `gensandbox traffic`), what it cost the key, and the ledger event."""
+                 error: str | None) -> tuple[str, float | None, dict]:
+        """The key, what the attempt cost it, and the attempt's ledger event: its one record (`gensandbox traffic`
+        reads it too)."""
         key, decision, body = attempt.key, attempt.decision, attempt.body
         key_id = key.record.key_id if key else ANONYMOUS
         latency = time.perf_counter() - attempt.started
-        record = RequestRecord(attempt.started_at, key_id, body.model, decision.route, decision.reason, attempt.name,
-                               status, usage.input_tokens, usage.output_tokens, cost, latency, body.stream, error)
         self.metrics.observe(attempt.name, status, usage, cost, latency)
         trace, request = attempt.trace, attempt.request
         event = self.ledger.call_event(call_facts(
@@ -225,8 +221,9 @@ class Gateway:
             ok=error is None, error=error, key_id=key_id, route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(body.messages), features=request_features(body)))
-        return record, cost if key else None, event
+            tool_steps=tool_steps(body.messages), features=request_features(body),
+            http_status=None if status == 200 else status))
+        return key_id, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
         return GatewayError(502, "no model could answer: " + "; ".join(failures), "upstream_error",

@@ -22,6 +22,10 @@ class LedgerBackend(Protocol):
 
     def session_lines(self, session: str) -> Iterator[bytes]: ...
 
+    def newest_lines(self, kinds: tuple[str, ...]) -> Iterator[bytes]:
+        """The records of these kinds, newest first, read in batches that grow from a small first one: a reader
+        that wants only the tail (the gateway's latest requests) stops early and reads little."""
+
     def import_records(self, records: Iterable[Record]) -> int:
         """Into an empty ledger, as they are; the caller has verified them."""
 

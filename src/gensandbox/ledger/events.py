@@ -18,6 +18,7 @@ from gensandbox.canonical import canonical, sha256_hex
 GENESIS = "0" * 64
 CALL, CHECKPOINT, REFUSAL = "gen_ai.call", "gensandbox.checkpoint", "gensandbox.refusal"
 CHAIN_FIELDS = ("seq", "prev", "hash")
+ANONYMOUS = "anonymous"  # the key id of a gateway request made without a key
 
 
 def content_hash(content: dict) -> str:
@@ -129,6 +130,7 @@ class CallFacts:
     variant_version: str | None = None  # the hash of its definition and documents
     reasoning_tokens: int = 0  # the part of output_tokens spent reasoning
     judged_model: str | None = None  # a judge's call: the model whose answer it graded (item_id alone is shared)
+    http_status: int | None = None  # a gateway attempt that failed: the status it was recorded with (502)
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -172,6 +174,9 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.variant_version": facts.variant_version,
         # No OTel GenAI name yet. Left out when zero, so events of calls without reasoning hash as before.
         "gensandbox.reasoning_tokens": facts.reasoning_tokens or None,
+        # Only on the gateway's failed attempts: a successful call's 200 goes without saying, so events of
+        # successful calls, and of every run call, hash as before.
+        "http.response.status_code": facts.http_status,
         "trace_id": facts.trace_id,
         "span_id": facts.span_id,
         "parent_span_id": facts.parent_span_id,
@@ -185,11 +190,12 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
 
 
 def refusal_event(started_at: str, status: int, code: str | None, message: str, key_id: str | None,
-                  requested_model: str | None) -> dict:
+                  requested_model: str | None, stream: bool = False) -> dict:
     """A request the gateway refused (400, 401, 404, 429, 503): who (the key, if it was valid), what it asked for
     and why it was refused. Never the prompt: the caller may not even be authenticated."""
     event = {"kind": REFUSAL, "time": started_at, "gensandbox.source": "gateway", "gensandbox.status": "refused",
              "http.response.status_code": status, "error.type": code or "refused", "gensandbox.reason": message}
-    optional = {"gensandbox.key_id": key_id, "gen_ai.request.model": requested_model}
+    optional = {"gensandbox.key_id": key_id, "gen_ai.request.model": requested_model,
+                "gensandbox.stream": stream or None}  # a call event says so in gensandbox.features
     event.update({key: value for key, value in optional.items() if value is not None})
     return event

@@ -30,6 +30,9 @@ _COPY = "COPY ledger (seq, hash, kind, session, record) FROM STDIN (FORMAT BINAR
 _COPY_TYPES = ("int8", "text", "text", "text", "bytea")
 _HEAD = "SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1"
 _READ_BATCH = 10_000
+_FIRST_BATCH = 500  # newest_lines: the first batch; each next one doubles, up to _READ_BATCH
+
+
 class PostgresLedger:
     def __init__(self, url: str):
         self._pg = PgConnection(url, "ledger", "[ledger] url or GENSANDBOX_LEDGER_URL", threading.Lock())
@@ -64,6 +67,18 @@ class PostgresLedger:
     def session_lines(self, session: str) -> Iterator[bytes]:
         return self._pages("session = %s AND", (session,), 0)
 
+    def newest_lines(self, kinds: tuple[str, ...]) -> Iterator[bytes]:
+        query = "SELECT seq, record FROM ledger WHERE kind = ANY(%s) AND seq < %s ORDER BY seq DESC LIMIT %s"
+        before, batch = 1 << 62, _FIRST_BATCH
+        while True:  # keyset pages, each its own short query, as in _pages
+            with self._pg.session() as db, db.cursor(binary=True) as cursor:
+                rows = cursor.execute(query, (list(kinds), before, batch)).fetchall()
+            for _, record in rows:
+                yield bytes(record)
+            if len(rows) < batch:
+                return
+            before, batch = rows[-1][0], min(batch * 2, _READ_BATCH)
+
     def import_records(self, records: Iterable[Record]) -> int:
         with self._pg.session() as db, db.transaction():
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_APPEND_LOCK,))
@@ -93,6 +108,7 @@ class PostgresLedger:
             for _, record in rows:
                 yield bytes(record)
             after_seq = rows[-1][0]
+
 
 def _copy_in(db: psycopg.Connection, records: Iterable[Record]) -> int:
     count = 0

@@ -20,6 +20,7 @@ _SCHEMA = (
 )
 _INSERT = "INSERT INTO ledger (seq, hash, kind, session, record) VALUES (?, ?, ?, ?, ?)"
 _READ_BATCH = 10_000
+_FIRST_BATCH = 500  # newest_lines: the first batch; each next one doubles, up to _READ_BATCH
 
 
 class SQLiteLedger:
@@ -60,6 +61,21 @@ class SQLiteLedger:
         with self._lock:
             rows = self._db.execute("SELECT record FROM ledger WHERE session = ? ORDER BY seq", (session,)).fetchall()
         return (bytes(row[0]) for row in rows)
+
+    def newest_lines(self, kinds: tuple[str, ...]) -> Iterator[bytes]:
+        # By the primary key, backwards, filtering on `kind`: no index on kind is kept, since the kinds read
+        # (calls, refusals) are nearly every record and an index would cost every append.
+        query = (f"SELECT seq, record FROM ledger WHERE kind IN ({', '.join('?' for _ in kinds)}) AND seq < ? "
+                 "ORDER BY seq DESC LIMIT ?")
+        before, batch = 1 << 62, _FIRST_BATCH
+        while True:
+            with self._lock:
+                rows = self._db.execute(query, (*kinds, before, batch)).fetchall()
+            for _, record in rows:
+                yield bytes(record)
+            if len(rows) < batch:
+                return
+            before, batch = rows[-1][0], min(batch * 2, _READ_BATCH)
 
     def import_records(self, records: Iterable[Record]) -> int:
         count = 0

@@ -34,7 +34,7 @@ class Ledger:
         return content_hash(event)
 
     def call_event(self, facts: CallFacts) -> dict:
-        """One call's event, not yet queued (the gateway commits it with its request record)."""
+        """One call's event, not yet queued (the gateway commits it itself, after its key's spending)."""
         return call_event(facts, self.settings.privacy)
 
     def commit(self, events: list[dict]) -> None:

@@ -1,4 +1,8 @@
-"""What the gateway keeps in the store: API keys (only their hashes) and one row per request.
+"""What the gateway keeps in the store: API keys (only their hashes), each key's spending and budget leases.
+
+Requests themselves are recorded once, as ledger events (ledger/requests.py reads them back). The
+gateway_requests table is no longer written: it stays, with the rows of homes that served before, and
+`store copy` copies it.
 
 The same statements run on SQLite and on PostgreSQL (see db/base.py). Several gateway processes may
 share one PostgreSQL store; the budget methods are written so that they share each key's budget exactly there.
@@ -7,7 +11,6 @@ share one PostgreSQL store; the budget methods are written so that they share ea
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from operator import attrgetter
 
 from gensandbox.canonical import now_utc
 from gensandbox.db.base import Database
@@ -28,29 +31,11 @@ class KeyRecord:
     revoked_at: str | None = None
 
 
-@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
-class RequestRecord:
-    created_at: str
-    key_id: str
-    requested_model: str
-    route: str
-    route_reason: str
-    model: str | None
-    status: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    latency_s: float | None
-    stream: bool
-    error: str | None
-
-
 _KEY_COLUMNS = [f.name for f in fields(KeyRecord)]
-_REQUEST_COLUMNS = [f.name for f in fields(RequestRecord)]
 
 
 class GatewayStore:
-    """Keys and request records in the same store as runs and samples."""
+    """Keys, spending and budget leases in the same store as runs and samples."""
 
     def __init__(self, store: SQLStore):
         self._store = store
@@ -70,14 +55,10 @@ class GatewayStore:
         if cursor.rowcount == 0:
             raise NotFoundError(f"no active key `{key_id}`; `gensandbox keys list` shows them")
 
-    def record(self, requests: list[RequestRecord], spent_by_key: dict[str, float], holder: str = "",
-               now: float = 0.0) -> None:
-        """One transaction for a batch of requests and what each key spent since the last batch: the spending
-        moves from the holder's budget lease to the key's total, and the holder's leases are renewed."""
+    def record_spending(self, spent_by_key: dict[str, float], holder: str = "", now: float = 0.0) -> None:
+        """One transaction for what each key spent since the last one: the spending moves from the holder's
+        budget lease to the key's total, and the holder's leases are renewed."""
         with self._store.transaction():
-            self._db.executemany(f"INSERT INTO gateway_requests ({', '.join(_REQUEST_COLUMNS)}) VALUES "
-                                 f"({', '.join('?' for _ in _REQUEST_COLUMNS)})",
-                                 [_request_row(r) for r in requests])
             # In key order: two processes that lock the same keys' rows in the same order cannot deadlock.
             spent_in_order = sorted(spent_by_key.items())
             self._db.executemany("UPDATE api_keys SET spent_usd = spent_usd + ? WHERE key_id = ?",
@@ -121,25 +102,12 @@ class GatewayStore:
         """Each key's spending recorded so far, by every gateway process."""
         return {row[0]: row[1] for row in self._db.execute("SELECT key_id, spent_usd FROM api_keys")}
 
-    def requests(self, limit: int = 1000) -> list[RequestRecord]:
-        rows = self._db.execute(f"SELECT {', '.join(_REQUEST_COLUMNS)} FROM gateway_requests ORDER BY id DESC "
-                                "LIMIT ?", (limit,)).fetchall()
-        return [RequestRecord(*row) for row in rows]
-
-    def recent_latencies(self, model: str, limit: int = 200) -> list[float]:
-        """Latencies of the model's latest successful calls, gateway traffic first, then evaluations."""
-        rows = self._db.execute("SELECT latency_s FROM gateway_requests WHERE model = ? AND status = 200 "
-                                "AND latency_s IS NOT NULL ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()
-        if len(rows) < 5:
-            rows += self._db.execute("SELECT latency_s FROM samples WHERE model = ? AND error IS NULL AND "
-                                     "latency_s IS NOT NULL ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()
-        return [row[0] for row in rows]
-
-    def recent_attempts(self, model: str, limit: int) -> list[tuple[str, float | None, int]]:
-        """The model's latest tries through the gateway, newest first: (started at, seconds, status)."""
-        return [tuple(row) for row in self._db.execute(
-            "SELECT created_at, latency_s, status FROM gateway_requests WHERE model = ? ORDER BY id DESC LIMIT ?",
-            (model, limit)).fetchall()]
+    def sample_latencies(self, model: str, limit: int = 200) -> list[float]:
+        """Latencies of the model's latest successful calls in evaluations: what routing measures by until the
+        gateway's own traffic (in the ledger) has enough."""
+        return [row[0] for row in self._db.execute(
+            "SELECT latency_s FROM samples WHERE model = ? AND error IS NULL AND latency_s IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?", (model, limit)).fetchall()]
 
     def latest_suite_results(self, suite: str, models: list[str]) -> dict[str, tuple[str, float, float, int]]:
         """For each model, from the newest run that evaluated it on `suite`: (run, score, cost per item, n)."""
@@ -158,25 +126,3 @@ class GatewayStore:
 def _row(record, columns: list[str]) -> tuple:
     # Not dataclasses.astuple: it deep-copies every field, which showed up in the gateway's profile.
     return tuple(getattr(record, name) for name in columns)
-
-
-_request_row = attrgetter(*_REQUEST_COLUMNS)  # _row(record, _REQUEST_COLUMNS) in one C call: a batch has many
-
-
-def traffic_summary(store: GatewayStore, since: str | None = None) -> list[dict]:
-    """Requests, errors, tokens, spend and median latency, per key and model."""
-    where, params = ("WHERE created_at >= ?", (since,)) if since else ("", ())
-    rows = store._db.execute(
-        "SELECT key_id, coalesce(model, '–'), count(*), sum(CASE WHEN status != 200 THEN 1 ELSE 0 END), "
-        f"sum(input_tokens), sum(output_tokens), sum(cost_usd) FROM gateway_requests {where} GROUP BY key_id, model "
-        "ORDER BY key_id, model NULLS FIRST", params).fetchall()  # NULLS FIRST: SQLite's order, on PostgreSQL too
-    summary = []
-    for key_id, model, requests, errors, tokens_in, tokens_out, cost in rows:
-        latencies = [r[0] for r in store._db.execute(
-            f"SELECT latency_s FROM gateway_requests {where + (' AND' if where else 'WHERE')} key_id = ? AND "
-            "coalesce(model, '–') = ? AND status = 200 AND latency_s IS NOT NULL ORDER BY latency_s",
-            (*params, key_id, model))]
-        summary.append({"key_id": key_id, "model": model, "requests": requests, "errors": errors,
-                        "input_tokens": tokens_in, "output_tokens": tokens_out, "cost_usd": cost,
-                        "latency_p50_s": latencies[len(latencies) // 2] if latencies else None})
-    return summary

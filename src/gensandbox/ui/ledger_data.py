@@ -10,10 +10,11 @@ from itertools import islice
 import orjson
 
 from gensandbox.ledger.events import CALL, CHECKPOINT, Head
+from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.traces import CallStep, Timeline, session_timeline
 from gensandbox.ledger.writer import open_backend
 from gensandbox.store import SQLiteStore
-from gensandbox.store.gateway import GatewayStore, KeyRecord, traffic_summary
+from gensandbox.store.gateway import GatewayStore, KeyRecord
 from gensandbox.ui.paging import Pager, make_pager
 
 RECORDS_PER_PAGE = 50
@@ -136,6 +137,11 @@ def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0
     return bars
 
 
-def traffic(store: SQLiteStore) -> Traffic:
-    gateway = GatewayStore(store)
-    return Traffic(traffic_summary(gateway), gateway.keys())
+def traffic(store: SQLiteStore, ledger_url: str) -> Traffic:
+    """Requests from the ledger's gateway events (their one record), keys from the store."""
+    backend = open_backend(ledger_url)
+    try:
+        rows = traffic_summary(backend)
+    finally:
+        backend.close()
+    return Traffic(rows, GatewayStore(store).keys())

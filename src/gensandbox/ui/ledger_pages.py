@@ -17,7 +17,7 @@ from gensandbox.ui.verifying import message, run_verification
 
 async def traffic_page(request: Request) -> Response:
     board = dashboard(request)
-    traffic = await board.read(ledger_data.traffic, board.store)
+    traffic = await board.read(ledger_data.traffic, board.store, board.config.ledger_url)
     return board.page(request, "traffic.html.j2", section="traffic", title=t(language(request), "traffic.title"),
                       traffic=traffic)
 
