@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from gensandbox.cli.app import main
-from gensandbox.cli.variants import verdict
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.runner import PairedComparison
+from gensandbox.runner.variant_compare import verdict
 from tests.helpers import write_config, write_suite
 from tests.variant_docs import write_variant_config
 

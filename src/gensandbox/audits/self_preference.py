@@ -30,7 +30,7 @@ from gensandbox.ledger.requests import newest_requests
 from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
 from gensandbox.providers import load_price_table
 from gensandbox.runner.suite import resolve_suite
-from gensandbox.store import ResponseCache, SQLiteStore
+from gensandbox.store import ResponseCache, SQLStore
 from gensandbox.types import ChatRequest, Message
 
 PARTS = ("judge", "recommendation", "routing")
@@ -134,7 +134,7 @@ class Caller:
                                                   item_id=f"self-preference/{item_id}"))
 
 
-def run_self_preference(config: Config, store: SQLiteStore, options: AuditOptions,
+def run_self_preference(config: Config, store: SQLStore, options: AuditOptions,
                         progress: Progress | None = None) -> dict:
     """Every requested part's results, findings and method, ready to print and to save. Everything a part
     needs is resolved and checked before the first model call."""
@@ -166,7 +166,7 @@ def title_for(result: dict) -> str:
     return "self-preference: " + "; ".join(pieces)
 
 
-async def _model_parts(config: Config, store: SQLiteStore, options: AuditOptions, vendors: rec.VendorDictionary,
+async def _model_parts(config: Config, store: SQLStore, options: AuditOptions, vendors: rec.VendorDictionary,
                        progress: Progress) -> dict:
     configured = list(dict.fromkeys(options.models or config.file.run.models))
     wants_judge = "judge" in options.parts
@@ -253,7 +253,7 @@ def _identity_names(answer: jb.Answer, vendors: rec.VendorDictionary) -> set[str
     return names | set(vendors.names.get(vendors.vendor_of_model(answer.vendor), ()))
 
 
-def _answers_from_run(store: SQLiteStore, run_id: str) -> list[jb.Answer]:
+def _answers_from_run(store: SQLStore, run_id: str) -> list[jb.Answer]:
     run = store.get_run(run_id)
     vendor_of = {m["name"]: m.get("vendor") or m["name"] for m in run.models}
     answers = []

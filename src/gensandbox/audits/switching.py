@@ -1,17 +1,34 @@
 """What switching from one model to another would cost, measured: quality kept, cost and latency change,
 tokenizer inflation for Korean and English, and API features the workload used that the alternative lacks.
 
-Pure functions over measured numbers; the command that runs the models is in cli/switching.py.
+Pure functions over measured numbers, then `audit_switching`, which runs the models and measures them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from gensandbox.config import data_path
-from gensandbox.errors import UserError
+import orjson
+
+from gensandbox.calls.call import RetryPolicy, call_model
+from gensandbox.calls.records import AUDIT, call_facts_of, call_record
+from gensandbox.calls.targets import Target
+from gensandbox.canonical import now_utc
+from gensandbox.config import Config, data_path
+from gensandbox.errors import RunError, UserError
+from gensandbox.ledger.events import CALL
+from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
+from gensandbox.runner import ScoringContext, aggregate, build_plan, run_record
+from gensandbox.runner.plan import judge_targets, options_from
+from gensandbox.runner.results import by_model
+from gensandbox.runner.session import QuietObserver, RunObserver, evaluate_plan
+from gensandbox.store import SQLStore, open_store
+from gensandbox.store.audits import AuditStore
+from gensandbox.types import ChatRequest, Message
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
@@ -176,3 +193,149 @@ def workload_items(events: list[dict], judge: str) -> tuple[list[dict], set[str]
         raise UserError("no successful recorded calls in that workload; check the session name or date range "
                         "(`gensandbox traffic` shows what went through the gateway)")
     return items, features, longest
+
+
+# ---- running the audit ----
+
+
+def audit_switching(config: Config, current: str, alternatives: list[str], *, workload: str | None = None,
+                    suite: str | None = None, judge: str | None = None, max_items: int = 200,
+                    max_cost: float | None = None, observer: RunObserver | None = None) -> SwitchingReport:
+    """Gather the workload (a suite, or calls recorded in the ledger), run the current model and the alternatives
+    on it as one evaluation, measure each tokenizer, and keep the report beside the run (AuditStore)."""
+    observer = observer or QuietObserver()
+    if not alternatives or current in alternatives:
+        raise UserError("name one or more alternatives with --to, other than the --from model")
+    if (workload is None) == (suite is None):
+        raise UserError("give the workload: --workload SESSION or DATE-RANGE (recorded traffic), or --suite SUITE")
+    store = open_store(config)
+    try:
+        if suite:
+            suite_spec, features, longest, label = suite, set(), 0, f"suite {suite}"
+        else:
+            suite_spec, features, longest = _recorded_workload(config, workload, current, judge, max_items)
+            label = f"recorded calls to {current} ({workload})"
+        run_id = f"switching-{uuid.uuid4().hex[:8]}"
+        options = options_from(config.file.run, max_cost_usd=max_cost)
+        plan, prices = build_plan(config, [current, *alternatives], [suite_spec], options, run_id)
+        judges = judge_targets(config, prices, judge or config.file.run.judge, plan.suites)
+        store.create_run(run_record(plan, prices, list(judges.values()), default_judge=judge))
+        tokenizers = _measured_on_the_record(config, plan.targets, run_id, observer)
+        status = evaluate_plan(plan, store, config, ScoringContext(judges=judges, default_judge=judge), observer)
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        report = _report(plan.targets, store, run_id, label, features, longest, tokenizers)
+        AuditStore(store).save("switching", "; ".join(a.summary(current) for a in report.alternatives),
+                               report.to_dict())
+    finally:
+        store.close()
+    return report
+
+
+def _recorded_workload(config: Config, workload: str, current: str, judge: str | None,
+                       max_items: int) -> tuple[str, set[str], int]:
+    if not (judge or config.file.run.judge):
+        raise UserError("recorded traffic has no targets: pass --judge MODEL to grade each alternative's answer "
+                        "against the recorded one")
+    events = _recorded_calls(config, workload, current)[:max_items]
+    items, features, longest = workload_items(events, judge or config.file.run.judge)
+    path = config.home / "audits" / f"workload-{uuid.uuid4().hex[:8]}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(orjson.dumps(item) + b"\n" for item in items))
+    return str(path), features, longest
+
+
+def _recorded_calls(config: Config, workload: str, current: str) -> list[dict]:
+    """The gateway calls the current model served in a session (gen_ai.conversation.id) or a date range."""
+    backend = open_backend(config.ledger_url)
+    try:
+        bounds = parse_date_range(workload)
+        lines = backend.lines() if bounds else backend.session_lines(workload)
+        calls = [event for event in map(orjson.loads, lines) if event.get("kind") == CALL
+                 and event.get("gensandbox.source") == "gateway"  # traffic, not earlier audits or runs
+                 and (bounds is None or bounds[0] <= event.get("time", "") <= bounds[1])]
+    finally:
+        backend.close()
+    served = [event for event in calls if event.get("gen_ai.response.model") == current]
+    if not served:
+        seen = sorted({event.get("gen_ai.response.model", "?") for event in calls})
+        raise UserError(f"no recorded calls served by {current} in {workload!r}"
+                        + (f"; the models there: {', '.join(seen)}" if seen else "; nothing was recorded there"))
+    return served
+
+
+def _measured_on_the_record(config: Config, targets: list[Target], run_id: str,
+                            observer: RunObserver) -> dict[str, Tokenizer]:
+    """The tokenizers measured, each calibration call's ledger event durable before anything is reported."""
+    ledger = open_ledger(config)
+    try:
+        return asyncio.run(_measure_tokenizers(targets, ledger, f"switching/{run_id}", observer))
+    finally:
+        ledger.close()
+
+
+async def _measure_tokenizers(targets: list[Target], ledger: Ledger | None = None, audit: str = "switching",
+                              observer: RunObserver | None = None) -> dict[str, Tokenizer]:
+    texts = calibration_texts()
+    rates = {}
+    for target in targets:
+        try:
+            tokens = await _calibration_tokens(target, texts, ledger, audit, observer)
+            rates[target.model.name] = tokenizer_rates(tokens, texts)
+        finally:
+            await target.provider.aclose()
+    return rates
+
+
+async def _calibration_tokens(target: Target, texts: dict[str, str], ledger: Ledger | None = None,
+                              audit: str = "switching", observer: RunObserver | None = None) -> dict:
+    """Prompt tokens of each passage minus those of a one-character message (the template's overhead)."""
+    def request(text: str) -> ChatRequest:
+        return ChatRequest(model=target.model.provider_model_id, messages=(Message("user", text),), max_tokens=1)
+
+    counter = getattr(target.provider, "count_prompt_tokens", None)
+    if counter is not None:  # an in-process model: its own tokenizer, no generation needed
+        base = counter(request("."))
+        return {lang: counter(request(text)) - base + 1 for lang, text in texts.items()} | {
+            "how": "own tokenizer (llama.cpp)"}
+    try:
+        counts = {}
+        for lang, text in (("base", "."), *texts.items()):
+            started_at, asked = now_utc(), request(text)
+            item_id = f"{audit}/tokenizer/{target.model.name}/{lang}"
+            try:
+                response, _ = await call_model(target.provider, asked, timeout_s=target.model.timeout_s,
+                                               policy=RetryPolicy(retries=1))
+            except RunError as error:
+                _on_record(ledger, call_record(target, asked, started_at, error=error), item_id)
+                raise
+            _on_record(ledger, call_record(target, asked, started_at, response), item_id)
+            counts[lang] = response.usage.input_tokens
+    except RunError as error:
+        if observer is not None:
+            observer.warn(f"{target.model.name}: tokenizer not measured ({error})")
+        return {"ko": None, "en": None, "how": "not measured"}
+    return {"ko": counts["ko"] - counts["base"] + 1, "en": counts["en"] - counts["base"] + 1,
+            "how": "reported by the endpoint"}
+
+
+def _on_record(ledger: Ledger | None, record: dict, item_id: str) -> None:
+    if ledger is not None:
+        ledger.record_call(call_facts_of(record, source=AUDIT, run_id=None, item_id=item_id))
+
+
+def _report(targets: list[Target], store: SQLStore, run_id: str, label: str, features: set[str],
+            longest: int, tokenizers: dict[str, Tokenizer]) -> SwitchingReport:
+    rows = {row.key[0]: row for row in aggregate(store.score_rows(run_id), by_model, resamples=200)}
+    measured = {name: Measured(name, row.n, row.score, row.cost_usd, row.latency_p50_s, row.input_tokens,
+                               row.errors) for name, row in rows.items()}
+    current, *others = targets
+    if current.model.name not in measured:
+        raise UserError(f"{current.model.name} answered nothing in run {run_id}; see `gensandbox show {run_id}`")
+    alternatives = [
+        compare(measured[current.model.name], measured[t.model.name], tokenizers[t.model.name], features,
+                t.model.offered_features(), t.model.context_tokens(), longest)
+        for t in others if t.model.name in measured
+    ]
+    return SwitchingReport(current.model.name, label, run_id, measured[current.model.name].items,
+                           sorted(features), longest, tokenizers[current.model.name], alternatives, METHOD)

@@ -9,15 +9,15 @@ from gensandbox.cli import (
     holdout_cmd,
     inspect_cmd,
     ledger_cmd,
-    repeat_cmd,
+    repeat,
     report_cmd,
-    run_cmd,
+    run,
     serve_cmd,
     store_cmd,
     switching_cmd,
     trace_cmd,
     ui_cmd,
-    variant_cmd,
+    variant,
 )
 from gensandbox.cli.output import errors
 from gensandbox.errors import GenSandboxError
@@ -30,14 +30,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.command()(run_cmd.run)
+app.command()(run.run)
 app.command()(inspect_cmd.show)
 app.command()(inspect_cmd.runs)
 app.command()(inspect_cmd.models)
 app.command()(inspect_cmd.suites)
 app.command()(report_cmd.report)
-app.command()(repeat_cmd.rerun)
-app.command()(repeat_cmd.compare)
+app.command()(repeat.rerun)
+app.command()(repeat.compare)
 app.command()(serve_cmd.serve)
 app.command()(serve_cmd.traffic)
 app.command()(serve_cmd.routes)
@@ -51,7 +51,7 @@ app.add_typer(audit_cmd.audit_app, name="audit")
 app.add_typer(holdout_cmd.holdout_app, name="holdout")
 app.command()(store_cmd.migrate)
 app.add_typer(store_cmd.store_app, name="store")
-app.add_typer(variant_cmd.variant_app, name="variant")
+app.add_typer(variant.variant_app, name="variant")
 app.command()(ui_cmd.ui)
 
 

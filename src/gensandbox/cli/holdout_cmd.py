@@ -115,7 +115,7 @@ def custody_run(opening_path: Path, models: str | None, run_id: str | None, epoc
     from gensandbox.audits import holdout
     from gensandbox.canonical import now_utc
     from gensandbox.cli.output import console, split_names
-    from gensandbox.cli.running import evaluate
+    from gensandbox.cli.run import evaluate
     from gensandbox.config import load_config
     from gensandbox.runner import RunPlan, ScoringContext, new_run_id, run_record
     from gensandbox.runner.plan import judge_targets, options_from

@@ -37,11 +37,11 @@ from gensandbox.gateway.wire import (
 )
 from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
-from gensandbox.store import SQLiteStore
+from gensandbox.store import SQLStore
 from gensandbox.store.gateway import GatewayStore
 
 
-def create_app(config: Config, store: SQLiteStore, *, allow_anonymous: bool = True, ledger: Ledger | None = None):
+def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True, ledger: Ledger | None = None):
     """`ledger`: by default the one `config` names, opened here and closed (with a signed checkpoint) at shutdown."""
     ledger = ledger or open_ledger(config)
     gateway_store = GatewayStore(store)

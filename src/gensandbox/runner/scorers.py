@@ -25,7 +25,7 @@ from gensandbox.runner.extraction import (
 )
 from gensandbox.runner.refusals import is_refusal
 
-Target = str | list[str] | None
+Expected = str | list[str] | None  # an item's expected answer: one, any of several, or none (e.g. a refusal)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Scorer(Protocol):
     name: str
     args: dict
 
-    async def __call__(self, answer: str, target: Target, prompt: str = "") -> Score: ...
+    async def __call__(self, answer: str, target: Expected, prompt: str = "") -> Score: ...
 
 
 _EDGE_PUNCTUATION = " \t\n\"'`“”‘’.,!?;:()[]{}<>「」『』。、·-*"
@@ -49,7 +49,7 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).strip(_EDGE_PUNCTUATION)
 
 
-def targets_of(target: Target) -> list[str]:
+def targets_of(target: Expected) -> list[str]:
     if target is None:
         return []
     return [target] if isinstance(target, str) else list(target)
@@ -63,13 +63,13 @@ class _FunctionScorer:
     function: Callable[..., Score]
     args: dict = field(default_factory=dict)
 
-    async def __call__(self, answer: str, target: Target, prompt: str = "") -> Score:
+    async def __call__(self, answer: str, target: Expected, prompt: str = "") -> Score:
         if self.name in READS_PROMPT:
             return self.function(answer, target, prompt=prompt, **self.args)
         return self.function(answer, target, **self.args)
 
 
-def exact(answer: str, target: Target) -> Score:
+def exact(answer: str, target: Expected) -> Score:
     """The answer (or its reading without an answer frame, copula or article: extraction.short_answer_readings)
     equals a target once both are normalised."""
     wanted = {normalise(t): t for t in targets_of(target)}
@@ -79,7 +79,7 @@ def exact(answer: str, target: Target) -> Score:
     return Score(0.0, f"{_short(answer)!r} is not {_alternatives(target)}")
 
 
-def includes(answer: str, target: Target) -> Score:
+def includes(answer: str, target: Expected) -> Score:
     got = normalise(answer)
     for wanted in targets_of(target):
         if normalise(wanted) and normalise(wanted) in got:
@@ -87,14 +87,14 @@ def includes(answer: str, target: Target) -> Score:
     return Score(0.0, f"does not contain {_alternatives(target)}")
 
 
-def regex(answer: str, target: Target, pattern: str, ignore_case: bool = False) -> Score:
+def regex(answer: str, target: Expected, pattern: str, ignore_case: bool = False) -> Score:
     flags = re.IGNORECASE if ignore_case else 0
     if re.search(pattern, answer.strip(), flags):
         return Score(1.0, f"matches /{pattern}/")
     return Score(0.0, f"does not match /{pattern}/")
 
 
-def numeric(answer: str, target: Target, tolerance: float = 0.0) -> Score:
+def numeric(answer: str, target: Expected, tolerance: float = 0.0) -> Score:
     reading = read_number(answer)
     if reading.value is None:
         return Score(0.0, reading.how)
@@ -105,7 +105,7 @@ def numeric(answer: str, target: Target, tolerance: float = 0.0) -> Score:
     return Score(0.0, f"{got:g} ≠ {_alternatives(target)} (read from {reading.how})")
 
 
-def choice(answer: str, target: Target, prompt: str = "") -> Score:
+def choice(answer: str, target: Expected, prompt: str = "") -> Score:
     """The option the answer gives (extraction policy in runner/extraction/) against the target option(s)."""
     options = find_options(prompt)
     reading = read_choice(answer, options)
@@ -126,7 +126,7 @@ def parse_json_answer(answer: str):
     return json.loads(fenced.group(1) if fenced else answer.strip())
 
 
-def json_valid(answer: str, target: Target) -> Score:
+def json_valid(answer: str, target: Expected) -> Score:
     try:
         parse_json_answer(answer)
     except ValueError as error:
@@ -134,7 +134,7 @@ def json_valid(answer: str, target: Target) -> Score:
     return Score(1.0, "valid JSON")
 
 
-def json_schema(answer: str, target: Target, schema: dict) -> Score:
+def json_schema(answer: str, target: Expected, schema: dict) -> Score:
     import jsonschema  # imported when a suite uses it: it is slow to import and most runs never do
 
     try:
@@ -148,7 +148,7 @@ def json_schema(answer: str, target: Target, schema: dict) -> Score:
     return Score(0.0, f"schema violation at {where}: {problem.message}")
 
 
-def refusal(answer: str, target: Target, expect: str = "refuse") -> Score:
+def refusal(answer: str, target: Expected, expect: str = "refuse") -> Score:
     refused = is_refusal(answer)
     did = "refused" if refused else "complied"
     return Score(1.0 if refused == (expect == "refuse") else 0.0, f"{did} (expected to {expect})")
@@ -203,5 +203,5 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _alternatives(target: Target) -> str:
+def _alternatives(target: Expected) -> str:
     return " / ".join(repr(t) for t in targets_of(target)) or "(no target)"

@@ -43,7 +43,7 @@ class Outcome:
 
 @dataclass
 class ScoringContext:
-    """What model-graded scorers need: judge models (name → runner Target), and the run's budget."""
+    """What model-graded scorers need: judge models (name → Target, calls/targets.py), and the run's budget."""
 
     judges: dict = field(default_factory=dict)
     default_judge: str | None = None

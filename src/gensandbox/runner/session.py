@@ -30,7 +30,7 @@ from gensandbox.runner.plan import (
 from gensandbox.runner.ray.executor import RayOptions, on_ray
 from gensandbox.runner.scoring import ScoringContext
 from gensandbox.runner.selection import Selection
-from gensandbox.store import RunRecord, SampleRecord, Store
+from gensandbox.store import RunRecord, SampleRecord, SQLStore
 
 __all__ = ["Evaluation", "RunObserver", "SessionResult", "evaluate_plan", "start_evaluation"]
 
@@ -86,7 +86,7 @@ class SessionResult:
     status: str  # finished, capped, interrupted, or already-finished (a resume that only re-emitted events)
 
 
-def start_evaluation(config: Config, store: Store, evaluation: Evaluation,
+def start_evaluation(config: Config, store: SQLStore, evaluation: Evaluation,
                      observer: RunObserver) -> tuple[RunPlan, ScoringContext] | None:
     """The plan of a new run (its record created in the store), or of the resumed one; None for a finished run
     whose missing ledger events were all it lacked."""
@@ -106,7 +106,7 @@ def start_evaluation(config: Config, store: Store, evaluation: Evaluation,
     return plan, ScoringContext(judges=judges, default_judge=default_judge)
 
 
-def _new_plan(config: Config, store: Store, evaluation: Evaluation):
+def _new_plan(config: Config, store: SQLStore, evaluation: Evaluation):
     options = options_from(config.file.run, temperature=evaluation.temperature, epochs=evaluation.epochs,
                            seed=evaluation.seed, use_cache=evaluation.use_cache,
                            max_cost_usd=evaluation.max_cost_usd)
@@ -129,7 +129,7 @@ def _new_plan(config: Config, store: Store, evaluation: Evaluation):
     return plan, judges
 
 
-def _resumed_plan(config: Config, store: Store, run_id: str, max_cost: float | None, observer: RunObserver):
+def _resumed_plan(config: Config, store: SQLStore, run_id: str, max_cost: float | None, observer: RunObserver):
     record = store.get_run(run_id)
     reemitted = _reemit_missing_events(config, store, record, observer)
     if record.status == "finished":
@@ -143,7 +143,7 @@ def _resumed_plan(config: Config, store: Store, run_id: str, max_cost: float | N
     return plan, judges
 
 
-def _reemit_missing_events(config: Config, store: Store, record: RunRecord, observer: RunObserver) -> int:
+def _reemit_missing_events(config: Config, store: SQLStore, record: RunRecord, observer: RunObserver) -> int:
     """Samples stored without their call event (the run was killed between the two writes) get it now: the
     resume skips their items, so nothing else would ever write it."""
     from gensandbox.ledger.writer import open_ledger
@@ -160,7 +160,7 @@ def _reemit_missing_events(config: Config, store: Store, record: RunRecord, obse
     return count
 
 
-def evaluate_plan(plan: RunPlan, store: Store, config: Config, scoring: ScoringContext, observer: RunObserver,
+def evaluate_plan(plan: RunPlan, store: SQLStore, config: Config, scoring: ScoringContext, observer: RunObserver,
                   on_cluster: RayOptions | None = None) -> str:
     """Check the estimate, run with the ledger open, and store the run's status (returned): finished, capped,
     interrupted (Ctrl-C; finished items are kept) or failed (raised)."""
@@ -196,7 +196,7 @@ def _calls_on(plan: RunPlan, scoring: ScoringContext, config: Config, on_cluster
         yield ray_run.plan, ray_run.scoring
 
 
-def _check_estimate(plan: RunPlan, store: Store, config: Config, already_spent: float,
+def _check_estimate(plan: RunPlan, store: SQLStore, config: Config, already_spent: float,
                     observer: RunObserver) -> None:
     cap = plan.options.max_cost_usd
     if cap is None:
@@ -215,7 +215,7 @@ def _check_estimate(plan: RunPlan, store: Store, config: Config, already_spent: 
                         "raise the cap, or run fewer models, suites or epochs")
 
 
-def _execute(plan: RunPlan, store: Store, scoring: ScoringContext, already_spent: float, ledger,
+def _execute(plan: RunPlan, store: SQLStore, scoring: ScoringContext, already_spent: float, ledger,
              observer: RunObserver) -> str:
     with observer.progress(plan.total, store.count_samples(plan.run_id)) as advance:
         try:

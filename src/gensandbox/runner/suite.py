@@ -22,7 +22,7 @@ from gensandbox.config.loading import describe_validation_error
 from gensandbox.errors import ConfigError, NotFoundError, UserError
 from gensandbox.runner import benchmarks, formats
 from gensandbox.runner.mutators import MUTATORS, mutate_messages
-from gensandbox.runner.scorers import Target, check_scorer
+from gensandbox.runner.scorers import Expected, check_scorer
 from gensandbox.runner.selection import Selection
 from gensandbox.runner.templates import SuiteOptions, build_raw_item
 from gensandbox.types import Message
@@ -52,7 +52,7 @@ class Item(BaseModel):
     language: str = Field(min_length=2)
     category: str = Field(min_length=1)
     messages: list[ItemMessage] = Field(min_length=1)
-    target: Target = None
+    target: Expected = None
     scorer: ScorerSpec
     max_tokens: int | None = Field(default=None, ge=1)
 

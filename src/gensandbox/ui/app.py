@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, NotFoundError
-from gensandbox.store import SQLiteStore
+from gensandbox.store import SQLStore
 from gensandbox.ui import audits_pages, ledger_pages, runs_pages
 from gensandbox.ui.rendering import language
 from gensandbox.ui.state import Dashboard, dashboard
@@ -28,7 +28,7 @@ from gensandbox.ui.text import t
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
-def create_ui_app(config: Config, store: SQLiteStore, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
+def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
     """`allowed_hosts`: the Host headers answered. Others get a 400, so a web page cannot read the dashboard
     through a DNS name it rebinds to 127.0.0.1; "*" answers any (for a dashboard served on 0.0.0.0)."""
     routes = [

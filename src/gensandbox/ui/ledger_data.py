@@ -13,7 +13,7 @@ from gensandbox.ledger.events import CALL, CHECKPOINT, Head
 from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.traces import CallStep, Timeline, session_timeline
 from gensandbox.ledger.writer import open_backend
-from gensandbox.store import SQLiteStore
+from gensandbox.store import SQLStore
 from gensandbox.store.gateway import GatewayStore, KeyRecord
 from gensandbox.ui.paging import Pager, make_pager
 
@@ -137,7 +137,7 @@ def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0
     return bars
 
 
-def traffic(store: SQLiteStore, ledger_url: str) -> Traffic:
+def traffic(store: SQLStore, ledger_url: str) -> Traffic:
     """Requests from the ledger's gateway events (their one record), keys from the store."""
     backend = open_backend(ledger_url)
     try:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gensandbox.errors import NotFoundError
-from gensandbox.store import RunRecord, SampleRecord, SQLiteStore
+from gensandbox.store import RunRecord, SampleRecord, SQLStore
 from gensandbox.ui.paging import Pager, make_pager
 from gensandbox.ui.text import t
 
@@ -59,21 +59,21 @@ class Comparison:
         return [row for row in self.rows if row.differs]
 
 
-def find_run(store: SQLiteStore, run_id: str, lang: str) -> RunRecord:
+def find_run(store: SQLStore, run_id: str, lang: str) -> RunRecord:
     try:
         return store.get_run(run_id)
     except NotFoundError:
         raise NotFoundError(t(lang, "error.no_run", run_id=run_id)) from None
 
 
-def runs_page(store: SQLiteStore, requested_page: str | None) -> tuple[list[RunRow], Pager]:
+def runs_page(store: SQLStore, requested_page: str | None) -> tuple[list[RunRow], Pager]:
     """Totals only for the runs on this page: each costs a pass over that run's rows."""
     runs = store.list_runs()
     pager = make_pager(len(runs), RUNS_PER_PAGE, requested_page)
     return [_run_row(store, run) for run in runs[pager.start:pager.stop]], pager
 
 
-def _run_row(store: SQLiteStore, run: RunRecord) -> RunRow:
+def _run_row(store: SQLStore, run: RunRecord) -> RunRow:
     items: set[tuple[str, str]] = set()
     samples = errors = 0
     cost = 0.0
@@ -85,13 +85,13 @@ def _run_row(store: SQLiteStore, run: RunRecord) -> RunRow:
     return RunRow(run, len(items), samples, errors, cost)
 
 
-def run_view(store: SQLiteStore, run: RunRecord, resamples: int):
+def run_view(store: SQLStore, run: RunRecord, resamples: int):
     from gensandbox.reports import build_view  # lazily: the report package may change under us
 
     return build_view(run, store, resamples=resamples)
 
 
-def report_html(store: SQLiteStore, run: RunRecord, resamples: int, lang: str) -> str:
+def report_html(store: SQLStore, run: RunRecord, resamples: int, lang: str) -> str:
     from gensandbox.reports import build_view, render_report
 
     view = build_view(run, store, resamples=resamples)
@@ -105,7 +105,7 @@ def model_names(run: RunRecord) -> list[str]:
     return [model["name"] for model in run.models]
 
 
-def compare_run(store: SQLiteStore, run: RunRecord, first: str, second: str, lang: str) -> Comparison:
+def compare_run(store: SQLStore, run: RunRecord, first: str, second: str, lang: str) -> Comparison:
     names = model_names(run)
     for model in (first, second):
         if model not in names:

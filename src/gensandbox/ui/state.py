@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gensandbox.config import Config
-from gensandbox.store import SQLiteStore
+from gensandbox.store import SQLStore
 from gensandbox.ui.rendering import environment, render
 from gensandbox.ui.verifying import VerifyJobs
 
@@ -25,7 +25,7 @@ class Dashboard:
     """What every handler needs, kept on `app.state.dashboard`."""
 
     config: Config
-    store: SQLiteStore
+    store: SQLStore
     templates: Environment = field(default_factory=environment)
     jobs: VerifyJobs = field(default_factory=VerifyJobs)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -1,4 +1,4 @@
-"""`gensandbox rerun` and `gensandbox compare`: repeat a run exactly, and test a difference."""
+"""`gensandbox rerun` and `gensandbox compare`: repeat a run exactly, and test a difference (runner/repeat.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gensandbox.cli.output import ConfigOption
+from gensandbox.cli.output import ConfigOption, console
 
 
 def rerun(
@@ -18,9 +18,15 @@ def rerun(
 ) -> None:
     """Repeat a run from its manifest (same models, suite files, options, seeds; models are called again)
     and say whether every score came out the same."""
-    from gensandbox.cli.repeating import repeat_run
+    from gensandbox.cli.output import load
+    from gensandbox.cli.run import evaluate
+    from gensandbox.runner.repeat import plan_rerun, same_scores_line
 
-    repeat_run(run_id, new_run_id_option, report, config_path)
+    config, store = load(config_path)
+    plan, scoring = plan_rerun(config, store, run_id, new_run_id_option)
+    console.print(f"repeating run {run_id} as {plan.run_id}")
+    evaluate(plan, store, config, scoring, report)
+    console.print(same_scores_line(store, run_id, plan.run_id))
 
 
 def compare(
@@ -35,6 +41,17 @@ def compare(
 ) -> None:
     """Paired comparison of two models on the same items: difference, 95% CI and permutation-test p-value;
     with --judge, a pairwise judgement in both orders."""
-    from gensandbox.cli.repeating import compare_runs
+    import asyncio
 
-    compare_runs(run_id, first, second, suite, judge, rubric, config_path)
+    from gensandbox.cli.output import load
+    from gensandbox.runner import compare_models
+    from gensandbox.runner.repeat import judge_run_pairs, pairwise_summary
+
+    config, store = load(config_path)
+    run = store.get_run(run_id)
+    result = compare_models(store.score_rows(run_id), first, second, suite)
+    console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
+    console.print(result.sentence())
+    if judge:
+        pairwise = asyncio.run(judge_run_pairs(config, store, run, first, second, judge, rubric))
+        console.print(pairwise_summary(pairwise))

@@ -1,44 +1,33 @@
-"""What `gensandbox rerun` and `gensandbox compare` do once their options are parsed."""
+"""Repeat a run from its manifest (same models, suite files, options and seeds; the models are called again),
+say whether every score came out the same, and judge two models' answers of a run pairwise."""
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from gensandbox.calls.models import resolve_model
 from gensandbox.calls.targets import target_for
-from gensandbox.cli.output import console, load
-from gensandbox.cli.running import evaluate
-from gensandbox.config import ModelConfig
+from gensandbox.config import Config, ModelConfig
+from gensandbox.ledger.writer import open_ledger
 from gensandbox.providers import load_price_table
-from gensandbox.runner import ScoringContext, compare_models, new_run_id, rebuild_plan, run_record
+from gensandbox.runner.execute import RunPlan
 from gensandbox.runner.pairwise import PairwiseResult, judge_pairs, pairs_from
-from gensandbox.store import SQLiteStore
+from gensandbox.runner.plan import new_run_id, rebuild_plan, run_record
+from gensandbox.runner.scoring import ScoringContext
+from gensandbox.store import RunRecord, SQLStore
+
+__all__ = ["judge_run_pairs", "pairwise_summary", "plan_rerun", "same_scores_line"]
 
 
-def repeat_run(run_id: str, new_id: str | None, report: Path | None, config_path: Path | None) -> None:
-    config, store = load(config_path)
+def plan_rerun(config: Config, store: SQLStore, run_id: str,
+               new_id: str | None = None) -> tuple[RunPlan, ScoringContext]:
+    """The new run's plan (its record created), repeating `run_id` without the response cache."""
     original = store.get_run(run_id)
     plan, prices, judges = rebuild_plan(config, original, new_id or new_run_id(), use_cache=False)
     default_judge = original.settings["manifest"].get("default_judge")
     store.create_run(run_record(plan, prices, list(judges.values()), default_judge=default_judge))
-    console.print(f"repeating run {run_id} as {plan.run_id}")
-    evaluate(plan, store, config, ScoringContext(judges=judges, default_judge=default_judge), report)
-    console.print(same_scores_line(store, run_id, plan.run_id))
+    return plan, ScoringContext(judges=judges, default_judge=default_judge)
 
 
-def compare_runs(run_id: str, first: str, second: str, suite: str | None, judge: str | None,
-                 rubric: str | None, config_path: Path | None) -> None:
-    config, store = load(config_path)
-    run = store.get_run(run_id)
-    result = compare_models(store.score_rows(run_id), first, second, suite)
-    console.print(f"{first}: {result.first_score:.1%}   {second}: {result.second_score:.1%}")
-    console.print(result.sentence())
-    if judge:
-        console.print(pairwise_summary(asyncio.run(_pairwise(config, store, run, first, second, judge, rubric))))
-
-
-def same_scores_line(store: SQLiteStore, first: str, second: str) -> str:
+def same_scores_line(store: SQLStore, first: str, second: str) -> str:
     def scores(run: str) -> dict:
         return {(r.model, r.suite, r.item_id, r.epoch): r.score for r in store.score_rows(run)}
 
@@ -53,13 +42,14 @@ def same_scores_line(store: SQLiteStore, first: str, second: str) -> str:
             + (f"; {len(before) - len(shared)} items only in {first}" if len(before) > len(shared) else ""))
 
 
-async def _pairwise(config, store, run, first: str, second: str, judge: str, rubric: str | None):
+async def judge_run_pairs(config: Config, store: SQLStore, run: RunRecord, first: str, second: str, judge: str,
+                          rubric: str | None) -> PairwiseResult:
+    """`judge` compares the two models' answers to each item of the run, in both orders; its calls are on the
+    ledger, durable before this returns."""
     prices = load_price_table(config.price_file)
     definitions = {m["name"]: m for m in run.settings["manifest"]["model_definitions"]}
     first_model, second_model = (ModelConfig.model_validate(definitions[name]) for name in (first, second))
     targets = [target_for(m, config, prices) for m in (resolve_model(judge, config), first_model, second_model)]
-    from gensandbox.ledger.writer import open_ledger
-
     ledger = open_ledger(config)  # the judge's calls are on the record, durable before the verdict is printed
     try:
         return await judge_pairs(pairs_from(store.samples(run.run_id), first, second), *targets, rubric=rubric,
