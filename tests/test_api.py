@@ -28,7 +28,7 @@ def test_evaluate_on_the_embedded_model_records_what_the_cli_shows(home, tmp_pat
     (shown,) = json.loads(capsys.readouterr().out)["results"]
     assert shown["n"] == 2 and shown["score"] == row.score
     verdict = gensandbox.verify_ledger()
-    assert verdict.ok and verdict.records >= 2
+    assert verdict.ok and verdict.verdict.records >= 2 and verdict.missing == {}
 
 
 def test_evaluate_refuses_what_it_cannot_do_in_the_cli_s_words(home, tmp_path, upstream):

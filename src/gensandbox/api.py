@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from gensandbox.audits.record import RecordCheck, verify_export, verify_home
 from gensandbox.config import Config, load_config
 from gensandbox.runner import Aggregate, aggregate
 from gensandbox.runner.results import by_model_and_suite
@@ -58,20 +59,12 @@ def serve(config: Path | None = None, host: str | None = None, port: int | None 
     serve_gateway(config, host, port, workers)
 
 
-def verify_ledger(export: Path | None = None, config: Config | Path | None = None):
-    """Verify the ledger's hash chain and signatures: an export file (JSONL or Parquet), or this home's ledger.
-    Returns the Verdict (ok, records, checkpoints, problems)."""
-    from gensandbox.ledger.exports import read_export
-    from gensandbox.ledger.trust import trusted_keys
-    from gensandbox.ledger.verify import verify_lines
-    from gensandbox.ledger.writer import open_backend
-
+def verify_ledger(export: Path | None = None, config: Config | Path | None = None,
+                  public_keys: list[Path] = ()) -> RecordCheck:
+    """Verify a ledger's hash chain and checkpoint signatures, as `gensandbox ledger verify` does: an export file
+    (JSONL or Parquet), or this home's ledger, whose stored samples must also all have their call events.
+    `public_keys`: the trusted keys (default: this home's and those of ledgers imported here)."""
     config = config if isinstance(config, Config) else load_config(config)
     if export is not None:
-        return verify_lines(read_export(export), trusted_keys([], config), require_signed_end=True, export=True)
-    backend = open_backend(config.ledger_url)
-    try:
-        keys = trusted_keys([], config) if backend.head().seq else []  # an empty ledger needs no key
-        return verify_lines(backend.lines(), keys, require_signed_end=False)
-    finally:
-        backend.close()
+        return verify_export(config, export, public_keys)
+    return verify_home(config, public_keys)

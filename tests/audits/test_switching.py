@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from gensandbox.audits.switching import korean_characters, parse_date_range
-from gensandbox.cli.switching import audit_switching
+from gensandbox.cli.audit import audit_switching
 from gensandbox.config import load_config
 from gensandbox.errors import UserError
 from gensandbox.gateway import create_app

@@ -19,7 +19,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from typer.testing import CliRunner
 
 from gensandbox.canonical import sha256_hex
-from gensandbox.cli import trace_cmd
+from gensandbox.cli import ledger as ledger_cli
+from gensandbox.cli import trace as trace_cli
 from gensandbox.errors import NotFoundError, RunError, UserError
 from gensandbox.ledger.events import CHECKPOINT, Head, call_event, chain
 from gensandbox.ledger.otel import export_file, export_otlp, parse_otlp_json, record_spans, spans
@@ -231,8 +232,8 @@ def cli(home, monkeypatch):
     ledger.append(session_contents(), lambda head: {"kind": CHECKPOINT, "head": head.hash})
     ledger.close()
     app = typer.Typer()
-    app.command("trace")(trace_cmd.trace)
-    app.command("otel")(trace_cmd.export_spans)
+    app.command("trace")(trace_cli.trace)
+    app.command("otel")(ledger_cli.spans)
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args))
 

@@ -12,12 +12,12 @@ import httpx
 import pytest
 import typer
 
-from gensandbox.cli.ui_cmd import ui
+from gensandbox.cli.ui import ui
 from gensandbox.errors import UserError
 from tests.upstream import unused_port
 
 # Until `ui` is registered in gensandbox.cli.app, a one-command Typer app runs the same function.
-LAUNCH = "import sys, typer; from gensandbox.cli.ui_cmd import ui; typer.run(ui)"
+LAUNCH = "import sys, typer; from gensandbox.cli.ui import ui; typer.run(ui)"
 
 
 def test_ui_serves_the_dashboard_at_the_printed_url(home, tmp_path):

@@ -5,18 +5,17 @@ from __future__ import annotations
 import typer
 
 from gensandbox.cli import (
-    audit_cmd,
-    holdout_cmd,
-    inspect_cmd,
-    ledger_cmd,
+    audit,
+    holdout,
+    inspect,
+    ledger,
     repeat,
-    report_cmd,
+    report,
     run,
-    serve_cmd,
-    store_cmd,
-    switching_cmd,
-    trace_cmd,
-    ui_cmd,
+    serve,
+    store,
+    trace,
+    ui,
     variant,
 )
 from gensandbox.cli.output import errors
@@ -31,28 +30,26 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(run.run)
-app.command()(inspect_cmd.show)
-app.command()(inspect_cmd.runs)
-app.command()(inspect_cmd.models)
-app.command()(inspect_cmd.suites)
-app.command()(report_cmd.report)
+app.command()(inspect.show)
+app.command()(inspect.runs)
+app.command()(inspect.models)
+app.command()(inspect.suites)
+app.command()(report.report)
 app.command()(repeat.rerun)
 app.command()(repeat.compare)
-app.command()(serve_cmd.serve)
-app.command()(serve_cmd.traffic)
-app.command()(serve_cmd.routes)
-app.add_typer(serve_cmd.keys_app, name="keys")
-app.command()(trace_cmd.trace)
-ledger_cmd.ledger_app.command("spans")(trace_cmd.export_spans)
-app.add_typer(ledger_cmd.ledger_app, name="ledger")
-app.add_typer(ledger_cmd.receipt_app, name="receipt")
-audit_cmd.audit_app.command("switching")(switching_cmd.switching)
-app.add_typer(audit_cmd.audit_app, name="audit")
-app.add_typer(holdout_cmd.holdout_app, name="holdout")
-app.command()(store_cmd.migrate)
-app.add_typer(store_cmd.store_app, name="store")
+app.command()(serve.serve)
+app.command()(serve.traffic)
+app.command()(serve.routes)
+app.add_typer(serve.keys_app, name="keys")
+app.command()(trace.trace)
+app.add_typer(ledger.ledger_app, name="ledger")
+app.add_typer(ledger.receipt_app, name="receipt")
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(holdout.holdout_app, name="holdout")
+app.command()(store.migrate)
+app.add_typer(store.store_app, name="store")
 app.add_typer(variant.variant_app, name="variant")
-app.command()(ui_cmd.ui)
+app.command()(ui.ui)
 
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug, told apart from user errors (1) and usage errors (2)

@@ -1,10 +1,9 @@
-"""`gensandbox trace` and `gensandbox ledger otel`: an agent session's timeline from the ledger, and the
-ledger's model calls as OpenTelemetry spans (OTLP/HTTP or an OTLP/JSON file)."""
+"""`gensandbox trace`: an agent session's timeline from the ledger (ledger/traces.py), optionally also sent as
+OpenTelemetry spans (OTLP/HTTP or an OTLP/JSON file; `gensandbox ledger spans` sends the whole ledger's)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,15 +13,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from gensandbox.cli.ledger import FILE_HELP, OTLP_HELP
 from gensandbox.cli.output import ConfigOption, console, errors
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs, so --help stays instant
     from gensandbox.ledger.traces import Summary, Timeline
 
 SESSION_HELP = "The session: its x-gensandbox-session header or metadata.session_id."
-OTLP_HELP = "Send the spans to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces."
-FILE_HELP = "Write the spans to this OTLP/JSON file (what the Collector's otlpjsonfile receiver reads)."
-ONLY_SESSION_HELP = "Only this session's calls (default: every call in the ledger)."
 
 
 def trace(
@@ -43,68 +40,22 @@ def trace(
         console.print(timeline_table(timeline))
         console.print(summary_line(timeline.summary), markup=False, highlight=False)
     # With --json, stdout stays pure JSON: the export's note goes to stderr.
-    _export(lambda: iter(records), otlp, otlp_file, errors if as_json else console)
-
-
-def export_spans(
-    otlp: Annotated[str | None, typer.Option("--otlp", metavar="ENDPOINT", help=OTLP_HELP)] = None,
-    file: Annotated[Path | None, typer.Option("--file", metavar="PATH", help=FILE_HELP)] = None,
-    session: Annotated[str | None, typer.Option("--session", help=ONLY_SESSION_HELP)] = None,
-    config_path: ConfigOption = None,
-) -> None:
-    """Export the ledger's model calls as OpenTelemetry spans, to an OTLP/HTTP collector or an OTLP/JSON file."""
-    from gensandbox.errors import UserError
-
-    if not otlp and not file:
-        raise UserError("say where the spans go: --otlp ENDPOINT, --file PATH, or both")
-    if session is not None:
-        records = _session_records(config_path, session)  # one session is small: read it once
-        _export(lambda: iter(records), otlp, file, console)
-        return
-    backend = _open_backend(config_path)
-    try:  # the whole ledger is streamed, once per destination, never held in memory
-        _export(lambda: _call_records(backend.lines()), otlp, file, console)
-    finally:
-        backend.close()
-
-
-# ---- Reading the ledger ----
-
-
-def _open_backend(config_path: Path | None):
-    from gensandbox.config import load_config
-    from gensandbox.ledger.writer import open_backend
-
-    return open_backend(load_config(config_path).ledger_url)
-
-
-def _call_records(lines) -> Iterator[dict]:
-    """Parsed call records; checkpoints are signatures over the chain, not calls."""
-    import orjson
-
-    from gensandbox.ledger.events import CALL
-
-    for line in lines:
-        record = orjson.loads(line)
-        if record.get("kind") == CALL:
-            yield record
+    export_spans(lambda: iter(records), otlp, otlp_file, errors if as_json else console)
 
 
 def _session_records(config_path: Path | None, session: str) -> list[dict]:
-    from gensandbox.errors import NotFoundError
+    from gensandbox.config import load_config
+    from gensandbox.ledger.reading import session_calls
+    from gensandbox.ledger.writer import open_backend
 
-    backend = _open_backend(config_path)
+    backend = open_backend(load_config(config_path).ledger_url)
     try:
-        records = list(_call_records(backend.session_lines(session)))
+        return session_calls(backend, session)
     finally:
         backend.close()
-    if not records:
-        raise NotFoundError(f"no calls recorded for session {session}; sessions are named with the "
-                            "x-gensandbox-session header or metadata.session_id")
-    return records
 
 
-def _export(records, otlp: str | None, otlp_file: Path | None, out: Console) -> None:
+def export_spans(records, otlp: str | None, otlp_file: Path | None, out: Console) -> None:
     """`records` makes a fresh iterator per destination, so a streamed ledger can be read twice."""
     from gensandbox.ledger.otel import export_file, export_otlp
 

@@ -1,24 +1,115 @@
-"""`gensandbox audit …`: policy audits, each saved to the audit store for the report and the dashboard.
+"""`gensandbox audit …`: policy audits (audits/), each saved to the audit store for the report and the dashboard.
 
-One Typer sub-app; each command's signature lives here and imports the engine only when it runs, so that
-`gensandbox --help` stays instant. Add further audit commands below the self-preference section.
+One Typer sub-app; each command imports the engine only when it runs, so that `gensandbox --help` stays instant.
 """
 
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
-from typing import Annotated
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gensandbox.cli.output import ConfigOption, console, errors, load, split_names
+from gensandbox.cli.output import ConfigOption, console, errors, finite_usd, load, split_names
+
+if TYPE_CHECKING:
+    from gensandbox.audits.switching import SwitchingReport, Tokenizer
 
 audit_app = typer.Typer(help="Policy audits: what a switch would cost, and whether judges, recommendations "
                         "or routes favour their own vendor.", no_args_is_help=True,
                         rich_markup_mode=None)
+
+
+# -- switching
+
+
+@audit_app.command("switching")
+def switching(
+    current: Annotated[str, typer.Option("--from", help="The model the app uses now.")],
+    alternatives: Annotated[str, typer.Option("--to", help="Models to consider, comma-separated.")],
+    workload: Annotated[str | None, typer.Option(
+        "--workload", help="Recorded traffic to replay: a session name, or a date range such as "
+                           "2026-11-01..2026-11-29 (needs [ledger] privacy = \"full\").")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="A suite instead of recorded traffic.")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="Grades answers to recorded traffic against the "
+                                              "recorded ones (needed with --workload).")] = None,
+    max_items: Annotated[int, typer.Option("--max-items", min=1, help="Replay at most this many calls.")] = 200,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Refuse above this estimate, in "
+                                                   "USD; stop there.", callback=finite_usd)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    config_path: ConfigOption = None,
+) -> None:
+    """Replay a workload on alternatives: quality kept, cost and latency, tokenizer inflation, missing features."""
+    audit_switching(config_path, current, alternatives, workload, suite, judge, max_items, max_cost, as_json)
+
+
+def audit_switching(config_path: Path | None, current: str, alternatives: str, workload: str | None,
+                    suite: str | None, judge: str | None, max_items: int, max_cost: float | None,
+                    as_json: bool) -> None:
+    from gensandbox.audits.switching import audit_switching as run_audit
+    from gensandbox.cli.run import ConsoleObserver
+    from gensandbox.config import load_config
+
+    with _progress_to_stderr(as_json):  # --json: stdout carries the findings and nothing else
+        report = run_audit(load_config(config_path), current, split_names(alternatives) or [], workload=workload,
+                           suite=suite, judge=judge, max_items=max_items, max_cost=max_cost,
+                           observer=ConsoleObserver())
+    if as_json:
+        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    _print(report)
+
+
+@contextmanager
+def _progress_to_stderr(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    # Rich's `file` property falls back to whatever sys.stdout is at each write when unset; restore exactly that
+    # (the private attribute), not the stream it resolved to now, which a caller may close later.
+    previous, console.file = console._file, sys.stderr
+    try:
+        yield
+    finally:
+        console._file = previous
+
+
+def _print(report: SwitchingReport) -> None:
+    table = Table(title=f"Switching from {report.current}: {report.workload} ({report.items} items, run "
+                        f"{report.run_id})", title_justify="left")
+    for header in ("model", "quality kept", "cost", "p50 latency", "prompt tokens", "tokens / 1k 한글 chars",
+                   "tokens / 1k English words", "features missing", "errors"):
+        table.add_column(header, justify="left" if header in ("model", "features missing") else "right")
+    table.add_row(f"{report.current} (now)", "100%", "100%", "100%", "100%", *_rates(report.current_tokenizer),
+                  "", "")
+    for alt in report.alternatives:
+        missing = ", ".join(alt.missing_features) or ("unknown: " + ", ".join(alt.unknown_features)
+                                                      if alt.unknown_features else "none")
+        if alt.context_too_small:
+            missing += f"; context < {report.max_prompt_tokens} tokens"
+        table.add_row(alt.model, _pct(alt.quality_kept), _pct(alt.cost_ratio), _pct(alt.latency_ratio),
+                      _pct(alt.prompt_token_ratio), *_rates(alt.tokenizer), missing, str(alt.errors))
+    console.print(table)
+    for alt in report.alternatives:
+        console.print(f"[bold]{alt.summary(report.current)}[/bold]")
+    console.print(f"[dim]method: {report.method}[/dim]")
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _rates(tokenizer: Tokenizer) -> tuple[str, str]:
+    def show(value: float | None) -> str:
+        return "–" if value is None else f"{value:,.0f}"
+
+    return show(tokenizer.per_1000_korean_chars), show(tokenizer.per_1000_english_words)
 
 
 # -- self-preference
@@ -171,6 +262,4 @@ def _share(value: float | None, signed: bool = False) -> str:
 def _p(value: float | None) -> str:
     return "–" if value is None else "<0.001" if value < 0.001 else f"{value:.3f}"
 
-
-# `audit switching` lives in switching_cmd.py; cli/app.py adds it to this group.
 

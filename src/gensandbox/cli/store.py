@@ -1,8 +1,8 @@
 """`gensandbox migrate` and `gensandbox store copy`: bring a store's schema up to date in place, and move a whole
 store between SQLite and PostgreSQL.
 
-cli/app.py registers them with `app.command()(store_cmd.migrate)` and
-`app.add_typer(store_cmd.store_app, name="store")`.
+cli/app.py registers them with `app.command()(store.migrate)` and
+`app.add_typer(store.store_app, name="store")`.
 """
 
 from __future__ import annotations
