@@ -35,6 +35,13 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
+# The runner's engine room: how items are executed and scored. Only the runner itself and the CLI (which parses
+# the executor's options) reach into it; everyone else goes through its session, plan, results and statistics.
+RUNNER_INTERNALS = ("gensandbox.runner.execute", "gensandbox.runner.scoring", "gensandbox.runner.scorers",
+                    "gensandbox.runner.extraction", "gensandbox.runner.ray", "gensandbox.runner.templates",
+                    "gensandbox.runner.mutators")
+
+
 def package_of(module: str) -> str:
     """`gensandbox.runner.execute` → "runner"; the package's own `__init__` is the library API ("api")."""
     parts = module.split(".")
@@ -72,6 +79,16 @@ def test_imports_point_down():
             if imported != "gensandbox" and target != package and target not in ALLOWED[package]:
                 wrong.append(f"{module} imports {imported}")
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_only_the_runner_reaches_into_its_engine():
+    wrong = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        module = module_of(path)
+        if package_of(module) in ("runner", "cli"):
+            continue
+        wrong += [f"{module} imports {name}" for name in sorted(imports_of(path)) if name.startswith(RUNNER_INTERNALS)]
+    assert not wrong, "imports of the runner's internals:\n" + "\n".join(wrong)
 
 
 def test_the_checker_sees_a_wrong_import(tmp_path):

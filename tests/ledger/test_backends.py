@@ -67,8 +67,8 @@ def test_append_round_trips_through_lines(ledger_backend, signer):
 
 
 def test_lines_after_seq_reads_across_pages(ledger_backend, monkeypatch):
-    monkeypatch.setattr(sqlite_module, "_READ_BATCH", 7)
-    monkeypatch.setattr(postgres_module, "_READ_BATCH", 7)
+    monkeypatch.setattr(sqlite_module, "READ_BATCH", 7)
+    monkeypatch.setattr(postgres_module, "READ_BATCH", 7)
     records = ledger_backend.append([event(n) for n in range(1, 26)])
     assert list(ledger_backend.lines(10)) == [r.line for r in records[10:]]
     assert list(ledger_backend.lines(0)) == [r.line for r in records]
@@ -100,7 +100,7 @@ def test_a_checkpoint_signs_the_head_it_follows(ledger_backend, signer):
 
 
 def test_session_lines_are_that_sessions_records_in_order(ledger_backend, monkeypatch):
-    monkeypatch.setattr(postgres_module, "_READ_BATCH", 2)
+    monkeypatch.setattr(postgres_module, "READ_BATCH", 2)
     ledger_backend.append([event(1, "a"), event(2, "b"), event(3), event(4, "a")])
     ledger_backend.append([event(5, "a"), event(6, "b")])
     numbers = [orjson.loads(line)["n"] for line in ledger_backend.session_lines("a")]

@@ -7,6 +7,22 @@ from typing import Protocol
 
 from gensandbox.ledger.events import Head, Record
 
+READ_BATCH = 10_000  # records read at a time: a ledger of millions is never all in memory
+FIRST_NEWEST_BATCH = 500  # newest_lines: the first batch; each next one doubles, up to READ_BATCH
+
+
+def newest_pages(fetch: Callable[[int, int], list[tuple[int, bytes]]]) -> Iterator[bytes]:
+    """Records newest first, by keyset pages: `fetch(before_seq, limit)` returns up to `limit` (seq, record) rows
+    below `before_seq`, newest first, each page its own short query."""
+    before, batch = 1 << 62, FIRST_NEWEST_BATCH
+    while True:
+        rows = fetch(before, batch)
+        for _, record in rows:
+            yield bytes(record)
+        if len(rows) < batch:
+            return
+        before, batch = rows[-1][0], min(batch * 2, READ_BATCH)
+
 
 class LedgerBackend(Protocol):
     """Where records live. `append` reads the head and writes after it in one transaction, so several

@@ -17,6 +17,7 @@ import psycopg
 
 from gensandbox.db.postgres import PgConnection, one_line
 from gensandbox.errors import ConfigError
+from gensandbox.ledger.base import READ_BATCH, newest_pages
 from gensandbox.ledger.events import Head, Record, plan_append
 
 # Any fixed 64-bit number works as long as every writer uses the same one; this spells "gsledger" in ASCII.
@@ -29,8 +30,6 @@ _SCHEMA = (
 _COPY = "COPY ledger (seq, hash, kind, session, record) FROM STDIN (FORMAT BINARY)"
 _COPY_TYPES = ("int8", "text", "text", "text", "bytea")
 _HEAD = "SELECT seq, hash, kind FROM ledger ORDER BY seq DESC LIMIT 1"
-_READ_BATCH = 10_000
-_FIRST_BATCH = 500  # newest_lines: the first batch; each next one doubles, up to _READ_BATCH
 
 
 class PostgresLedger:
@@ -69,15 +68,12 @@ class PostgresLedger:
 
     def newest_lines(self, kinds: tuple[str, ...]) -> Iterator[bytes]:
         query = "SELECT seq, record FROM ledger WHERE kind = ANY(%s) AND seq < %s ORDER BY seq DESC LIMIT %s"
-        before, batch = 1 << 62, _FIRST_BATCH
-        while True:  # keyset pages, each its own short query, as in _pages
+
+        def fetch(before: int, limit: int) -> list[tuple[int, bytes]]:
             with self._pg.session() as db, db.cursor(binary=True) as cursor:
-                rows = cursor.execute(query, (list(kinds), before, batch)).fetchall()
-            for _, record in rows:
-                yield bytes(record)
-            if len(rows) < batch:
-                return
-            before, batch = rows[-1][0], min(batch * 2, _READ_BATCH)
+                return cursor.execute(query, (list(kinds), before, limit)).fetchall()
+
+        return newest_pages(fetch)
 
     def import_records(self, records: Iterable[Record]) -> int:
         with self._pg.session() as db, db.transaction():
@@ -102,7 +98,7 @@ class PostgresLedger:
         query = f"SELECT seq, record FROM ledger WHERE {condition} seq > %s ORDER BY seq LIMIT %s"
         while True:
             with self._pg.session() as db, db.cursor(binary=True) as cursor:  # binary: no hex decoding of BYTEA
-                rows = cursor.execute(query, (*params, after_seq, _READ_BATCH)).fetchall()
+                rows = cursor.execute(query, (*params, after_seq, READ_BATCH)).fetchall()
             if not rows:
                 return
             for _, record in rows:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gensandbox.db.sqlite import connect
 from gensandbox.errors import ConfigError
+from gensandbox.ledger.base import READ_BATCH, newest_pages
 from gensandbox.ledger.events import Head, Record, plan_append
 
 _SCHEMA = (
@@ -19,8 +20,6 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS ledger_session ON ledger (session) WHERE session IS NOT NULL",
 )
 _INSERT = "INSERT INTO ledger (seq, hash, kind, session, record) VALUES (?, ?, ?, ?, ?)"
-_READ_BATCH = 10_000
-_FIRST_BATCH = 500  # newest_lines: the first batch; each next one doubles, up to _READ_BATCH
 
 
 class SQLiteLedger:
@@ -50,7 +49,7 @@ class SQLiteLedger:
         while True:
             with self._lock:
                 rows = self._db.execute("SELECT seq, record FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?",
-                                        (after_seq, _READ_BATCH)).fetchall()
+                                        (after_seq, READ_BATCH)).fetchall()
             if not rows:
                 return
             for _, record in rows:
@@ -67,15 +66,12 @@ class SQLiteLedger:
         # (calls, refusals) are nearly every record and an index would cost every append.
         query = (f"SELECT seq, record FROM ledger WHERE kind IN ({', '.join('?' for _ in kinds)}) AND seq < ? "
                  "ORDER BY seq DESC LIMIT ?")
-        before, batch = 1 << 62, _FIRST_BATCH
-        while True:
+
+        def fetch(before: int, limit: int) -> list[tuple[int, bytes]]:
             with self._lock:
-                rows = self._db.execute(query, (*kinds, before, batch)).fetchall()
-            for _, record in rows:
-                yield bytes(record)
-            if len(rows) < batch:
-                return
-            before, batch = rows[-1][0], min(batch * 2, _READ_BATCH)
+                return self._db.execute(query, (*kinds, before, limit)).fetchall()
+
+        return newest_pages(fetch)
 
     def import_records(self, records: Iterable[Record]) -> int:
         count = 0
@@ -86,7 +82,7 @@ class SQLiteLedger:
             batch = []
             for record in records:
                 batch.append((record.seq, record.hash, record.kind, record.session, record.line))
-                if len(batch) >= _READ_BATCH:
+                if len(batch) >= READ_BATCH:
                     self._db.executemany(_INSERT, batch)
                     count, batch = count + len(batch), []
             self._db.executemany(_INSERT, batch)
