@@ -17,6 +17,7 @@ ITEMS = [
 ]
 
 
+@pytest.mark.slow
 def test_evaluate_on_the_embedded_model_records_what_the_cli_shows(home, tmp_path, capsys):
     suite = write_suite(tmp_path, "capitals", ITEMS)
     result = gensandbox.evaluate(["local/qwen2.5-coder-0.5b-instruct"], [str(suite)], run_id="api")

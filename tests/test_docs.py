@@ -50,3 +50,16 @@ def test_the_holdout_section_runs_the_real_commands(home):
     assert done.stdout.startswith("<!-- generated:holdout -->\n```\n$ gensandbox holdout commit mini.jsonl\n")
     assert "OK: the 6 revealed items are the committed ones" in done.stdout
     assert "MISMATCH: revealed item 3 (`ko3`) is not the committed item 3" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_python_example_runs_as_written(home, capsys):
+    """The README's "Use it from Python" block, executed: the embedded model through llama.cpp, the ledger."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Use it from Python"):]
+    start = section.index("```python\n") + len("```python\n")
+    block = section[start:section.index("\n```", start)]
+    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the documented example, run as a user would
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("('local/qwen2.5-coder-0.5b-instruct', 'basics-ko') ")
+    assert printed[1].endswith(" finished") and printed[2].startswith("True ") and printed[2].endswith(" {}")
