@@ -35,10 +35,13 @@ def write_config(directory: Path, upstream_url: str, models: dict[str, str], ext
     for name, upstream_model in models.items():
         provider = "anthropic" if name.startswith("anthropic") else "openai"
         base_url = upstream_url if provider == "anthropic" else f"{upstream_url}/v1"
+        # Anthropic's API requires max_tokens: the gateway sends the model's declared maximum when an app sends none.
+        limit = "max_output_tokens = 4096\n" if provider == "anthropic" and "max_output_tokens" not in model_options \
+            else ""
         blocks.append(
             f'[[models]]\nname = "{name}"\nprovider = "{provider}"\nmodel = "{upstream_model}"\n'
             f'base_url = "{base_url}"\nprice_per_million_input_tokens = 1.0\n'
-            f'price_per_million_output_tokens = 2.0\norigin = "domestic"\nweights = "closed"\n{model_options}\n'
+            f'price_per_million_output_tokens = 2.0\norigin = "domestic"\nweights = "closed"\n{limit}{model_options}\n'
         )
     path = directory / "gensandbox.toml"
     path.write_text("\n".join(blocks), encoding="utf-8")

@@ -20,8 +20,10 @@ class ChatRequest:
 
     model: str
     messages: tuple[Message, ...]
-    max_tokens: int = 128
-    temperature: float = 0.0
+    # None: not sent, so the model's own default applies (the gateway passes on only what an app sent; a run
+    # always sets both, from [run]).
+    max_tokens: int | None = 128
+    temperature: float | None = 0.0
     stop: tuple[str, ...] = ()
     seed: int | None = 0
     reasoning_effort: str | None = None  # OpenAI-style "low" | "medium" | "high"

@@ -10,7 +10,7 @@ from gensandbox.config import Config, ModelConfig
 from gensandbox.providers import PriceTable, Provider
 from gensandbox.types import Price
 
-__all__ = ["ModelFacts", "Target", "target_for"]
+__all__ = ["ModelFacts", "Target", "output_bound", "target_for"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ def target_for(model: ModelConfig, config: Config, prices: PriceTable) -> Target
     provider = build_provider(model, config)
     return Target(model, provider, prices.price_for(model), default_concurrency(model),
                   model_identity(model, config))
+
+
+def output_bound(model: ModelConfig) -> int | None:
+    """The most output tokens one answer of `model` can have, when known: its documented maximum, else its context
+    window (no answer outgrows it)."""
+    return model.max_output_tokens or model.context_tokens()
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,9 @@ class ModelConfig(_Strict):
     rpm: int | None = Field(default=None, ge=1)  # requests per minute allowed on this endpoint
     timeout_s: float = Field(default=120.0, gt=0)
     n_ctx: int = Field(default=4096, ge=256)
+    # The most tokens the model writes in one answer, as its maker documents it: sent as max_tokens to an API that
+    # requires one (Anthropic's) when the app sends none, and what a key's budget holds as a request's worst case.
+    max_output_tokens: int | None = Field(default=None, ge=1)
     # What the endpoint offers, for switching audits; undeclared means "unknown", never "no".
     context_window: int | None = Field(default=None, ge=1)
     features: list[ApiFeature] | None = None

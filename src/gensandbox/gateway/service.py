@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -13,9 +13,9 @@ from gensandbox.calls.budget import estimate_prompt_tokens, estimate_tokens, wor
 from gensandbox.calls.call import RetryPolicy, call_model, is_retryable
 from gensandbox.calls.models import resolve_model
 from gensandbox.calls.records import call_facts
-from gensandbox.calls.targets import ModelFacts, Target, target_for
+from gensandbox.calls.targets import ModelFacts, Target, output_bound, target_for
 from gensandbox.canonical import now_utc, sha256_hex
-from gensandbox.config import Config
+from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError
 from gensandbox.gateway.keys import KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
@@ -28,7 +28,10 @@ from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
-NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
+NO_RETRY = RetryPolicy(retries=0)
+# Held against a key's budget for an answer whose length neither the app (max_tokens) nor the model's declaration
+# (max_output_tokens, context_window) bounds. Nothing is sent upstream on its account.
+ASSUMED_OUTPUT_TOKENS = 4096  # the gateway falls back to another model instead of retrying the same one
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
@@ -176,13 +179,32 @@ class Gateway:
     def _attempt(self, key, decision: Decision, body: ChatCompletionRequest, trace: TraceContext,
                  name: str) -> Attempt:
         target = self.target(name)
-        request = to_chat_request(body, target.model.provider_model_id)
+        request = self._completed(to_chat_request(body, target.model.provider_model_id), target.model)
         reserved = 0.0
         if key is not None and key.record.budget_usd is not None:  # else nothing to hold the request against
-            reserved = worst_case_cost(target.price, estimate_prompt_tokens(request), request.max_tokens,
-                                       self._timeout(target))
+            reserved = worst_case_cost(target.price, estimate_prompt_tokens(request),
+                                       self._worst_case_tokens(request, target.model), self._timeout(target))
             self.keys.reserve(key, reserved)
         return Attempt(key, decision, body, trace, target, request, reserved, now_utc(), time.perf_counter())
+
+    @staticmethod
+    def _completed(request: ChatRequest, model: ModelConfig) -> ChatRequest:
+        """The request as the app sent it, plus only what the model's API requires: Anthropic's max_tokens, the
+        model's documented maximum when the app sent none."""
+        if request.max_tokens is not None or model.provider != "anthropic":
+            return request
+        if model.max_output_tokens is None:
+            raise GatewayError(400, f"model `{model.name}` is served through Anthropic's API, which requires "
+                               "max_tokens: send max_tokens, or set max_output_tokens for this model in "
+                               "gensandbox.toml", "invalid_request_error", "missing_required_parameter",
+                               "max_tokens")
+        return replace(request, max_tokens=model.max_output_tokens)
+
+    @staticmethod
+    def _worst_case_tokens(request: ChatRequest, model: ModelConfig) -> int:
+        """What a key's budget holds for the answer while it is made: max_tokens, else the most the model can
+        write, else ASSUMED_OUTPUT_TOKENS (the answer's real cost is charged when it ends, whatever it is)."""
+        return request.max_tokens or output_bound(model) or ASSUMED_OUTPUT_TOKENS
 
     def _timeout(self, target: Target) -> float:
         return min(target.model.timeout_s, self.config.file.serve.request_timeout_s)

@@ -83,16 +83,14 @@ class ChatCompletionRequest(BaseModel):
         return value
 
 
-DEFAULT_MAX_TOKENS = 512
-
-
 def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> ChatRequest:
+    """What the app asked for, and nothing it did not: no max_tokens or temperature unless it sent one."""
     stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     return ChatRequest(
         model=provider_model_id,
         messages=tuple(Message(_role(m.role), _text(m.content)) for m in body.messages),
-        max_tokens=body.max_completion_tokens or body.max_tokens or DEFAULT_MAX_TOKENS,
-        temperature=1.0 if body.temperature is None else body.temperature,
+        max_tokens=body.max_completion_tokens or body.max_tokens,
+        temperature=body.temperature,
         stop=tuple(stop),
         seed=body.seed,
     )

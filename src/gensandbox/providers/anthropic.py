@@ -20,13 +20,16 @@ _FINISH_REASONS = {
 
 
 def request_to_anthropic(request: ChatRequest) -> dict:
+    if request.max_tokens is None:  # the gateway fills it in from the model's max_output_tokens, or refuses
+        raise UserError(f"Anthropic's API requires max_tokens, and the request to {request.model} has none")
     system = "\n\n".join(m.content for m in request.messages if m.role == "system")
     payload: dict = {
         "model": request.model,
         "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
         "messages": [{"role": m.role, "content": m.content} for m in request.messages if m.role != "system"],
     }
+    if request.temperature is not None:
+        payload["temperature"] = request.temperature
     if system:
         payload["system"] = system
     if request.stop:

@@ -155,8 +155,11 @@ class LocalProvider:
         return LogitsProcessorList([stop_when_late])
 
     def _generate(self, llama, request: ChatRequest, logits_processor, stream: bool = False):
-        common = dict(max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed,
-                      logits_processor=logits_processor, stream=stream)
+        # max_tokens None: until the end of the answer or of the context; no temperature: llama.cpp's default.
+        common = dict(max_tokens=request.max_tokens, seed=request.seed, logits_processor=logits_processor,
+                      stream=stream)
+        if request.temperature is not None:
+            common["temperature"] = request.temperature
         if self.prompt_style == "completion":
             prompt = completion_prompt(request.messages, self.few_shot)
             return llama.create_completion(prompt, stop=["\n", *request.stop], **common)

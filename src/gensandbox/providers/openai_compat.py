@@ -15,12 +15,12 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 def request_to_openai(request: ChatRequest) -> dict:
-    payload: dict = {
-        "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-        "max_tokens": request.max_tokens,
-        "temperature": request.temperature,
-    }
+    payload: dict = {"model": request.model,
+                     "messages": [{"role": m.role, "content": m.content} for m in request.messages]}
+    if request.max_tokens is not None:  # else the endpoint's own default, as the app asked by sending none
+        payload["max_tokens"] = request.max_tokens
+    if request.temperature is not None:
+        payload["temperature"] = request.temperature
     if request.stop:
         payload["stop"] = list(request.stop)
     if request.seed is not None:

@@ -182,6 +182,8 @@ class RegimeProvider:
         if setting.regime == "direct":
             return with_system(request, DIRECT_INSTRUCTION)
         stepped = with_instruction(request, STEP_INSTRUCTION)
+        if request.max_tokens is None:  # no limit asked for: none to raise
+            return stepped
         return dataclasses.replace(stepped, max_tokens=max(request.max_tokens, STEP_MIN_TOKENS))
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
