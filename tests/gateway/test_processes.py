@@ -44,7 +44,8 @@ def start_gateway(config_path, port: int, *options: str, new_session: bool = Fal
 
 async def hammer(ports: list[int], key: str) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    # No limit on waiting for one of the 64 connections: on a starved machine the queue is long, not broken.
+    async with httpx.AsyncClient(timeout=httpx.Timeout(60, pool=None), limits=limits) as client:
         async def one(n: int) -> httpx.Response:
             port = ports[n % len(ports)]
             return await client.post(f"http://127.0.0.1:{port}/v1/chat/completions",

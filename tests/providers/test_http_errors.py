@@ -1,5 +1,7 @@
 """Every exception aiohttp can raise on a request must become a GenSandbox RunError at the choke point."""
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -43,3 +45,39 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+class _Session:
+    """Stands in for aiohttp's session in the retry logic alone: fails its first `failures` posts."""
+
+    def __init__(self, failures: int, error: Exception):
+        self.failures, self.error, self.calls = failures, error, 0
+
+    async def post(self, url, **options):
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise self.error
+        return "the response"
+
+
+UNSENT = aiohttp.ClientOSError(None, "Can not write request body for http://127.0.0.1:1/v1/chat/completions")
+
+
+def test_a_request_that_never_left_goes_again_on_another_connection():
+    from gensandbox.providers._http import UNSENT_RETRIES, send
+
+    session = _Session(2, UNSENT)
+    assert asyncio.run(send(session, "u", b"{}", {}, None)) == "the response" and session.calls == 3
+    session = _Session(UNSENT_RETRIES + 1, UNSENT)  # every pooled connection stale, and no fresh one works
+    with pytest.raises(aiohttp.ClientOSError, match="Can not write request body"):
+        asyncio.run(send(session, "u", b"{}", {}, None))
+    assert session.calls == UNSENT_RETRIES + 1
+
+
+def test_a_request_that_may_have_reached_the_endpoint_is_not_sent_twice():
+    from gensandbox.providers._http import send
+
+    session = _Session(1, aiohttp.ClientOSError(104, "Connection reset by peer"))
+    with pytest.raises(aiohttp.ClientOSError, match="reset"):
+        asyncio.run(send(session, "u", b"{}", {}, None))
+    assert session.calls == 1

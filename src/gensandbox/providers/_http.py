@@ -73,8 +73,8 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     """POST `payload` as JSON; return (decoded body, seconds taken) or raise a RunError."""
     started = time.perf_counter()
     try:
-        async with session.post(url, data=json_bytes(payload), headers={"content-type": "application/json", **headers},
-                                timeout=_total_timeout(timeout_s)) as response:
+        async with await send(session, url, json_bytes(payload), {"content-type": "application/json", **headers},
+                              _total_timeout(timeout_s)) as response:
             body = await response.read()
             status, retry_after = response.status, response.headers.get("retry-after")
     except (aiohttp.ClientError, TimeoutError) as error:
@@ -93,6 +93,29 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     return decoded, latency_s
 
 
+UNSENT_RETRIES = 3  # stale pooled connections tried (and discarded) before a request gives up
+
+
+async def send(session: aiohttp.ClientSession, url: str, data: bytes, headers: dict[str, str],
+               timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
+    """POST, once more on another connection when the request could not even be written: a pooled keep-alive
+    connection the endpoint had closed while it sat idle (servers close idle ones after a few seconds: uvicorn
+    after 5, where aiohttp keeps them 15). Nothing reached the endpoint, so nothing is done or paid twice; any
+    failure after the request was written is the caller's to handle, as before."""
+    for attempt in range(UNSENT_RETRIES + 1):
+        try:
+            return await session.post(url, data=data, headers=headers, timeout=timeout)
+        except aiohttp.ClientOSError as error:
+            if attempt == UNSENT_RETRIES or not never_sent(error):
+                raise
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def never_sent(error: BaseException) -> bool:
+    """aiohttp's error for a request whose body could not be written to the connection (the connection was gone)."""
+    return isinstance(error, aiohttp.ClientOSError) and "Can not write request body" in str(error)
+
+
 @functools.lru_cache(maxsize=64)
 def _total_timeout(timeout_s: float) -> aiohttp.ClientTimeout:
     """One (immutable) ClientTimeout per distinct timeout, not one per call."""
@@ -107,9 +130,9 @@ async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, h
     A failure before the first byte or in the middle is raised as a RunError, never left hanging."""
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
     try:
-        async with session.post(url, data=json_bytes(payload),
-                                headers={"content-type": "application/json", "accept": "text/event-stream",
-                                         **headers}, timeout=timeout) as response:
+        async with await send(session, url, json_bytes(payload),
+                              {"content-type": "application/json", "accept": "text/event-stream", **headers},
+                              timeout) as response:
             if response.status >= 400:
                 text = (await response.read()).decode("utf-8", errors="replace")
                 raise ProviderHTTPError(f"{url} answered HTTP {response.status}: {error_message(text)}",
