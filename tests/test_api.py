@@ -7,14 +7,10 @@ import pytest
 
 import gensandbox
 from gensandbox.cli.app import main
+from tests.cli.test_local_models import ITEMS as CAPITALS
 from tests.helpers import write_config, write_suite
 
-ITEMS = [
-    {"id": "en", "language": "en", "category": "knowledge", "target": "Paris", "scorer": "includes",
-     "messages": [{"role": "user", "content": "What is the capital of France? Answer with the city name only."}]},
-    {"id": "ko", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
-     "messages": [{"role": "user", "content": "대한민국의 수도는 어디입니까? 도시 이름만 답하세요."}]},
-]
+ITEMS = CAPITALS[:2]  # Paris and 서울: the embedded Qwen answers both at temperature 0
 
 
 @pytest.mark.slow
