@@ -125,13 +125,16 @@ REPLY_CLOSE = completion_reply(keep_alive=False)
 
 
 def serve(delay_ms: float) -> None:
-    """Listen on a free loopback port, print it on stdout, serve until SIGTERM."""
+    stats = UpstreamStats()
+    serve_forever(lambda: ChatCompletionsProtocol(stats, delay_ms / 1000))
+
+
+def serve_forever(protocol_factory) -> None:
+    """Listen on a free loopback port, print it on stdout, serve `protocol_factory`'s protocol until SIGTERM."""
 
     async def main() -> None:
-        stats = UpstreamStats()
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: ChatCompletionsProtocol(stats, delay_ms / 1000), "127.0.0.1", 0,
-                                          backlog=1024)
+        server = await loop.create_server(protocol_factory, "127.0.0.1", 0, backlog=1024)
         stop = asyncio.Event()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         print(server.sockets[0].getsockname()[1], flush=True)
@@ -151,8 +154,10 @@ NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Upstream:
     """The server process, started with an interpreter that has httptools."""
 
-    def __init__(self, python: Path, delay_ms: float) -> None:
-        command = [str(python), str(Path(__file__).resolve()), "--delay-ms", str(delay_ms)]
+    def __init__(self, python: Path, delay_ms: float, script: Path | None = None) -> None:
+        """`script`: another server in this form (it prints its port, serves until SIGTERM); default this one."""
+        command = [str(python), str(script or Path(__file__).resolve())]
+        command += ["--serve"] if script else ["--delay-ms", str(delay_ms)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         port = self.process.stdout.readline().strip()
         if not port.isdigit():

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from fixed_upstream import Upstream, serve_forever
 from gateway_overhead import gensandbox_target
 from machine_load import describe_other_work, measure_idle
 
@@ -77,33 +76,6 @@ class StreamingProtocol(asyncio.Protocol):
             self.transport.write(LAST_PART)
 
 
-def serve() -> None:
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(StreamingProtocol, "127.0.0.1", 0, backlog=256)
-        stop = asyncio.Event()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        print(server.sockets[0].getsockname()[1], flush=True)
-        await stop.wait()
-        server.close()
-
-    asyncio.run(main())
-
-
-class StreamingUpstream:
-    """The --serve process, as gateway_overhead.gensandbox_target expects an upstream (base_url, port)."""
-
-    def __enter__(self) -> StreamingUpstream:
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True)
-        self.port = int(self.process.stdout.readline())
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 def first_token_ms(client: httpx.Client, url: str, headers: dict) -> float:
     """Milliseconds from sending one streamed request to the first chunk with content; the stream is read to
     its end (the next request must not overlap it)."""
@@ -153,11 +125,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.serve:
-        serve()
+        serve_forever(StreamingProtocol)
         return
     print(f"machine: before the start, {describe_other_work(measure_idle())}")
-    with StreamingUpstream() as upstream, tempfile.TemporaryDirectory() as folder, \
-            gensandbox_target(upstream, Path(folder)) as gateway:
+    upstream = Upstream(Path(sys.executable), GAP_MS, script=Path(__file__).resolve())
+    with upstream, tempfile.TemporaryDirectory() as folder, gensandbox_target(upstream, Path(folder)) as gateway:
         targets = {"direct": (f"{upstream.base_url}/chat/completions", {}),
                    "GenSandbox": (f"http://127.0.0.1:{gateway.port}/v1/chat/completions",
                                   dict(header.split(": ", 1) for header in gateway.headers))}

@@ -64,3 +64,15 @@ def request_event(record: RequestRecord) -> dict:
         status="ok" if ok else "error", error=record.error, key_id=record.key_id, route=record.route,
         route_reason=record.route_reason, features=("stream",) if record.stream else (),
         http_status=None if ok else record.status), "hashes")
+
+
+# Three questions the embedded Qwen answers right at temperature 0 (Paris, 서울, 8): the suite of the tests that run
+# the real local models.
+SMALL_ITEMS = [
+    {"id": "en", "language": "en", "category": "knowledge", "target": "Paris", "scorer": "includes",
+     "messages": [{"role": "user", "content": "What is the capital of France? Answer with the city name only."}]},
+    {"id": "ko", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
+     "messages": [{"role": "user", "content": "대한민국의 수도는 어디입니까? 도시 이름만 답하세요."}]},
+    {"id": "math", "language": "en", "category": "arithmetic", "target": "8", "scorer": "numeric",
+     "messages": [{"role": "user", "content": "What is 3 + 5? Answer with a number only."}]},
+]

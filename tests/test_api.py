@@ -7,10 +7,9 @@ import pytest
 
 import gensandbox
 from gensandbox.cli.app import main
-from tests.cli.test_local_models import ITEMS as CAPITALS
-from tests.helpers import write_config, write_suite
+from tests.helpers import SMALL_ITEMS, write_config, write_suite
 
-ITEMS = CAPITALS[:2]  # Paris and 서울: the embedded Qwen answers both at temperature 0
+ITEMS = SMALL_ITEMS[:2]  # Paris and 서울: the embedded Qwen answers both at temperature 0
 
 
 @pytest.mark.slow

@@ -242,7 +242,7 @@ def test_mistakes_get_one_line(committed, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_custody_of_a_suite_evaluated_on_an_embedded_model(home, tmp_path, capsys):
-    from tests.cli.test_local_models import ITEMS
+    from tests.helpers import SMALL_ITEMS as ITEMS
 
     suite = write_suite(tmp_path, "exam", ITEMS)
     assert cli(capsys, "holdout", "commit", suite)[0] == 0

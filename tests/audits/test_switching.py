@@ -97,7 +97,7 @@ def test_hash_only_traffic_and_bad_input_are_explained(home, tmp_path, upstream)
 def test_switching_between_the_embedded_models(home, tmp_path, capsys):
     """Both tokenizers measured by llama.cpp itself: Korean costs each of them more tokens per character than
     English costs per word, and the two tokenizers differ."""
-    from tests.cli.test_local_models import ITEMS as LOCAL_ITEMS
+    from tests.helpers import SMALL_ITEMS as LOCAL_ITEMS
 
     suite = write_suite(tmp_path, "small", LOCAL_ITEMS)
     audit_switching(None, "local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m", None, str(suite), None, 200,

@@ -5,16 +5,8 @@ import json
 import pytest
 
 from gensandbox.cli.app import main
+from tests.helpers import SMALL_ITEMS as ITEMS
 from tests.helpers import write_suite
-
-ITEMS = [
-    {"id": "en", "language": "en", "category": "knowledge", "target": "Paris", "scorer": "includes",
-     "messages": [{"role": "user", "content": "What is the capital of France? Answer with the city name only."}]},
-    {"id": "ko", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
-     "messages": [{"role": "user", "content": "대한민국의 수도는 어디입니까? 도시 이름만 답하세요."}]},
-    {"id": "math", "language": "en", "category": "arithmetic", "target": "8", "scorer": "numeric",
-     "messages": [{"role": "user", "content": "What is 3 + 5? Answer with a number only."}]},
-]
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from gensandbox.runner.ray.pool import (
 )
 from gensandbox.store import SQLiteStore
 from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
-from tests.helpers import write_config, write_suite
+from tests.helpers import SMALL_ITEMS, write_config, write_suite
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
 
@@ -256,14 +256,7 @@ def test_requests_and_answers_cross_unchanged():
 
 @pytest.mark.slow
 def test_embedded_local_models_on_ray_equal_the_single_process_run(ray_instance, home, tmp_path, capsys):
-    suite = write_suite(tmp_path, "small", [
-        {"id": "en", "language": "en", "category": "knowledge", "target": "Paris", "scorer": "includes",
-         "messages": [{"role": "user", "content": "What is the capital of France? Answer with the city name only."}]},
-        {"id": "ko", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
-         "messages": [{"role": "user", "content": "대한민국의 수도는 어디입니까? 도시 이름만 답하세요."}]},
-        {"id": "math", "language": "en", "category": "arithmetic", "target": "8", "scorer": "numeric",
-         "messages": [{"role": "user", "content": "What is 3 + 5? Answer with a number only."}]},
-    ])
+    suite = write_suite(tmp_path, "small", SMALL_ITEMS)
     assert cli(capsys, "run", "-s", str(suite), "--run-id", "here", "--no-cache")[0] == 0
     code, out, err = cli(capsys, "run", "-s", str(suite), "--run-id", "there", "--no-cache", "--executor", "ray",
                          "--ray-workers", str(WORKERS))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.cli.test_local_models import ITEMS
+from tests.helpers import SMALL_ITEMS as ITEMS
 from tests.helpers import write_suite
 
 MODELS = ("local/qwen2.5-coder-0.5b-instruct", "local/gemma-3-270m")

@@ -20,7 +20,7 @@ from gensandbox.calls.targets import Target
 from gensandbox.canonical import now_utc
 from gensandbox.config import Config, data_path
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.events import CALL
+from gensandbox.ledger.reading import call_records
 from gensandbox.ledger.writer import Ledger, open_backend, open_ledger
 from gensandbox.runner import ScoringContext, aggregate, build_plan, run_record
 from gensandbox.runner.plan import judge_targets, options_from
@@ -251,8 +251,8 @@ def _recorded_calls(config: Config, workload: str, current: str) -> list[dict]:
     try:
         bounds = parse_date_range(workload)
         lines = backend.lines() if bounds else backend.session_lines(workload)
-        calls = [event for event in map(orjson.loads, lines) if event.get("kind") == CALL
-                 and event.get("gensandbox.source") == "gateway"  # traffic, not earlier audits or runs
+        calls = [event for event in call_records(lines)
+                 if event.get("gensandbox.source") == "gateway"  # traffic, not earlier audits or runs
                  and (bounds is None or bounds[0] <= event.get("time", "") <= bounds[1])]
     finally:
         backend.close()

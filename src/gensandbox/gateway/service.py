@@ -28,10 +28,10 @@ from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
-NO_RETRY = RetryPolicy(retries=0)
+NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
 # Held against a key's budget for an answer whose length neither the app (max_tokens) nor the model's declaration
 # (max_output_tokens, context_window) bounds. Nothing is sent upstream on its account.
-ASSUMED_OUTPUT_TOKENS = 4096  # the gateway falls back to another model instead of retrying the same one
+ASSUMED_OUTPUT_TOKENS = 4096
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each

@@ -32,7 +32,7 @@ from gensandbox.runner.scoring import ScoringContext
 from gensandbox.runner.selection import Selection
 from gensandbox.store import RunRecord, SampleRecord, SQLStore
 
-__all__ = ["Evaluation", "RunObserver", "SessionResult", "evaluate_plan", "start_evaluation"]
+__all__ = ["Evaluation", "QuietObserver", "RunObserver", "evaluate_plan", "start_evaluation"]
 
 
 @dataclass(frozen=True)
@@ -78,12 +78,6 @@ class QuietObserver:
 
     def progress(self, total: int, done: int) -> AbstractContextManager[Callable[[SampleRecord], None]]:
         return nullcontext(lambda sample: None)
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    run_id: str
-    status: str  # finished, capped, interrupted, or already-finished (a resume that only re-emitted events)
 
 
 def start_evaluation(config: Config, store: SQLStore, evaluation: Evaluation,

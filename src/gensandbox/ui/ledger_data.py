@@ -10,6 +10,7 @@ from itertools import islice
 import orjson
 
 from gensandbox.ledger.events import CALL, CHECKPOINT, Head
+from gensandbox.ledger.reading import call_records
 from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.traces import CallStep, Timeline, session_timeline
 from gensandbox.ledger.writer import open_backend
@@ -117,10 +118,9 @@ def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
 def session_trace(ledger_url: str, session: str) -> Timeline | None:
     backend = open_backend(ledger_url)
     try:
-        records = [orjson.loads(line) for line in backend.session_lines(session)]
+        calls = list(call_records(backend.session_lines(session)))
     finally:
         backend.close()
-    calls = [record for record in records if record.get("kind") == CALL]
     return session_timeline(session, calls) if calls else None
 
 
