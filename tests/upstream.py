@@ -90,8 +90,53 @@ REASONING_WORDS = len(REASONING.split())
 
 
 def _last_user_text(messages: list[dict]) -> str:
-    users = [m["content"] for m in messages if m.get("role") == "user"]
+    users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
     return users[-1] if users else ""
+
+
+def _text_of(content) -> str:
+    """A message's text; an image part reads as [image:URL-prefix], so a test can see the image arrived."""
+    if isinstance(content, str) or content is None:
+        return content or ""
+    pieces = []
+    for part in content:
+        if part.get("type") == "text":
+            pieces.append(part.get("text") or "")
+        elif part.get("type") == "image_url":
+            pieces.append(f"[image:{(part.get('image_url') or {}).get('url', '')[:20]}]")
+        elif part.get("type") == "image":  # Anthropic's image block
+            source = part.get("source") or {}
+            pieces.append(f"[image:{(source.get('url') or source.get('media_type') or '')[:20]}]")
+        elif part.get("type") == "tool_result":
+            pieces.append(_text_of(part.get("content")))
+    return "".join(pieces)
+
+
+def openai_tool_calls(body: dict) -> list[dict] | None:
+    """The tool-calling models' calls for this request (OpenAI's form), or None to answer in text.
+      tool-caller      calls the named tool_choice, else the first tool, with {"query": the last user text}, unless
+                       the conversation already ends with tool results: then answers "tool said: RESULTS"
+      parallel-caller  the same, but calls every tool (at most 3) at once
+    """
+    tools = [t["function"]["name"] for t in body.get("tools") or []]
+    messages = body.get("messages") or []
+    if body["model"] not in ("tool-caller", "parallel-caller") or not tools or messages[-1].get("role") == "tool":
+        return None
+    choice = body.get("tool_choice")
+    named = choice["function"]["name"] if isinstance(choice, dict) else None
+    chosen = [named] if named else tools[:3] if body["model"] == "parallel-caller" else tools[:1]
+    arguments = json.dumps({"query": _last_user_text(messages)}, ensure_ascii=False)
+    return [{"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": arguments}}
+            for i, name in enumerate(chosen)]
+
+
+def _tool_results_text(messages: list[dict]) -> str | None:
+    results = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        results.append(_text_of(message.get("content")))
+    return "tool said: " + " | ".join(reversed(results)) if results else None
 
 
 async def _behave(model: str, error_body: dict, recorder: Recorder, prompt: str):
@@ -192,6 +237,20 @@ def create_app(recorder: Recorder) -> Starlette:
             text = _audit_text(body["model"], text)
             if body["model"] == "think-tags":
                 text = f"<think>{REASONING}</think>\n\n{text}"
+            text = _tool_results_text(body["messages"]) or text
+            if (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
+                text = json.dumps({"answer": text}, ensure_ascii=False)
+            calls = openai_tool_calls(body)
+            if calls is not None:
+                if body.get("stream"):
+                    return StreamingResponse(_openai_tool_events(body["model"], calls),
+                                             media_type="text/event-stream")
+                return JSONResponse({
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
+                    "model": body["model"], "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                        "role": "assistant", "content": None, "tool_calls": calls}}],
+                    "usage": _tool_usage(calls),
+                })
             if body.get("stream"):
                 return StreamingResponse(_openai_events(body["model"], text), media_type="text/event-stream")
             if body["model"] == "reasoner":
@@ -306,6 +365,30 @@ async def _openai_events(model: str, text: str):
     yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
                 "usage": {"prompt_tokens": len(words) + 3, "completion_tokens": len(words),
                           "total_tokens": 2 * len(words) + 3}})
+    yield b"data: [DONE]\n\n"
+
+
+def _tool_usage(calls: list) -> dict:
+    return {"prompt_tokens": 10, "completion_tokens": 5 * len(calls), "total_tokens": 10 + 5 * len(calls)}
+
+
+async def _openai_tool_events(model: str, calls: list[dict]):
+    """Tool calls streamed as OpenAI streams them: per call (by index), a first piece with id and name, then the
+    arguments in two pieces."""
+    def chunk(delta: dict, finish_reason=None) -> bytes:
+        return _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]})
+
+    yield chunk({"role": "assistant", "content": None})
+    for index, call in enumerate(calls):
+        arguments = call["function"]["arguments"]
+        yield chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                     "function": {"name": call["function"]["name"], "arguments": ""}}]})
+        for piece in (arguments[:len(arguments) // 2], arguments[len(arguments) // 2:]):
+            yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+    yield chunk({}, "tool_calls")
+    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
+                "usage": _tool_usage(calls)})
     yield b"data: [DONE]\n\n"
 
 

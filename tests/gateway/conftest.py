@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import orjson
 import pytest
 
 from gensandbox.config import load_config
@@ -54,6 +55,11 @@ policy = "fastest"
 models = ["slow", "echo"]
 
 [[routes]]
+name = "mixed"
+policy = "fallback"
+models = ["anthropic-echo", "echo"]
+
+[[routes]]
 name = "doomed"
 policy = "fallback"
 models = ["broken", "gone"]
@@ -63,7 +69,8 @@ cooldown_s = 60
 failures_to_cool = 2
 """
 MODELS = {"echo": "echo", "broken": "error-500", "slow": "echo-slow-50ms", "pricey": "echo", "gone": "hang",
-          "breaks": "stream-breaks", "cut": "stream-cut", "anthropic-echo": "echo"}
+          "breaks": "stream-breaks", "cut": "stream-cut", "anthropic-echo": "echo",
+          "tool-caller": "tool-caller", "parallel-caller": "parallel-caller"}
 
 
 @dataclass
@@ -87,6 +94,16 @@ class Gateway:
     def records(self) -> list[dict]:
         time.sleep(0.3)  # records are written in batches every 0.1 s
         return request_records(self.home)
+
+
+def ledger_events(home: Path) -> list[dict]:
+    """The ledger's call events, oldest first."""
+    time.sleep(0.3)  # the gateway writes its ledger in batches
+    backend = SQLiteLedger(home / "ledger.db")
+    try:
+        return [event for line in backend.lines() if (event := orjson.loads(line))["kind"] == "gen_ai.call"]
+    finally:
+        backend.close()
 
 
 def request_records(home: Path) -> list[dict]:

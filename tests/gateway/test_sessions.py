@@ -5,7 +5,7 @@ import openai
 
 from gensandbox.cli.app import main
 from gensandbox.gateway.sessions import tool_steps, trace_context
-from gensandbox.gateway.wire import ChatCompletionRequest
+from gensandbox.gateway.wire import ChatCompletionRequest, to_chat_request
 
 
 def test_an_agent_session_becomes_a_timeline_and_spans(gateway, tmp_path, capsys):
@@ -49,7 +49,7 @@ def test_trace_context_prefers_headers_and_steps_are_the_trailing_tool_results()
     body = ChatCompletionRequest.model_validate({
         "model": "m", "metadata": {"session_id": "from-metadata", "parent_span_id": "p1"},
         "messages": [{"role": "user", "content": "q"},
-                     {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f"}}]},
+                     {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}]},
                      {"role": "tool", "tool_call_id": "a", "content": "1"},
                      {"role": "tool", "tool_call_id": "b", "name": "g", "content": "2"}]})
     header_wins = trace_context("from-header", None, body)
@@ -57,4 +57,5 @@ def test_trace_context_prefers_headers_and_steps_are_the_trailing_tool_results()
     same_session = trace_context(None, None, body)
     assert same_session.trace_id == trace_context(None, None, body).trace_id  # stable per session
     assert same_session.span_id != trace_context(None, None, body).span_id  # new per call
-    assert [(s["id"], s["name"]) for s in tool_steps(body.messages)] == [("a", "f"), ("b", "g")]
+    messages = to_chat_request(body, "m").messages
+    assert [(s["id"], s["name"]) for s in tool_steps(messages)] == [("a", "f"), ("b", "g")]

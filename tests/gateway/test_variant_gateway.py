@@ -1,16 +1,14 @@
 """Variants served by the gateway as model names, through the official openai SDK, plain and streamed."""
 
-import time
 
 import openai
-import orjson
 import pytest
 
 from gensandbox.calls.models import resolve_model
 from gensandbox.config import load_config
 from gensandbox.gateway import create_app
-from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.store import SQLiteStore
+from tests.gateway.conftest import ledger_events
 from tests.upstream import BackgroundServer
 from tests.variant_docs import write_variant_config
 
@@ -53,15 +51,6 @@ def served(home, tmp_path, upstream, recorder):
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
     yield client, config
     server.stop()
-
-
-def ledger_events(home) -> list[dict]:
-    time.sleep(0.3)  # the gateway writes its ledger in batches
-    backend = SQLiteLedger(home / "ledger.db")
-    try:
-        return [event for line in backend.lines() if (event := orjson.loads(line))["kind"] == "gen_ai.call"]
-    finally:
-        backend.close()
 
 
 def ask(text: str) -> list[dict]:

@@ -34,11 +34,13 @@ from gensandbox.gateway.wire import (
     completion_id,
     error_body,
     error_event,
+    tool_call_delta_body,
 )
 from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
 from gensandbox.store import SQLStore
 from gensandbox.store.gateway import GatewayStore
+from gensandbox.types import StreamDelta, ToolCallDelta, join_tool_calls
 
 
 def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True, ledger: Ledger | None = None):
@@ -74,12 +76,12 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
         body = None
         try:
             body = _parse(raw)
-            key, decision = gateway.admit(authorization, body)
+            admitted = gateway.admit(authorization, body)
             trace = trace_context(session, parent, body)
             if body.stream:
-                streamed = await gateway.open_stream(key, decision, body, trace)
+                streamed = await gateway.open_stream(admitted, trace)
                 return _stream_response(gateway, streamed, body)
-            answer = await gateway.complete(key, decision, body, trace)
+            answer = await gateway.complete(admitted, trace)
         except NotRecorded as error:
             metrics.rejected.labels("503").inc()
             return _error_of(error)
@@ -173,7 +175,10 @@ def _parse(raw: bytes) -> ChatCompletionRequest:
         return ChatCompletionRequest.model_validate(decoded)
     except ValidationError as error:
         first = error.errors()[0]
-        param = ".".join(str(part) for part in first["loc"]) or None
+        loc = list(first["loc"])
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # a message's role, a part's type
+            loc.append(str(first["ctx"]["discriminator"]).strip("'"))
+        param = ".".join(str(part) for part in loc) or None
         message = first["msg"].removeprefix("Value error, ")
         raise GatewayError(400, f"invalid parameter `{param}`: {message}", "invalid_request_error",
                            "invalid_parameter", param) from None
@@ -185,31 +190,34 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def events():
-        usage, finish, texts = None, None, []
+        usage, finish, texts, tool_pieces = None, None, [], []
         try:
             yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
             piece = streamed.first
             while piece is not None:
                 usage, finish = piece.usage or usage, piece.finish_reason or finish
-                if piece.text:
-                    texts.append(piece.text)
-                    yield chunk_event(request_id, model, created, {"content": piece.text})
+                if piece.text or piece.tool_calls or piece.logprobs:
+                    yield chunk_event(request_id, model, created, _delta(piece, texts, tool_pieces),
+                                      logprobs=piece.logprobs)
                 piece = await anext(streamed.rest, None)
             if finish is None:  # the upstream closed without saying the answer was complete: it was cut short
                 raise RunError("the upstream ended the stream without a finish reason: the answer may be incomplete")
         except RunError as error:
-            await gateway.finish_stream(streamed, usage, "".join(texts), finish, error)
+            await gateway.finish_stream(streamed, usage, "".join(texts), finish, error,
+                                        tool_calls=join_tool_calls(tool_pieces))
             yield error_event(f"the model stopped answering mid-stream: {error}")
             yield DONE_EVENT
             return
         except BaseException:  # the client went away: stop the model, still settle and record the spend
             await gateway.finish_stream(streamed, usage, "".join(texts), finish,
-                                        RunError("the client closed the stream"), client_left=True)
+                                        RunError("the client closed the stream"), client_left=True,
+                                        tool_calls=join_tool_calls(tool_pieces))
             await streamed.rest.aclose()
             raise
         # A streamed answer's receipt cannot be a header (they left first): it rides on the last chunk before
         # [DONE], sent once the answer is on the record.
-        receipt = await gateway.finish_stream(streamed, usage, "".join(texts), finish, None)
+        receipt = await gateway.finish_stream(streamed, usage, "".join(texts), finish, None,
+                                              tool_calls=join_tool_calls(tool_pieces))
         if include_usage and usage is not None:
             yield chunk_event(request_id, model, created, {}, finish_reason=finish)
             yield chunk_event(request_id, model, created, {}, usage=usage, with_choice=False, receipt=receipt)
@@ -219,6 +227,18 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
 
     headers = _headers(model, attempt.decision, attempt.trace, None)
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _delta(piece: StreamDelta, texts: list[str], tool_pieces: list[ToolCallDelta]) -> dict:
+    """The chunk's delta for one piece, noting its text and tool-call pieces for the record."""
+    delta = {}
+    if piece.text:
+        texts.append(piece.text)
+        delta["content"] = piece.text
+    if piece.tool_calls:
+        tool_pieces.extend(piece.tool_calls)
+        delta["tool_calls"] = [tool_call_delta_body(call) for call in piece.tool_calls]
+    return delta
 
 
 class _JSONAnswer:

@@ -26,12 +26,23 @@ from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, comp
 from gensandbox.ledger.events import ANONYMOUS, refusal_event
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
-from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
+from gensandbox.providers.capabilities import unsupported
+from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, ToolCall, Usage
 
 NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
 # Held against a key's budget for an answer whose length neither the app (max_tokens) nor the model's declaration
 # (max_output_tokens, context_window) bounds. Nothing is sent upstream on its account.
 ASSUMED_OUTPUT_TOKENS = 4096
+
+
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
+class Admitted:
+    """A request let in: the key it came with, the models that may answer it, and what it asks."""
+
+    key: KeyState | None
+    decision: Decision
+    body: ChatCompletionRequest
+    request: ChatRequest  # the request model, with no model id yet (each attempt sets its own)
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
@@ -94,22 +105,46 @@ class Gateway:
 
     # -- admission
 
-    def admit(self, authorization: str | None, body: ChatCompletionRequest) -> tuple[KeyState | None, Decision]:
+    def admit(self, authorization: str | None, body: ChatCompletionRequest) -> Admitted:
+        """Who asks, what they ask (in the request model, once), and which models can answer it."""
         key = self.keys.authenticate(authorization)
         try:
             decision = self.router.decide(body.model)
         except GenSandboxError as error:
             raise GatewayError(404, str(error), "invalid_request_error", "model_not_found", "model") from None
+        request = to_chat_request(body, "")
+        decision = self._capable(decision, request)
         self.keys.admit(key)
-        return key, decision
+        return Admitted(key, decision, body, request)
+
+    def _capable(self, decision: Decision, request: ChatRequest) -> Decision:
+        """The decision's models that can honour everything the request needs; a route skips the others and says
+        so. When none can, the request is refused naming the parameter, rather than anything being dropped."""
+        skipped = []
+        for name in decision.models:
+            missing = unsupported(request, self.target(name).provider.capabilities)
+            if missing is not None:
+                skipped.append((name, *missing))
+        if not skipped:
+            return decision
+        if len(skipped) == len(decision.models):
+            name, capability, parameter = skipped[0]
+            what = parameter if capability == parameter else f"{parameter} ({capability})"
+            raise GatewayError(400, f"model `{name}` cannot honour `{what}`: send the request without it, or to a "
+                               "model that supports it (see the README's support table)" + (
+                                   f"; no model of route `{decision.route}` can" if len(skipped) > 1 else ""),
+                               "invalid_request_error", "unsupported_parameter", parameter)
+        names = {name for name, _, _ in skipped}
+        note = ", ".join(f"{name} (cannot honour {capability})" for name, capability, _ in skipped)
+        return Decision(decision.route, f"{decision.reason}; skipped {note}",
+                        [name for name in decision.models if name not in names])
 
     # -- plain
 
-    async def complete(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest,
-                       trace: TraceContext) -> Answer:
+    async def complete(self, admitted: Admitted, trace: TraceContext) -> Answer:
         failures = []
-        for name in decision.models:
-            attempt = self._attempt(key, decision, body, trace, name)
+        for name in admitted.decision.models:
+            attempt = self._attempt(admitted, trace, name)
             try:
                 response, _ = await call_model(attempt.target.provider, attempt.request,
                                                timeout_s=self._timeout(attempt.target), policy=NO_RETRY)
@@ -121,19 +156,18 @@ class Gateway:
             cost = attempt.target.price.cost_usd(response.usage, response.latency_s)
             payload = orjson.dumps(completion_body(response, name, completion_id()))
             receipt = await self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
-                                            payload)
+                                            payload, response.tool_calls)
             return Answer(response, attempt, cost, payload, receipt)
         raise self._all_failed(failures)
 
     # -- streaming
 
-    async def open_stream(self, key: KeyState | None, decision: Decision, body: ChatCompletionRequest,
-                          trace: TraceContext) -> Streamed:
+    async def open_stream(self, admitted: Admitted, trace: TraceContext) -> Streamed:
         """Start a stream on the first model that produces a first piece; falling back is still possible
         until then, since no byte has gone to the client."""
         failures = []
-        for name in decision.models:
-            attempt = self._attempt(key, decision, body, trace, name)
+        for name in admitted.decision.models:
+            attempt = self._attempt(admitted, trace, name)
             pieces = attempt.target.provider.stream(attempt.request).__aiter__()
             try:
                 first = await pieces.__anext__()
@@ -145,7 +179,8 @@ class Gateway:
         raise self._all_failed(failures)
 
     async def finish_stream(self, streamed: Streamed, usage: Usage | None, text: str, finish_reason: str | None,
-                            error: RunError | None, *, client_left: bool = False) -> str | None:
+                            error: RunError | None, *, client_left: bool = False,
+                            tool_calls: tuple[ToolCall, ...] = ()) -> str | None:
         """Settle and record; when the stream ended well, return (once the record is durable) the receipt for the
         answer text. A client that left is recorded without waiting: nobody is there to answer."""
         attempt = streamed.attempt
@@ -153,10 +188,10 @@ class Gateway:
                                estimate_tokens(text))
         cost = attempt.target.price.cost_usd(usage, time.perf_counter() - attempt.started)
         if error is None:
-            return await self._succeeded(attempt, usage, cost, text, finish_reason, None)
+            return await self._succeeded(attempt, usage, cost, text, finish_reason, None, tool_calls)
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.failed(attempt.name)  # a stream that breaks is a failure too, as its 502 record says
-        recorded = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error))
+        recorded = self._records(attempt, 502, usage, cost, text, finish_reason, None, str(error), tool_calls)
         if client_left:
             self.recorder.submit(*recorded)
         else:
@@ -176,10 +211,10 @@ class Gateway:
 
     # -- shared
 
-    def _attempt(self, key, decision: Decision, body: ChatCompletionRequest, trace: TraceContext,
-                 name: str) -> Attempt:
+    def _attempt(self, admitted: Admitted, trace: TraceContext, name: str) -> Attempt:
+        key, decision, body = admitted.key, admitted.decision, admitted.body
         target = self.target(name)
-        request = self._completed(to_chat_request(body, target.model.provider_model_id), target.model)
+        request = self._completed(replace(admitted.request, model=target.model.provider_model_id), target.model)
         reserved = 0.0
         if key is not None and key.record.budget_usd is not None:  # else nothing to hold the request against
             reserved = worst_case_cost(target.price, estimate_prompt_tokens(request),
@@ -216,17 +251,18 @@ class Gateway:
         await self.recorder.commit(*self._records(attempt, 502, Usage(), 0.0, None, None, None, str(error)))
 
     async def _succeeded(self, attempt: Attempt, usage: Usage, cost: float, text: str, finish_reason: str | None,
-                         payload: bytes | None) -> str:
+                         payload: bytes | None, tool_calls: tuple[ToolCall, ...]) -> str:
         """Settle, record, and once the event is durable return the receipt that names it."""
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.succeeded(attempt.name)
-        key_id, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None)
+        key_id, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None,
+                                             tool_calls)
         await self.recorder.commit(key_id, spent, event)
         return self.ledger.event_receipt(event, attempt.name)
 
     def _records(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
-                 finish_reason: str | None, payload: bytes | None,
-                 error: str | None) -> tuple[str, float | None, dict]:
+                 finish_reason: str | None, payload: bytes | None, error: str | None,
+                 tool_calls: tuple[ToolCall, ...] = ()) -> tuple[str, float | None, dict]:
         """The key, what the attempt cost it, and the attempt's ledger event: its one record (`gensandbox traffic`
         reads it too)."""
         key, decision, body = attempt.key, attempt.decision, attempt.body
@@ -236,15 +272,15 @@ class Gateway:
         trace, request = attempt.trace, attempt.request
         event = self.ledger.call_event(call_facts(
             "gateway", self._model_facts[attempt.name], requested_model=body.model, served_model=attempt.name,
-            started_at=attempt.started_at, prompt=[{"role": m.role, "content": m.content} for m in request.messages],
+            started_at=attempt.started_at, prompt=[m.to_record() for m in request.messages],
             max_tokens=request.max_tokens, temperature=request.temperature, latency_s=latency,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, response_text=text, finish_reason=finish_reason,
             ok=error is None, error=error, key_id=key_id, route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(body.messages), features=request_features(body),
-            http_status=None if status == 200 else status))
+            tool_steps=tool_steps(request.messages), features=request_features(request, body.stream),
+            http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls)))
         return key_id, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:

@@ -7,7 +7,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from gensandbox.gateway.wire import ChatCompletionRequest, ChatMessage
+from gensandbox.gateway.wire import ChatCompletionRequest
+from gensandbox.types import ChatRequest, Message
 
 SESSION_HEADER, PARENT_HEADER, SPAN_HEADER = "x-gensandbox-session", "x-gensandbox-parent-span", "x-gensandbox-span"
 _MAX_ID = 200
@@ -35,34 +36,27 @@ def trace_context(session_header: str | None, parent_header: str | None,
     return TraceContext(session, trace_id, fresh[:16], parent)
 
 
-def tool_steps(messages: list[ChatMessage]) -> tuple[dict, ...]:
+def tool_steps(messages: tuple[Message, ...]) -> tuple[dict, ...]:
     """The tool results at the end of the conversation: the steps the agent ran since the model last answered.
     Only their ids, names and content hashes go into the ledger, whatever its privacy setting."""
-    names = {}
-    for message in messages:
-        for call in (message.model_extra or {}).get("tool_calls") or []:
-            if isinstance(call, dict) and isinstance(call.get("function"), dict):
-                names[call.get("id")] = call["function"].get("name")
+    names = {call.id: call.name for message in messages for call in message.tool_calls}
     steps = []
     for message in reversed(messages):
         if message.role != "tool":
             break
-        extra = message.model_extra or {}
-        call_id = extra.get("tool_call_id")
-        text = message.content if isinstance(message.content, str) else str(message.content or "")
-        steps.append({"id": str(call_id or ""), "name": str(names.get(call_id) or extra.get("name") or "tool"),
-                      "sha256": hashlib.sha256(text.encode()).hexdigest()})
+        call_id = message.tool_call_id or ""
+        steps.append({"id": call_id, "name": names.get(call_id) or message.name or "tool",
+                      "sha256": hashlib.sha256(message.content.encode()).hexdigest()})
     return tuple(reversed(steps))
 
 
-def request_features(body: ChatCompletionRequest) -> tuple[str, ...]:
+def request_features(request: ChatRequest, stream: bool) -> tuple[str, ...]:
     """The API features a request relied on, recorded so a switching audit can tell which ones an alternative
     model would have to offer."""
-    extra = body.model_extra or {}
-    response_format = extra.get("response_format")
-    format_type = response_format.get("type") if isinstance(response_format, dict) else None
-    features = ("stream" if body.stream else None,
-                "tools" if extra.get("tools") or extra.get("functions") else None,
-                "json_mode" if format_type in ("json_object", "json_schema") else None,
-                "seed" if body.seed is not None else None)
+    response_format = request.response_format.type if request.response_format else None
+    features = ("stream" if stream else None,
+                "tools" if request.tools or "functions" in request.passthrough else None,
+                "json_mode" if response_format in ("json_object", "json_schema") else None,
+                "seed" if request.seed is not None else None,
+                "images" if any(m.images for m in request.messages) else None)
     return tuple(feature for feature in features if feature)

@@ -9,13 +9,26 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from gensandbox.types import ChatRequest, ChatResponse, Message, Usage
+from gensandbox.types import (
+    ChatRequest,
+    ChatResponse,
+    ContentPart,
+    Message,
+    ResponseFormat,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    ToolChoice,
+    Usage,
+)
 
 # Every model is strict: a value is taken only as the JSON type the OpenAPI document declares (as OpenAI's API
 # does), never coerced: `"include_usage": 0` or `"stream": "yes"` is a 400, not a silent true or false, and
 # `"max_tokens": "64"` is refused rather than read as 64. The one allowance is JSON Schema's own: a number with
 # no fractional part (64.0) is an integer.
-STRICT = ConfigDict(extra="allow", strict=True)
+STRICT = ConfigDict(extra="forbid", strict=True)
+# The request itself takes parameters it does not know, for an OpenAI-compatible model to receive unchanged.
+OPEN = ConfigDict(extra="allow", strict=True)
 # The largest max_tokens (and max_completion_tokens) taken, declared in the schema too. OpenAI's API itself
 # answers 400 to a max_tokens above what the model can produce, so a client expects a refusal, not an answer;
 # no model produces 2^31 tokens, and it is the largest value every upstream takes (llama.cpp, vLLM and most
@@ -25,16 +38,125 @@ MAX_TOKENS_LIMIT = 2**31 - 1
 _INT64 = {"ge": -(2**63), "le": 2**63 - 1}  # seed: OpenAI's own bounds
 
 
-class ContentPart(BaseModel):
+class TextPart(BaseModel):
     model_config = STRICT
-    type: str
-    text: str | None = None
+    type: Literal["text"]
+    text: str
 
 
-class ChatMessage(BaseModel):
+class ImageURL(BaseModel):
     model_config = STRICT
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    url: str = Field(pattern=r"^(https?://|data:image/)")  # an image on the web, or its bytes in a data: URL
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(BaseModel):
+    model_config = STRICT
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+# Parts of other types (audio, files) are refused by name: no model behind the gateway is known to take them.
+ContentPartSpec = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class FunctionCallSpec(BaseModel):
+    model_config = STRICT
+    name: str
+    arguments: str
+
+
+class ToolCallSpec(BaseModel):
+    model_config = STRICT
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallSpec
+
+
+class _Message(BaseModel):
+    """A message's fields other than its role. A field the gateway does not know is refused by name, so no part of
+    a conversation is lost on its way to the model."""
+
+    model_config = STRICT
+    name: str | None = None
+
+
+class SystemMessage(_Message):
+    role: Literal["system", "developer"]
+    content: str | list[TextPart]
+
+
+class UserMessage(_Message):
+    role: Literal["user"]
+    content: str | list[ContentPartSpec]
+
+
+class AssistantMessage(_Message):
+    role: Literal["assistant"]
+    content: str | list[TextPart] | None = None
+    tool_calls: list[ToolCallSpec] | None = None
+    refusal: None = None  # SDKs send a former answer's `refusal: null` back; a refusal text is not taken
+
+
+class ToolMessage(_Message):
+    role: Literal["tool"]
+    content: str | list[TextPart]
+    tool_call_id: str
+
+
+ChatMessage = Annotated[SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")]
+
+
+class FunctionSpec(BaseModel):
+    model_config = STRICT
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    description: str | None = None
+    parameters: dict | None = None
+    strict: bool | None = None
+
+
+class ToolSpec(BaseModel):
+    model_config = STRICT
+    type: Literal["function"]
+    function: FunctionSpec
+
+
+class NamedFunction(BaseModel):
+    model_config = STRICT
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    model_config = STRICT
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class JSONSchemaSpec(BaseModel):
+    model_config = STRICT
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    schema_: dict | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+    description: str | None = None
+
+
+class TextFormat(BaseModel):
+    model_config = STRICT
+    type: Literal["text"]
+
+
+class JSONObjectFormat(BaseModel):
+    model_config = STRICT
+    type: Literal["json_object"]
+
+
+class JSONSchemaFormat(BaseModel):
+    model_config = STRICT
+    type: Literal["json_schema"]
+    json_schema: JSONSchemaSpec
+
+
+ResponseFormatSpec = Annotated[TextFormat | JSONObjectFormat | JSONSchemaFormat, Field(discriminator="type")]
 
 
 class StreamOptions(BaseModel):
@@ -47,23 +169,34 @@ StopList = Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type
 
 
 class ChatCompletionRequest(BaseModel):
-    """The parameters GenSandbox acts on; others an SDK may send are accepted and ignored."""
+    """Every parameter of OpenAI's chat completions that GenSandbox interprets. Any other is passed unchanged to an
+    OpenAI-compatible model, and refused by name for a model of another API (see providers.capabilities)."""
 
-    model_config = STRICT
+    model_config = OPEN
     model: str = Field(min_length=1)
     messages: list[ChatMessage] = Field(min_length=1)
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
     stop: str | StopList | None = None
     seed: int | None = Field(default=None, **_INT64)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    tools: list[ToolSpec] | None = None
+    tool_choice: Literal["auto", "none", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormatSpec | None = None
+    reasoning_effort: str | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(default=1, ge=1, le=1)
     metadata: dict[str, str] | None = None
     user: str | None = None
 
-    @field_validator("max_tokens", "max_completion_tokens", "seed", "n", mode="before")
+    @field_validator("max_tokens", "max_completion_tokens", "seed", "n", "top_logprobs", mode="before")
     @classmethod
     def _whole_number_is_an_integer(cls, value):
         # 64.0 is an integer to JSON Schema. A JSON integer beyond 64 bits reaches here as a float (orjson reads
@@ -82,29 +215,65 @@ class ChatCompletionRequest(BaseModel):
             raise ValueError("at most 4 stop sequences")
         return value
 
+    def passthrough(self) -> dict:
+        """The parameters GenSandbox does not interpret (a null one is the same as one not sent)."""
+        return {name: value for name, value in (self.model_extra or {}).items() if value is not None}
+
 
 def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> ChatRequest:
     """What the app asked for, and nothing it did not: no max_tokens or temperature unless it sent one."""
     stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     return ChatRequest(
         model=provider_model_id,
-        messages=tuple(Message(_role(m.role), _text(m.content)) for m in body.messages),
+        messages=tuple(_message(m) for m in body.messages),
         max_tokens=body.max_completion_tokens or body.max_tokens,
         temperature=body.temperature,
         stop=tuple(stop),
         seed=body.seed,
+        reasoning_effort=body.reasoning_effort,
+        tools=tuple(Tool(t.function.name, t.function.description, t.function.parameters, t.function.strict)
+                    for t in body.tools or ()),
+        tool_choice=_tool_choice(body.tool_choice),
+        parallel_tool_calls=body.parallel_tool_calls,
+        response_format=_response_format(body.response_format),
+        top_p=body.top_p,
+        presence_penalty=body.presence_penalty,
+        frequency_penalty=body.frequency_penalty,
+        logprobs=body.logprobs,
+        top_logprobs=body.top_logprobs,
+        user=body.user,
+        passthrough=body.passthrough(),
     )
 
 
-def _role(role: str) -> str:
-    # "developer" is OpenAI's newer name for system instructions; tool results are passed on as user text.
-    return {"developer": "system", "tool": "user"}.get(role, role)
+def _message(message: ChatMessage) -> Message:
+    # "developer" is OpenAI's newer name for system instructions.
+    role = "system" if message.role == "developer" else message.role
+    content, parts = message.content, ()
+    if isinstance(content, list):
+        parts = tuple(ContentPart("text", text=p.text) if isinstance(p, TextPart)
+                      else ContentPart("image", url=p.image_url.url, detail=p.image_url.detail) for p in content)
+        content = "".join(part.text for part in parts)
+    calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments)
+                  for c in getattr(message, "tool_calls", None) or ())
+    return Message(role, content or "", parts, calls, getattr(message, "tool_call_id", None), message.name)
 
 
-def _text(content: str | list[ContentPart] | None) -> str:
-    if content is None or isinstance(content, str):
-        return content or ""
-    return "".join(part.text or "" for part in content if part.type == "text")
+def _tool_choice(choice) -> ToolChoice | None:
+    if choice is None:
+        return None
+    if isinstance(choice, NamedToolChoice):
+        return ToolChoice("function", choice.function.name)
+    return ToolChoice(choice)
+
+
+def _response_format(spec) -> ResponseFormat | None:
+    if spec is None:
+        return None
+    if isinstance(spec, JSONSchemaFormat):
+        schema = spec.json_schema
+        return ResponseFormat("json_schema", schema.name, schema.schema_, schema.strict, schema.description)
+    return ResponseFormat(spec.type)
 
 
 def completion_id() -> str:
@@ -112,27 +281,51 @@ def completion_id() -> str:
 
 
 def completion_body(response: ChatResponse, model: str, request_id: str) -> dict:
+    message = {"role": "assistant", "content": response.text if response.text or not response.tool_calls else None}
+    if response.tool_calls:
+        message["tool_calls"] = [tool_call_body(call) for call in response.tool_calls]
     return {
         "id": request_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": response.text},
-                     "finish_reason": response.finish_reason, "logprobs": None}],
+        "choices": [{"index": 0, "message": message, "finish_reason": response.finish_reason,
+                     "logprobs": response.logprobs}],
         "usage": usage_body(response.usage),
     }
 
 
+def tool_call_body(call: ToolCall) -> dict:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+def tool_call_delta_body(delta: ToolCallDelta) -> dict:
+    """A streamed tool call's piece as OpenAI sends it: id, type and name only in a call's first piece."""
+    function = {"arguments": delta.arguments}
+    body = {"index": delta.index}
+    if delta.id is not None:
+        body |= {"id": delta.id, "type": "function"}
+    if delta.name is not None:
+        function["name"] = delta.name
+    return body | {"function": function}
+
+
 def usage_body(usage: Usage) -> dict:
-    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+    body = {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
             "total_tokens": usage.input_tokens + usage.output_tokens}
+    if usage.cached_input_tokens:
+        body["prompt_tokens_details"] = {"cached_tokens": usage.cached_input_tokens}
+    if usage.reasoning_tokens:
+        body["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    return body
 
 
 def chunk_event(request_id: str, model: str, created: int, delta: dict, finish_reason: str | None = None,
-                usage: Usage | None = None, with_choice: bool = True, receipt: str | None = None) -> bytes:
+                usage: Usage | None = None, with_choice: bool = True, receipt: str | None = None,
+                logprobs: dict | None = None) -> bytes:
     """One server-sent event of a streamed completion; the last carries the usage receipt as an extra field."""
     body = {"id": request_id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": logprobs}]
             if with_choice else []}
     if usage is not None:
         body["usage"] = usage_body(usage)

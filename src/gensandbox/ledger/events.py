@@ -131,6 +131,7 @@ class CallFacts:
     reasoning_tokens: int = 0  # the part of output_tokens spent reasoning
     judged_model: str | None = None  # a judge's call: the model whose answer it graded (item_id alone is shared)
     http_status: int | None = None  # a gateway attempt that failed: the status it was recorded with (502)
+    tool_calls: tuple[dict, ...] = ()  # the tools the model called: {id, name, arguments}
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -161,6 +162,10 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.latency_s": None if facts.latency_s is None else round(facts.latency_s, 6),
         "gensandbox.response_sha256": None if facts.response_text is None
         else sha256_hex(facts.response_text.encode()),
+        # The calls' arguments are the model's output: hashed like the answer text, in full only with "full".
+        "gensandbox.tool_calls": [{"id": call["id"], "name": call["name"],
+                                   "arguments_sha256": sha256_hex(call["arguments"].encode())}
+                                  for call in facts.tool_calls] or None,
         "gensandbox.body_sha256": facts.body_sha256,
         "gensandbox.key_id": facts.key_id,
         "gensandbox.route": facts.route,
@@ -184,7 +189,8 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
     if privacy == "full":
         optional["gen_ai.input.messages"] = facts.prompt
         optional["gen_ai.output.messages"] = None if facts.response_text is None else [
-            {"role": "assistant", "content": facts.response_text}]
+            {"role": "assistant", "content": facts.response_text}
+            | ({"tool_calls": list(facts.tool_calls)} if facts.tool_calls else {})]
     event.update({key: value for key, value in optional.items() if value is not None})
     return event
 

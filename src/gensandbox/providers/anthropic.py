@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from gensandbox.errors import ProviderResponseError, UserError
 from gensandbox.providers._http import HTTPEndpoint
+from gensandbox.providers.capabilities import STOP
 from gensandbox.providers.reasoning import estimate_reasoning_tokens, split_stream, with_reasoning
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, Usage
 
@@ -81,6 +82,8 @@ def _thinking_tokens(content: list[dict], answer_chars: int, output_tokens: int)
 
 
 class AnthropicProvider(HTTPEndpoint):
+    capabilities = frozenset({STOP})  # Anthropic's API has no seed
+
     async def complete(self, request: ChatRequest) -> ChatResponse:
         headers = {"anthropic-version": API_VERSION}
         if self.api_key:

@@ -13,10 +13,12 @@ class Provider(Protocol):
     """A model that answers chat requests.
 
     `endpoint` names what limits concurrency: a base URL for remote APIs, the machine's CPU for
-    in-process models (so two local models never fight over the same cores).
+    in-process models (so two local models never fight over the same cores). `capabilities` says which parts of
+    a request beyond its text it honours; a request needing another is refused before it reaches the model.
     """
 
     endpoint: str
+    capabilities: frozenset[str]  # what of a request it can honour (providers.capabilities)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer one request; raise a RunError subclass on failure."""

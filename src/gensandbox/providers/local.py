@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gensandbox.errors import MissingDependencyError, NotFoundError, ProviderResponseError, ProviderTimeoutError
+from gensandbox.providers.capabilities import TEXT_ONLY
 from gensandbox.providers.reasoning import split_stream, with_reasoning
 from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Usage
 
@@ -88,6 +89,7 @@ class LocalProvider:
     """A GGUF model in this process. `prompt_style="completion"` for base models."""
 
     endpoint = LOCAL_ENDPOINT
+    capabilities = TEXT_ONLY
 
     def __init__(
         self,

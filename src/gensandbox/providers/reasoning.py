@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from gensandbox.types import ChatResponse, StreamDelta, Usage
+from gensandbox.types import ChatResponse, StreamDelta, Usage, join_tool_calls
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
@@ -153,9 +153,10 @@ async def collect_stream(deltas: AsyncIterator[StreamDelta], started: float | No
     """A whole response from a stream, with the time to its first answer token (`first_answer_s`) measured
     from `started` (a `time.perf_counter()` reading; by default, now)."""
     started = time.perf_counter() if started is None else started
-    texts, reasonings, first_answer_s = [], [], None
+    texts, reasonings, first_answer_s, tool_pieces = [], [], None, []
     usage, finish_reason, model = Usage(), "stop", ""
     async for delta in deltas:
+        tool_pieces.extend(delta.tool_calls)
         if delta.text and first_answer_s is None:
             first_answer_s = time.perf_counter() - started
         texts.append(delta.text)
@@ -165,4 +166,5 @@ async def collect_stream(deltas: AsyncIterator[StreamDelta], started: float | No
         model = delta.model or model
     return ChatResponse(text="".join(texts).rstrip(), finish_reason=finish_reason, usage=usage,
                         latency_s=time.perf_counter() - started, model=model,
-                        reasoning="".join(reasonings) or None, first_answer_s=first_answer_s)
+                        reasoning="".join(reasonings) or None, first_answer_s=first_answer_s,
+                        tool_calls=join_tool_calls(tool_pieces))

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from gensandbox.errors import UserError
+from gensandbox.providers.capabilities import TEXT_ONLY
 from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Usage
 
 SWEEP_MARK = "@reasoning="
@@ -174,6 +175,9 @@ class RegimeProvider:
         check_knob(setting)
         self.base, self.setting = base, setting
         self.endpoint = base.endpoint
+        # A prompting regime rewrites and re-reads the answer's text: what is not text would not survive it.
+        self.capabilities = base.capabilities if setting.knob or setting.regime in (None, "direct") \
+            else base.capabilities & TEXT_ONLY
 
     def rewrite(self, request: ChatRequest) -> ChatRequest:
         setting = self.setting

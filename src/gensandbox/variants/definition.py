@@ -149,6 +149,7 @@ class VariantProvider:
         self.base, self.definition, self.retriever = base, definition, retriever
         self.few_shot_turns = few_shot_turns
         self.endpoint = base.endpoint
+        self.capabilities = base.capabilities
 
     async def rewrite(self, request: ChatRequest) -> ChatRequest:
         passages = await self.retriever.passages(last_user_text(request.messages)) if self.retriever else []
@@ -165,12 +166,14 @@ class VariantProvider:
                 async for piece in pieces:
                     yield piece
                 return
-            texts, last = [], StreamDelta()
+            texts, tool_calls, last = [], [], StreamDelta()
             async for piece in pieces:
                 texts.append(piece.text)
+                tool_calls.extend(piece.tool_calls)
                 last = StreamDelta(finish_reason=piece.finish_reason or last.finish_reason,
                                    usage=piece.usage or last.usage, model=piece.model or last.model)
-        yield StreamDelta(text=post_process("".join(texts), self.definition.post_process), model=last.model)
+        yield StreamDelta(text=post_process("".join(texts), self.definition.post_process), model=last.model,
+                          tool_calls=tuple(tool_calls))
         yield last  # its finish reason as the base model gave it: none means the answer may have been cut short
 
     async def aclose(self) -> None:

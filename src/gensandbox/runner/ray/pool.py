@@ -22,7 +22,8 @@ import orjson
 from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import GenSandboxError, UserError
 from gensandbox.providers.base import Provider
-from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, Usage
+from gensandbox.providers.capabilities import EVERYTHING
+from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, ToolCall, ToolCallDelta, Usage
 
 LOST_CALL_RETRIES = 8  # tries on other workers before the run stops (0.1 s, 0.2 s, … up to 2 s apart)
 LOST_WORKER_COOLDOWN_S = 5.0  # a worker that lost a call gets none for this long: it is likely restarting
@@ -38,12 +39,7 @@ def request_to_wire(request: ChatRequest) -> bytes:
 
 
 def request_from_wire(data: bytes) -> ChatRequest:
-    record = orjson.loads(data)
-    messages = tuple(Message(m["role"], m["content"]) for m in record["messages"])
-    return ChatRequest(model=record["model"], messages=messages, max_tokens=record["max_tokens"],
-                       temperature=record["temperature"], stop=tuple(record["stop"]), seed=record["seed"],
-                       reasoning_effort=record.get("reasoning_effort"),
-                       thinking_budget_tokens=record.get("thinking_budget_tokens"))
+    return ChatRequest.from_record(orjson.loads(data))
 
 
 def response_to_wire(response: ChatResponse) -> bytes:
@@ -52,14 +48,18 @@ def response_to_wire(response: ChatResponse) -> bytes:
                          "usage": [response.usage.input_tokens, response.usage.output_tokens,
                                    response.usage.reasoning_tokens],
                          "latency_s": response.latency_s, "reasoning": response.reasoning,
-                         "first_answer_s": response.first_answer_s})
+                         "first_answer_s": response.first_answer_s,
+                         "tool_calls": [call.to_record() for call in response.tool_calls],
+                         "logprobs": response.logprobs})
 
 
 def response_from_wire(data: bytes) -> ChatResponse:
     record = orjson.loads(data)
     return ChatResponse(text=record["text"], finish_reason=record["finish_reason"], usage=Usage(*record["usage"]),
                         latency_s=record["latency_s"], model=record["model"], reasoning=record.get("reasoning"),
-                        first_answer_s=record.get("first_answer_s"))
+                        first_answer_s=record.get("first_answer_s"),
+                        tool_calls=tuple(ToolCall(**call) for call in record.get("tool_calls") or ()),
+                        logprobs=record.get("logprobs"))
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,7 @@ class RayProvider:
     def __init__(self, pool: WorkerPool, model_name: str, endpoint: str):
         self._pool, self._model_name = pool, model_name
         self.endpoint = endpoint
+        self.capabilities = EVERYTHING  # the request reaches the model's own provider, in the worker, whole
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         return await self._pool.complete(self.endpoint, self._model_name, request)
@@ -227,7 +228,9 @@ class RayProvider:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamDelta]:
         """The whole answer as one piece: runs never stream, and this keeps the Provider contract."""
         response = await self.complete(request)
-        yield StreamDelta(text=response.text, model=response.model)
+        yield StreamDelta(text=response.text, model=response.model,
+                          tool_calls=tuple(ToolCallDelta(i, c.id, c.name, c.arguments)
+                                           for i, c in enumerate(response.tool_calls)))
         yield StreamDelta(finish_reason=response.finish_reason, usage=response.usage, model=response.model)
 
     async def aclose(self) -> None:
