@@ -52,10 +52,10 @@ def test_trace_context_prefers_headers_and_steps_are_the_trailing_tool_results()
                      {"role": "assistant", "tool_calls": [{"id": "a", "function": {"name": "f", "arguments": "{}"}}]},
                      {"role": "tool", "tool_call_id": "a", "content": "1"},
                      {"role": "tool", "tool_call_id": "b", "name": "g", "content": "2"}]})
-    header_wins = trace_context("from-header", None, body)
+    header_wins = trace_context("from-header", None, body.metadata)
     assert header_wins.session == "from-header" and header_wins.parent_span_id == "p1"
-    same_session = trace_context(None, None, body)
-    assert same_session.trace_id == trace_context(None, None, body).trace_id  # stable per session
-    assert same_session.span_id != trace_context(None, None, body).span_id  # new per call
+    same_session = trace_context(None, None, body.metadata)
+    assert same_session.trace_id == trace_context(None, None, body.metadata).trace_id  # stable per session
+    assert same_session.span_id != trace_context(None, None, body.metadata).span_id  # new per call
     messages = to_chat_request(body, "m").messages
     assert [(s["id"], s["name"]) for s in tool_steps(messages)] == [("a", "f"), ("b", "g")]

@@ -25,7 +25,7 @@ from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Breaker, Router
-from gensandbox.gateway.service import Gateway, Streamed
+from gensandbox.gateway.service import Asked, Gateway, Streamed
 from gensandbox.gateway.sessions import PARENT_HEADER, SESSION_HEADER, SPAN_HEADER, TraceContext, trace_context
 from gensandbox.gateway.wire import (
     DONE_EVENT,
@@ -34,6 +34,7 @@ from gensandbox.gateway.wire import (
     completion_id,
     error_body,
     error_event,
+    to_chat_request,
     tool_call_delta_body,
 )
 from gensandbox.ledger.writer import Ledger, open_ledger
@@ -76,8 +77,9 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
         body = None
         try:
             body = _parse(raw)
-            admitted = gateway.admit(authorization, body)
-            trace = trace_context(session, parent, body)
+            admitted = gateway.admit(authorization, Asked(body.model, to_chat_request(body, ""), body.stream,
+                                                          body.metadata))
+            trace = trace_context(session, parent, body.metadata)
             if body.stream:
                 streamed = await gateway.open_stream(admitted, trace)
                 return _stream_response(gateway, streamed, body)

@@ -4,7 +4,7 @@ route, reserve budget, call the model (falling back on failure), settle, record.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 
 import orjson
@@ -22,7 +22,7 @@ from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
 from gensandbox.gateway.routing import Decision, Router
 from gensandbox.gateway.sessions import TraceContext, request_features, tool_steps
-from gensandbox.gateway.wire import ChatCompletionRequest, completion_body, completion_id, to_chat_request
+from gensandbox.gateway.wire import chat_completion
 from gensandbox.ledger.events import ANONYMOUS, refusal_event
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
@@ -36,13 +36,22 @@ ASSUMED_OUTPUT_TOKENS = 4096
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
+class Asked:
+    """What an app asked, whichever API it called, in the one request model."""
+
+    model: str  # the model or route name the app asked for
+    request: ChatRequest  # with no model id yet: each attempt sets its own
+    stream: bool
+    metadata: dict | None = None  # the app's request metadata (session_id, parent_span_id name its trace)
+
+
+@dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
 class Admitted:
     """A request let in: the key it came with, the models that may answer it, and what it asks."""
 
     key: KeyState | None
     decision: Decision
-    body: ChatCompletionRequest
-    request: ChatRequest  # the request model, with no model id yet (each attempt sets its own)
+    asked: Asked
 
 
 @dataclass(slots=True)  # built per request: frozen fields would cost ~0.1 µs each
@@ -51,7 +60,7 @@ class Attempt:
 
     key: KeyState | None
     decision: Decision
-    body: ChatCompletionRequest
+    asked: Asked
     trace: TraceContext
     target: Target
     request: ChatRequest
@@ -105,17 +114,16 @@ class Gateway:
 
     # -- admission
 
-    def admit(self, authorization: str | None, body: ChatCompletionRequest) -> Admitted:
-        """Who asks, what they ask (in the request model, once), and which models can answer it."""
+    def admit(self, authorization: str | None, asked: Asked) -> Admitted:
+        """Who asks, and which models can answer what they ask."""
         key = self.keys.authenticate(authorization)
         try:
-            decision = self.router.decide(body.model)
+            decision = self.router.decide(asked.model)
         except GenSandboxError as error:
             raise GatewayError(404, str(error), "invalid_request_error", "model_not_found", "model") from None
-        request = to_chat_request(body, "")
-        decision = self._capable(decision, request)
+        decision = self._capable(decision, asked.request)
         self.keys.admit(key)
-        return Admitted(key, decision, body, request)
+        return Admitted(key, decision, asked)
 
     def _capable(self, decision: Decision, request: ChatRequest) -> Decision:
         """The decision's models that can honour everything the request needs; a route skips the others and says
@@ -141,7 +149,10 @@ class Gateway:
 
     # -- plain
 
-    async def complete(self, admitted: Admitted, trace: TraceContext) -> Answer:
+    async def complete(self, admitted: Admitted, trace: TraceContext,
+                       render: Callable[[ChatResponse, str], dict] = chat_completion) -> Answer:
+        """The answer of the first model that gives one; `render` makes the response body (of the API the app
+        called) from it and the serving model's name."""
         failures = []
         for name in admitted.decision.models:
             attempt = self._attempt(admitted, trace, name)
@@ -154,7 +165,7 @@ class Gateway:
                     break  # the endpoint rejected the request itself: another model would too
                 continue
             cost = attempt.target.price.cost_usd(response.usage, response.latency_s)
-            payload = orjson.dumps(completion_body(response, name, completion_id()))
+            payload = orjson.dumps(render(response, name))
             receipt = await self._succeeded(attempt, response.usage, cost, response.text, response.finish_reason,
                                             payload, response.tool_calls)
             return Answer(response, attempt, cost, payload, receipt)
@@ -212,15 +223,15 @@ class Gateway:
     # -- shared
 
     def _attempt(self, admitted: Admitted, trace: TraceContext, name: str) -> Attempt:
-        key, decision, body = admitted.key, admitted.decision, admitted.body
+        key, decision, asked = admitted.key, admitted.decision, admitted.asked
         target = self.target(name)
-        request = self._completed(replace(admitted.request, model=target.model.provider_model_id), target.model)
+        request = self._completed(replace(asked.request, model=target.model.provider_model_id), target.model)
         reserved = 0.0
         if key is not None and key.record.budget_usd is not None:  # else nothing to hold the request against
             reserved = worst_case_cost(target.price, estimate_prompt_tokens(request),
                                        self._worst_case_tokens(request, target.model), self._timeout(target))
             self.keys.reserve(key, reserved)
-        return Attempt(key, decision, body, trace, target, request, reserved, now_utc(), time.perf_counter())
+        return Attempt(key, decision, asked, trace, target, request, reserved, now_utc(), time.perf_counter())
 
     @staticmethod
     def _completed(request: ChatRequest, model: ModelConfig) -> ChatRequest:
@@ -265,13 +276,13 @@ class Gateway:
                  tool_calls: tuple[ToolCall, ...] = ()) -> tuple[str, float | None, dict]:
         """The key, what the attempt cost it, and the attempt's ledger event: its one record (`gensandbox traffic`
         reads it too)."""
-        key, decision, body = attempt.key, attempt.decision, attempt.body
+        key, decision, asked = attempt.key, attempt.decision, attempt.asked
         key_id = key.record.key_id if key else ANONYMOUS
         latency = time.perf_counter() - attempt.started
         self.metrics.observe(attempt.name, status, usage, cost, latency)
         trace, request = attempt.trace, attempt.request
         event = self.ledger.call_event(call_facts(
-            "gateway", self._model_facts[attempt.name], requested_model=body.model, served_model=attempt.name,
+            "gateway", self._model_facts[attempt.name], requested_model=asked.model, served_model=attempt.name,
             started_at=attempt.started_at, prompt=[m.to_record() for m in request.messages],
             max_tokens=request.max_tokens, temperature=request.temperature, latency_s=latency,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
@@ -279,7 +290,7 @@ class Gateway:
             ok=error is None, error=error, key_id=key_id, route=decision.route, route_reason=decision.reason,
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
-            tool_steps=tool_steps(request.messages), features=request_features(request, body.stream),
+            tool_steps=tool_steps(request.messages), features=request_features(request, asked.stream),
             http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls)))
         return key_id, cost if key else None, event
 

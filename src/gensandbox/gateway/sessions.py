@@ -7,7 +7,6 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from gensandbox.gateway.wire import ChatCompletionRequest
 from gensandbox.types import ChatRequest, Message
 
 SESSION_HEADER, PARENT_HEADER, SPAN_HEADER = "x-gensandbox-session", "x-gensandbox-parent-span", "x-gensandbox-span"
@@ -22,13 +21,12 @@ class TraceContext:
     parent_span_id: str | None
 
 
-def trace_context(session_header: str | None, parent_header: str | None,
-                  body: ChatCompletionRequest) -> TraceContext:
+def trace_context(session_header: str | None, parent_header: str | None, metadata: dict | None) -> TraceContext:
     """The header wins over `metadata` (session_id, parent_span_id), so an SDK that cannot set headers still
     works; ids are cut to a sane length rather than refused, since a trace must never cost the caller an answer."""
-    metadata = body.metadata or {}
-    session = (session_header or metadata.get("session_id") or "").strip()[:_MAX_ID] or None
-    parent = (parent_header or metadata.get("parent_span_id") or "").strip()[:_MAX_ID] or None
+    metadata = metadata or {}
+    session = (session_header or str(metadata.get("session_id") or "")).strip()[:_MAX_ID] or None
+    parent = (parent_header or str(metadata.get("parent_span_id") or "")).strip()[:_MAX_ID] or None
     # Random ids drawn as OpenTelemetry's SDK draws them (random.getrandbits: ids need to be unique, not secret),
     # one draw for both: the span id's 64 bits, and the trace id's 128 when no session names the trace.
     fresh = f"{random.getrandbits(192):048x}"

@@ -280,6 +280,10 @@ def completion_id() -> str:
     return f"chatcmpl-{time.time_ns():x}"
 
 
+def chat_completion(response: ChatResponse, model: str) -> dict:
+    return completion_body(response, model, completion_id())
+
+
 def completion_body(response: ChatResponse, model: str, request_id: str) -> dict:
     message = {"role": "assistant", "content": response.text if response.text or not response.tool_calls else None}
     if response.tool_calls:
