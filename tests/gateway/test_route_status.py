@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gensandbox.cli.app import main
-from gensandbox.gateway.app import header_text
+from gensandbox.gateway.answers import header_text
 from gensandbox.gateway.routing import recorded_cooling
 from gensandbox.ledger.sqlite import SQLiteLedger
 from tests.helpers import write_suite

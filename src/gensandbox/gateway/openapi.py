@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from gensandbox.gateway.responses_wire import ResponsesRequest
 from gensandbox.gateway.wire import ChatCompletionRequest
 
 _ERROR = {
@@ -35,7 +36,8 @@ _CHUNK = {
             "properties": {"index": {"type": "integer"},
                            "delta": {"type": "object", "properties": {"role": {"const": "assistant"},
                                                                        "content": {"type": "string"}}},
-                           "finish_reason": {"type": ["string", "null"]}, "logprobs": {"type": "null"}}}},
+                           "finish_reason": {"type": ["string", "null"]},
+                           "logprobs": {"type": ["object", "null"]}}}},
         "usage": {"$ref": "#/components/schemas/Usage"},
         "gensandbox_receipt": {"type": "string", "description": "The signed usage receipt, on the last chunk"},
     },
@@ -66,17 +68,52 @@ def _error_responses(*statuses: int) -> dict:
             for status in statuses}
 
 
+_RESPONSE = {
+    "type": "object",
+    "required": ["id", "object", "created_at", "model", "status", "output"],
+    "properties": {"id": {"type": "string"}, "object": {"const": "response"}, "created_at": {"type": "integer"},
+                   "model": {"type": "string"}, "status": {"type": "string"}, "output": {"type": "array"}},
+}
+_RESPONSE_EVENT = {
+    "type": "object", "required": ["data"],
+    "properties": {"event": {"type": "string"}, "data": {"type": "string", "contentMediaType": "application/json"}},
+}
+
+
+def _request_schema(model, model_names: tuple[str, ...], definitions: dict) -> dict:
+    """The request body's schema, its `model` one of those served; its parts go into `definitions`, each name once
+    (two wire formats defining one name differently would make the document lie about one of them)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        assert definitions.setdefault(name, definition) == definition, f"two definitions of {name}"
+    schema["properties"]["model"] = {"type": "string", "enum": list(model_names),
+                                     "description": "A model or route:NAME this gateway serves"}
+    return schema
+
+
+def _post(operation: str, request: str, answer: str, stream_event: str, description: str) -> dict:
+    return {"post": {
+        "operationId": operation,
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{request}"}}}},
+        "responses": {"200": {"description": description, "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{answer}"}},
+            "text/event-stream": {"schema": {"$ref": f"#/components/schemas/{stream_event}"}}}},
+            **_error_responses(400, 401, 404, 429, 502, 503)},
+    }}
+
+
 @cache
 def openapi_document(model_names: tuple[str, ...]) -> dict:
     """The document for a gateway serving `model_names` (listed as the values `model` may take)."""
-    request_schema = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    definitions = request_schema.pop("$defs", {})
-    request_schema["properties"]["model"] = {"type": "string", "enum": list(model_names),
-                                             "description": "A model or route:NAME this gateway serves"}
+    definitions: dict = {}
+    request_schema = _request_schema(ChatCompletionRequest, model_names, definitions)
+    responses_schema = _request_schema(ResponsesRequest, model_names, definitions)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GenSandbox gateway", "version": "1",
-                 "description": "OpenAI-compatible chat completions with routing, keys, budgets and records."},
+                 "description": "OpenAI's chat completions and Responses APIs, Anthropic's Messages API and "
+                                "embeddings, on any model, with routing, keys, budgets and records."},
         "paths": {
             "/v1/chat/completions": {"post": {
                 "operationId": "createChatCompletion",
@@ -90,6 +127,9 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                                               "schema": {"$ref": "#/components/schemas/ChatCompletionStreamEvent"}}}},
                               **_error_responses(400, 401, 404, 429, 502, 503)},
             }},
+            "/v1/responses": _post("createResponse", "ResponsesRequest", "Response", "ResponseStreamEvent",
+                                   "A response; or, when stream is true, server-sent events (response.created, "
+                                   "output deltas, response.completed)"),
             "/v1/models": {"get": {"operationId": "listModels", "responses": {"200": {
                 "description": "Models and routes this gateway serves",
                 "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -100,5 +140,7 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
         },
         "components": {"schemas": {**definitions, "ChatCompletionRequest": request_schema,
                                    "ChatCompletion": _COMPLETION, "ChatCompletionChunk": _CHUNK,
-                                   "ChatCompletionStreamEvent": _STREAM_EVENT, "Usage": _USAGE, "Error": _ERROR}},
+                                   "ChatCompletionStreamEvent": _STREAM_EVENT, "Usage": _USAGE, "Error": _ERROR,
+                                   "ResponsesRequest": responses_schema, "Response": _RESPONSE,
+                                   "ResponseStreamEvent": _RESPONSE_EVENT}},
     }

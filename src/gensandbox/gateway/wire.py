@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
+from gensandbox.errors import GatewayError
 from gensandbox.types import (
     ChatRequest,
     ChatResponse,
@@ -36,6 +38,20 @@ OPEN = ConfigDict(extra="allow", strict=True)
 # the value on: the model stops where its context ends, or the upstream refuses it as OpenAI would.
 MAX_TOKENS_LIMIT = 2**31 - 1
 _INT64 = {"ge": -(2**63), "le": 2**63 - 1}  # seed: OpenAI's own bounds
+
+
+RequestModel = TypeVar("RequestModel", bound=BaseModel)
+
+
+def whole_number(value):
+    """64.0 is an integer to JSON Schema. A JSON integer beyond 64 bits reaches here as a float (orjson reads those
+    so), rounded: -(2^63) - 1 arrives as -(2^63), which is in range; so every float as large as 2^63 is refused as
+    such, rather than let through rounded or called "not an integer"."""
+    if isinstance(value, float) and value.is_integer():
+        if abs(value) >= 2**63:
+            raise ValueError("Input should be an integer within 64 bits")
+        return int(value)
+    return value
 
 
 class TextPart(BaseModel):
@@ -196,17 +212,8 @@ class ChatCompletionRequest(BaseModel):
     metadata: dict[str, str] | None = None
     user: str | None = None
 
-    @field_validator("max_tokens", "max_completion_tokens", "seed", "n", "top_logprobs", mode="before")
-    @classmethod
-    def _whole_number_is_an_integer(cls, value):
-        # 64.0 is an integer to JSON Schema. A JSON integer beyond 64 bits reaches here as a float (orjson reads
-        # those so), rounded: -(2^63) - 1 arrives as -(2^63), which is in range; so every float as large as 2^63
-        # is refused as such, rather than let through rounded or called "not an integer".
-        if isinstance(value, float) and value.is_integer():
-            if abs(value) >= 2**63:
-                raise ValueError("Input should be an integer within 64 bits")
-            return int(value)
-        return value
+    _whole_numbers = field_validator("max_tokens", "max_completion_tokens", "seed", "n", "top_logprobs",
+                                     mode="before")(whole_number)
 
     @field_validator("stop")
     @classmethod
@@ -274,6 +281,35 @@ def _response_format(spec) -> ResponseFormat | None:
         schema = spec.json_schema
         return ResponseFormat("json_schema", schema.name, schema.schema_, schema.strict, schema.description)
     return ResponseFormat(spec.type)
+
+
+def parse_request(raw: bytes, model: type[RequestModel]) -> RequestModel:
+    """The request body as `model`, or a 400 naming the parameter that is wrong."""
+    try:
+        decoded = orjson.loads(raw)  # also refuses unpaired surrogate escapes (\\ud800), which no model can take
+    except orjson.JSONDecodeError as error:
+        raise GatewayError(400, f"the request body is not valid JSON: {error}", "invalid_request_error",
+                           "invalid_json") from None
+    if not isinstance(decoded, dict):
+        raise GatewayError(400, "the request body must be a JSON object", "invalid_request_error", "invalid_json")
+    try:
+        return model.model_validate(decoded)
+    except ValidationError as error:
+        # Of a value that may take several forms (a string, or a list of parts), the error that went deepest
+        # names what is wrong; pydantic lists the plain form's first.
+        first = max(error.errors(), key=lambda found: len(found["loc"]))
+        loc = [part for part in first["loc"] if not _union_branch(part)]
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # a message's role, a part's type
+            loc.append(str(first["ctx"].get("discriminator", "type")).strip("'"))
+        param = ".".join(str(part) for part in loc) or None
+        message = first["msg"].removeprefix("Value error, ")
+        raise GatewayError(400, f"invalid parameter `{param}`: {message}", "invalid_request_error",
+                           "invalid_parameter", param) from None
+
+
+def _union_branch(part) -> bool:
+    """A step of pydantic's error location that names a form a value may take, not a parameter."""
+    return isinstance(part, str) and (part in ("str", "int", "float", "bool") or "[" in part or "(" in part)
 
 
 def completion_id() -> str:

@@ -29,6 +29,7 @@ STORE_TABLES: dict[str, str] = {
     "gateway_requests": "id",
     "audits": "audit_id",
     "budget_leases": "key_id, holder",
+    "stored_responses": "response_id",
 }
 MIGRATIONS_TABLE = "_migrations"  # copied too, so the target records when the source's schema was built
 _ALL_TABLES = {**STORE_TABLES, MIGRATIONS_TABLE: "name"}

@@ -102,6 +102,16 @@ class GatewayStore:
         """Each key's spending recorded so far, by every gateway process."""
         return {row[0]: row[1] for row in self._db.execute("SELECT key_id, spent_usd FROM api_keys")}
 
+    def store_response(self, response_id: str, key_id: str, conversation: str) -> None:
+        self._db.execute("INSERT INTO stored_responses (response_id, key_id, created_at, conversation) "
+                         "VALUES (?, ?, ?, ?)", (response_id, key_id, now_utc(), conversation))
+
+    def stored_response(self, response_id: str, key_id: str) -> str | None:
+        """The conversation a stored response ended, if it was made with this key (another key's is not there)."""
+        row = self._db.execute("SELECT conversation FROM stored_responses WHERE response_id = ? AND key_id = ?",
+                               (response_id, key_id)).fetchone()
+        return row[0] if row else None
+
     def sample_latencies(self, model: str, limit: int = 200) -> list[float]:
         """Latencies of the model's latest successful calls in evaluations: what routing measures by until the
         gateway's own traffic (in the ledger) has enough."""

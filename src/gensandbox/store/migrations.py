@@ -145,4 +145,13 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE samples ADD COLUMN judge_call TEXT",
         "ALTER TABLE samples ADD COLUMN judge_cost_usd REAL NOT NULL DEFAULT 0",
     ]),
+    # Responses API answers an app may continue from (previous_response_id), each readable only with its key.
+    ("008_stored_responses", [
+        """CREATE TABLE stored_responses (
+            response_id TEXT PRIMARY KEY,
+            key_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            conversation TEXT NOT NULL
+        )""",
+    ]),
 ]
