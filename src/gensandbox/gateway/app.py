@@ -18,6 +18,7 @@ from starlette.routing import Route
 from gensandbox.config import ROUTE_PREFIX, VARIANT_PREFIX, Config
 from gensandbox.errors import RunError
 from gensandbox.gateway.answers import Asking, answer_headers, error_json, guarded, receipted
+from gensandbox.gateway.embeddings_api import Embeddings
 from gensandbox.gateway.keys import KeyGate
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
@@ -55,6 +56,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
     keys = KeyGate(gateway_store, allow_anonymous)
     gateway = Gateway(config, load_price_table(config.price_file), keys, router,
                       Recorder(gateway_store, ledger, keys), metrics, ledger)
+    embeddings = Embeddings(gateway)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -66,6 +68,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
             keys.release()  # after the last spending was recorded: give back the rest of this process's leases
             ledger.close()
             await gateway.aclose()
+            await embeddings.aclose()
 
     async def chat_completions(request: Request) -> Response:
         headers = request.headers
@@ -90,6 +93,11 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
         return await answer_responses(gateway, gateway_store, await request.body(), headers.get("authorization"),
                                       headers.get(SESSION_HEADER), headers.get(PARENT_HEADER))
 
+    async def embeddings_endpoint(request: Request) -> Response:
+        headers = request.headers
+        return await embeddings.answer(await request.body(), headers.get("authorization"),
+                                       headers.get(SESSION_HEADER), headers.get(PARENT_HEADER))
+
     async def list_models(request: Request) -> Response:
         created = int(time.time())
         data = [{"id": name, "object": "model", "created": created, "owned_by": _owner(config, name)}
@@ -108,6 +116,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
     routed = Starlette(routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
+        Route("/v1/embeddings", embeddings_endpoint, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),

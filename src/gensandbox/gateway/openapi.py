@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from gensandbox.gateway.embeddings_api import EmbeddingsRequest
 from gensandbox.gateway.responses_wire import ResponsesRequest
 from gensandbox.gateway.wire import ChatCompletionRequest
 
@@ -80,6 +81,11 @@ _RESPONSE_EVENT = {
 }
 
 
+_EMBEDDINGS = {"type": "object", "required": ["object", "data", "model", "usage"],
+               "properties": {"object": {"const": "list"}, "data": {"type": "array"}, "model": {"type": "string"},
+                              "usage": {"type": "object"}}}
+
+
 def _request_schema(model, model_names: tuple[str, ...], definitions: dict) -> dict:
     """The request body's schema, its `model` one of those served; its parts go into `definitions`, each name once
     (two wire formats defining one name differently would make the document lie about one of them)."""
@@ -109,6 +115,7 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
     definitions: dict = {}
     request_schema = _request_schema(ChatCompletionRequest, model_names, definitions)
     responses_schema = _request_schema(ResponsesRequest, model_names, definitions)
+    embeddings_schema = _request_schema(EmbeddingsRequest, model_names, definitions)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GenSandbox gateway", "version": "1",
@@ -130,6 +137,13 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
             "/v1/responses": _post("createResponse", "ResponsesRequest", "Response", "ResponseStreamEvent",
                                    "A response; or, when stream is true, server-sent events (response.created, "
                                    "output deltas, response.completed)"),
+            "/v1/embeddings": {"post": {
+                "operationId": "createEmbeddings",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/EmbeddingsRequest"}}}},
+                "responses": {"200": {"description": "One embedding per input, in order", "content": {
+                    "application/json": {"schema": _EMBEDDINGS}}}, **_error_responses(400, 401, 404, 429, 502, 503)},
+            }},
             "/v1/models": {"get": {"operationId": "listModels", "responses": {"200": {
                 "description": "Models and routes this gateway serves",
                 "content": {"application/json": {"schema": {"type": "object"}}}}}}},
@@ -142,5 +156,5 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                                    "ChatCompletion": _COMPLETION, "ChatCompletionChunk": _CHUNK,
                                    "ChatCompletionStreamEvent": _STREAM_EVENT, "Usage": _USAGE, "Error": _ERROR,
                                    "ResponsesRequest": responses_schema, "Response": _RESPONSE,
-                                   "ResponseStreamEvent": _RESPONSE_EVENT}},
+                                   "ResponseStreamEvent": _RESPONSE_EVENT, "EmbeddingsRequest": embeddings_schema}},
     }

@@ -132,6 +132,7 @@ class CallFacts:
     judged_model: str | None = None  # a judge's call: the model whose answer it graded (item_id alone is shared)
     http_status: int | None = None  # a gateway attempt that failed: the status it was recorded with (502)
     tool_calls: tuple[dict, ...] = ()  # the tools the model called: {id, name, arguments}
+    operation: str = "chat"  # gen_ai.operation.name: "chat", or "embeddings"
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -140,7 +141,7 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
     event = {
         "kind": CALL,
         "time": facts.started_at,
-        "gen_ai.operation.name": "chat",
+        "gen_ai.operation.name": facts.operation,
         "gen_ai.provider.name": facts.provider,
         "gen_ai.request.model": facts.requested_model,
         "gen_ai.response.model": facts.model,
