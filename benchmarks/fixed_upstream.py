@@ -3,7 +3,8 @@
 Written on raw asyncio with httptools so that it costs little CPU (the machine has 2 cores and the tools
 under test need them). It answers every request with the same short answer after a fixed delay, and records
 the first request and last reply of each measurement window (GET /stats, GET /stats/reset), so the request
-phase of a tool run can be timed apart from its start-up and exit.
+phase of a tool run can be timed apart from its start-up and exit. Under /tools/v1 it answers every request with
+the same tool call instead (the gateway benchmark's tool-calling workload).
 
     python benchmarks/fixed_upstream.py --delay-ms 50     # prints the port, serves until SIGTERM
 """
@@ -31,6 +32,19 @@ def completion_reply(keep_alive: bool) -> bytes:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}, "finish_reason": "stop",
                      "logprobs": None}],
         "usage": {"prompt_tokens": 16, "completion_tokens": 1, "total_tokens": 17},
+    }).encode()
+    return http_response(200, body, keep_alive)
+
+
+def tool_call_reply(keep_alive: bool) -> bytes:
+    """The reply under /tools/v1: one call of a weather tool for Paris, as a tool-calling model answers."""
+    call = {"id": "call_bench", "type": "function",
+            "function": {"name": "get_weather", "arguments": json.dumps({"city": ANSWER})}}
+    body = json.dumps({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": MODEL,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                     "finish_reason": "tool_calls", "logprobs": None}],
+        "usage": {"prompt_tokens": 60, "completion_tokens": 12, "total_tokens": 72},
     }).encode()
     return http_response(200, body, keep_alive)
 
@@ -104,14 +118,16 @@ class ChatCompletionsProtocol(asyncio.Protocol):
             self.send(http_response(200, json.dumps(self.stats.snapshot()).encode(), keep_alive), keep_alive)
         elif self.url.endswith(b"/chat/completions"):
             self.stats.request_seen()
-            asyncio.get_running_loop().call_later(self.delay_s, self.reply, keep_alive)
+            tools = self.url.startswith(b"/tools/")
+            asyncio.get_running_loop().call_later(self.delay_s, self.reply, keep_alive, tools)
         else:
             self.send(http_response(404, b"{}", keep_alive), keep_alive)
 
-    def reply(self, keep_alive: bool) -> None:
+    def reply(self, keep_alive: bool, tools: bool = False) -> None:
         if self.transport.is_closing():
             return
-        self.send(REPLY_KEEP_ALIVE if keep_alive else REPLY_CLOSE, keep_alive)
+        replies = TOOL_REPLIES if tools else REPLIES
+        self.send(replies[keep_alive], keep_alive)
         self.stats.last_reply = time.monotonic()
 
     def send(self, response: bytes, keep_alive: bool) -> None:
@@ -120,8 +136,8 @@ class ChatCompletionsProtocol(asyncio.Protocol):
             self.transport.close()
 
 
-REPLY_KEEP_ALIVE = completion_reply(keep_alive=True)
-REPLY_CLOSE = completion_reply(keep_alive=False)
+REPLIES = {True: completion_reply(keep_alive=True), False: completion_reply(keep_alive=False)}
+TOOL_REPLIES = {True: tool_call_reply(keep_alive=True), False: tool_call_reply(keep_alive=False)}
 
 
 def serve(delay_ms: float) -> None:

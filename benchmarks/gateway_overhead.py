@@ -10,6 +10,7 @@ lighter load; in a closed loop p50 is about concurrency / throughput, so a gatew
 Everything shares this machine's 2 cores, as it would in a single-host deployment.
 
     python benchmarks/gateway_overhead.py [--only direct|passthrough|gensandbox|litellm] [--skip-litellm]
+                                          [--workload chat|tools]
                                           [--requests 20000] [--litellm-requests 4000]
 
 Targets: GenSandbox >= 2,000 req/s, >= 20x LiteLLM, and <= 1 ms added median latency at concurrency 16.
@@ -47,6 +48,21 @@ GENSANDBOX = PROJECT / ".venv" / "bin" / "gensandbox"
 LOAD_GENERATOR = HERE / "load_generator.py"
 REQUEST_BODY = json.dumps({"model": MODEL, "max_tokens": 16, "messages": [
     {"role": "user", "content": "What is the capital of France? Answer with one word."}]})
+# The tool-calling workload: a request with tools, a tool_choice and an earlier tool round (an assistant's call and
+# its result) in the conversation; the upstream (under /tools/v1) answers with a tool call, whose arguments carry
+# the expected answer. It exercises the whole request model on both ways.
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "The current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+TOOLS_BODY = json.dumps({"model": MODEL, "max_tokens": 16, "tools": [WEATHER_TOOL], "tool_choice": "auto",
+                         "parallel_tool_calls": True, "messages": [
+    {"role": "user", "content": "Is it raining in Lyon?"},
+    {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function", "function": {
+        "name": "get_weather", "arguments": "{\"city\": \"Lyon\"}"}}]},
+    {"role": "tool", "tool_call_id": "call_1", "content": "Lyon: light rain, 14 °C"},
+    {"role": "user", "content": "And in the capital of France?"}]})
+WORKLOADS = {"chat": (REQUEST_BODY, ""), "tools": (TOOLS_BODY, "/tools")}  # body, the upstream's path prefix
+WORKLOAD = "chat"  # --workload
 
 TARGETS = ("direct", "passthrough", "gensandbox", "litellm")
 LABELS = {"direct": "direct", "passthrough": "floor", "gensandbox": "GenSandbox",
@@ -67,6 +83,7 @@ class TargetFailed(Exception):
 @dataclass
 class Endpoint:
     port: int
+    path: str = "/v1/chat/completions"
     headers: list[str] = field(default_factory=list)
     startup_s: float = 0.0  # from starting the server to its first healthy answer
     server_pgid: int | None = None  # the gateway's process group, to read its CPU time; None for direct
@@ -95,7 +112,8 @@ class TargetResult:
 
 
 def run_load(endpoint: Endpoint, concurrency: int, requests: int, warmup: int, rate: float = 0.0) -> dict:
-    command = [str(server_python()), str(LOAD_GENERATOR), "--port", str(endpoint.port), "--body", REQUEST_BODY,
+    command = [str(server_python()), str(LOAD_GENERATOR), "--port", str(endpoint.port), "--path", endpoint.path,
+               "--body", WORKLOADS[WORKLOAD][0],
                "--expect", ANSWER, "--concurrency", str(concurrency), "--requests", str(requests),
                "--warmup", str(warmup), "--deadline", str(LOAD_DEADLINE_S), "--rate", str(rate)]
     for header in endpoint.headers:
@@ -182,7 +200,12 @@ def running_server(command: list[str], env: dict, workdir: Path, port: int, heal
 
 @contextlib.contextmanager
 def direct_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
-    yield Endpoint(upstream.port)
+    yield Endpoint(upstream.port, f"{WORKLOADS[WORKLOAD][1]}/v1/chat/completions")
+
+
+def upstream_url(upstream: Upstream) -> str:
+    """The upstream's base URL for this run's workload."""
+    return f"http://127.0.0.1:{upstream.port}{WORKLOADS[WORKLOAD][1]}/v1"
 
 
 def gensandbox_config(upstream_base_url: str) -> str:
@@ -215,7 +238,7 @@ def create_api_key(env: dict, workdir: Path) -> str:
 @contextlib.contextmanager
 def gensandbox_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     config = workdir / "gensandbox.toml"
-    config.write_text(gensandbox_config(upstream.base_url))
+    config.write_text(gensandbox_config(upstream_url(upstream)))
     env = offline_env(GENSANDBOX_HOME=str(workdir / "home"))  # a fresh key store, ledger and budget every run
     key = create_api_key(env, workdir)
     port = free_port()
@@ -231,7 +254,7 @@ def litellm_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     if problem:
         raise TargetFailed(problem)
     port = free_port()
-    env = offline_env(**litellm_env(upstream.base_url))
+    env = offline_env(**litellm_env(upstream_url(upstream)))
     command, health = litellm_command(port), "/health/liveliness"
     with running_server(command, env, workdir, port, health, START_TIMEOUT_S["litellm"]) as (pgid, startup_s):
         yield Endpoint(port, [f"authorization: Bearer {LITELLM_MASTER_KEY}"], startup_s, pgid)
@@ -241,7 +264,7 @@ def litellm_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
 def passthrough_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
     """The bare forwarder in passthrough_app.py on GenSandbox's own server stack: the floor under its latency."""
     port = free_port()
-    env = offline_env(UPSTREAM_URL=f"{upstream.base_url}/chat/completions", PYTHONPATH=str(HERE))
+    env = offline_env(UPSTREAM_URL=f"{upstream_url(upstream)}/chat/completions", PYTHONPATH=str(HERE))
     command = [str(PROJECT / ".venv" / "bin" / "python"), "-m", "uvicorn", "passthrough_app:app", "--port", str(port),
                "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
     with running_server(command, env, workdir, port, "/healthz", START_TIMEOUT_S["passthrough"]) as (pgid, startup_s):
@@ -370,6 +393,9 @@ def print_targets(results: dict[str, TargetResult]) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=TARGETS)
+    parser.add_argument("--workload", choices=WORKLOADS, default="chat",
+                        help="chat: one short question; tools: a request with tools and a tool round, answered "
+                             "with a tool call")
     parser.add_argument("--skip-litellm", action="store_true")
     parser.add_argument("--gensandbox-workers", type=int, default=1,
                         help="worker processes for `gensandbox serve` (budgets and the ledger shared by the store)")
@@ -388,16 +414,16 @@ def chosen_targets(args: argparse.Namespace) -> list[str]:
 
 
 def main() -> None:
-    global GENSANDBOX_WORKERS
+    global GENSANDBOX_WORKERS, WORKLOAD
     args = parse_args()
-    GENSANDBOX_WORKERS = args.gensandbox_workers
+    GENSANDBOX_WORKERS, WORKLOAD = args.gensandbox_workers, args.workload
     if not ensure_peers_venv(with_peers=False):  # the upstream and the load generator need httptools
         raise SystemExit("httptools could not be installed for the upstream and the load generator")
     results: dict[str, TargetResult] = {}
     with Upstream(server_python(), delay_ms=0) as upstream:
         idle_check = describe_other_work(measure_idle(1.0, upstream.process.pid))
         print(f"machine: {os.cpu_count()} cores; before the start, {idle_check}", flush=True)
-        print(f"upstream: fixed answer, no delay, http://127.0.0.1:{upstream.port}; "
+        print(f"workload: {WORKLOAD}; upstream: fixed answer, no delay, {upstream_url(upstream)}; "
               f"concurrency {HIGH_CONCURRENCY} (req/s, p50, p99) and {LOW_CONCURRENCY} (p50)", flush=True)
         print_load_generator_cost(upstream)
         for target in chosen_targets(args):

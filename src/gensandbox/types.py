@@ -139,6 +139,7 @@ class ChatRequest:
     logprobs: bool | None = None
     top_logprobs: int | None = None
     user: str | None = None  # the app's end user, for the provider's abuse monitoring
+    metadata: dict | None = None  # the app's tags for the request (an OpenAI-compatible endpoint receives them)
     passthrough: dict = field(default_factory=dict)
 
     def to_record(self) -> dict:
@@ -170,7 +171,7 @@ class ChatRequest:
 
 _OPTIONAL_FIELDS = ("reasoning_effort", "thinking_budget_tokens", "tools", "tool_choice", "parallel_tool_calls",
                     "response_format", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
-                    "user", "passthrough")
+                    "user", "metadata", "passthrough")
 
 
 def _plain(value):

@@ -140,7 +140,8 @@ def test_interrupted_run_keeps_finished_items(home, tmp_path, upstream, recorder
     try:
         deadline = time.monotonic() + 120
         while _samples(database) < 20 or recorder.answered.get("held-after-20", 0) <= 20:
-            assert process.poll() is None and time.monotonic() < deadline, "the run stopped or stalled early"
+            assert process.poll() is None and time.monotonic() < deadline, \
+                f"the run stopped or stalled early: {process.stderr.read() if process.poll() is not None else ''}"
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)

@@ -109,14 +109,15 @@ def test_an_image_part_reaches_the_upstream_in_order(gateway, recorder):
 def test_every_sampling_parameter_reaches_the_upstream_and_unknown_ones_pass_unchanged(gateway, recorder):
     client(gateway).chat.completions.create(
         model="echo", messages=ask(), top_p=0.5, presence_penalty=0.1, frequency_penalty=-0.2, logprobs=True,
-        top_logprobs=2, user="end-user-7", seed=3, reasoning_effort="low",
+        top_logprobs=2, user="end-user-7", seed=3, reasoning_effort="low", metadata={"session_id": "s-1"},
         extra_body={"logit_bias": {"50256": -100}, "repetition_penalty": 1.1, "ignored_by_nobody": None})
     sent = recorder.requests[0]
     assert {k: sent[k] for k in ("top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs",
-                                 "user", "seed", "reasoning_effort", "logit_bias", "repetition_penalty")} == {
+                                 "user", "seed", "reasoning_effort", "logit_bias", "repetition_penalty",
+                                 "metadata")} == {
         "top_p": 0.5, "presence_penalty": 0.1, "frequency_penalty": -0.2, "logprobs": True, "top_logprobs": 2,
         "user": "end-user-7", "seed": 3, "reasoning_effort": "low", "logit_bias": {"50256": -100},
-        "repetition_penalty": 1.1}
+        "repetition_penalty": 1.1, "metadata": {"session_id": "s-1"}}
     assert "ignored_by_nobody" not in sent  # null is "not sent", as in OpenAI's API
 
 

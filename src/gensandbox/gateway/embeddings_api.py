@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Annotated
 
 import numpy as np
 import orjson
@@ -34,7 +35,8 @@ class EmbeddingsRequest(BaseModel):
 
     model_config = STRICT
     model: str = Field(min_length=1)
-    input: str | list[str] = Field(description="A text, or up to 2048 texts")
+    input: str | Annotated[list[str], Field(min_length=1, max_length=MAX_INPUTS)] = Field(
+        description="A text, or 1 to 2048 texts")
     encoding_format: str = Field(default="float", pattern="^(float|base64)$")
 
     def texts(self) -> list[str]:

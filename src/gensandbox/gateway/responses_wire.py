@@ -189,6 +189,7 @@ def to_chat_request(body: ResponsesRequest, earlier: list[Message]) -> ChatReque
         tool_choice=None if choice is None else ToolChoice("function", choice.name)
         if isinstance(choice, NamedFunctionChoice) else ToolChoice(choice),
         parallel_tool_calls=body.parallel_tool_calls, response_format=_format(body.text), user=body.user,
+        metadata=body.metadata,
         reasoning_effort=body.reasoning.effort if body.reasoning else None)
 
 

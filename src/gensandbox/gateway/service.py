@@ -291,7 +291,8 @@ class Gateway:
             body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             tool_steps=tool_steps(request.messages), features=request_features(request, asked.stream),
-            http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls)))
+            http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls),
+            end_user=request.user))
         return key_id, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:

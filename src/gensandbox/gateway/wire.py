@@ -249,6 +249,7 @@ def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> Chat
         logprobs=body.logprobs,
         top_logprobs=body.top_logprobs,
         user=body.user,
+        metadata=body.metadata,
         passthrough=body.passthrough(),
     )
 

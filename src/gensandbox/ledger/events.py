@@ -133,6 +133,7 @@ class CallFacts:
     http_status: int | None = None  # a gateway attempt that failed: the status it was recorded with (502)
     tool_calls: tuple[dict, ...] = ()  # the tools the model called: {id, name, arguments}
     operation: str = "chat"  # gen_ai.operation.name: "chat", or "embeddings"
+    end_user: str | None = None  # the app's `user`: its own id for the person it serves
 
 
 def call_event(facts: CallFacts, privacy: str) -> dict:
@@ -176,6 +177,8 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.judged_model": facts.judged_model,
         "gensandbox.tool_steps": list(facts.tool_steps) or None,
         "gensandbox.features": list(facts.features) or None,
+        # An app's id for its user may identify a person: only its hash, whatever the privacy setting.
+        "gensandbox.end_user_sha256": None if facts.end_user is None else sha256_hex(facts.end_user.encode()),
         "gensandbox.variant": facts.variant,
         "gensandbox.variant_version": facts.variant_version,
         # No OTel GenAI name yet. Left out when zero, so events of calls without reasoning hash as before.

@@ -49,7 +49,7 @@ def request_to_openai(request: ChatRequest) -> dict:
 
 
 _AS_IS = ("temperature", "seed", "reasoning_effort", "parallel_tool_calls", "top_p", "presence_penalty",
-          "frequency_penalty", "logprobs", "top_logprobs", "user")
+          "frequency_penalty", "logprobs", "top_logprobs", "user", "metadata")
 
 
 def message_to_openai(message: Message) -> dict:
