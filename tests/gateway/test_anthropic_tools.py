@@ -132,12 +132,15 @@ def test_a_json_object_answer_uses_a_generic_object_schema(gateway, recorder):
     assert recorder.requests[0]["tools"] == [{"name": "json_answer", "input_schema": {"type": "object"}}]
 
 
-def test_tools_with_a_json_answer_an_image_detail_or_a_name_are_refused_by_name(gateway, recorder):
+def test_what_anthropics_api_cannot_carry_is_refused_by_name(gateway, recorder):
     refusals = [
         ({"tools": [WEATHER], "response_format": {"type": "json_object"}}, "response_format"),
         ({"messages": [{"role": "user", "content": [
             {"type": "image_url", "image_url": {"url": PNG, "detail": "low"}}]}]}, "messages[0].content"),
         ({"messages": [{"role": "user", "content": "hi", "name": "kim"}]}, "messages[0].name"),
+        ({"messages": ask() + [{"role": "assistant", "tool_calls": [{"id": "c", "type": "function", "function": {
+            "name": "get_weather", "arguments": "not JSON"}}]}, {"role": "tool", "tool_call_id": "c", "content": "x"}],
+          "tools": [WEATHER]}, "messages[1].tool_calls"),
     ]
     for extra, parameter in refusals:
         with pytest.raises(openai.BadRequestError) as refused:

@@ -4,6 +4,8 @@ dropped on the way. Each provider declares its capabilities; a request that need
 
 from __future__ import annotations
 
+import json
+
 from gensandbox.types import ChatRequest
 
 TOOLS = "tools"  # function tools, tool_choice auto/none, tool results in the conversation
@@ -16,6 +18,9 @@ MESSAGE_NAMES = "message names"  # a participant's name on a message
 # Tools offered while the answer must be JSON: an API that makes structured output by forcing a tool of its own
 # cannot also leave the model free to call the app's tools.
 TOOLS_WITH_FORMAT = "tools with response_format"
+# A former tool call's arguments that are not a JSON object: OpenAI's form carries them as any text, where an API
+# that takes them as an object cannot carry them unchanged.
+FREE_TEXT_ARGUMENTS = "tool call arguments that are not a JSON object"
 JSON_OBJECT = "json_object"
 JSON_SCHEMA = "json_schema"
 LOGPROBS = "logprobs"
@@ -27,8 +32,8 @@ REASONING_EFFORT = "reasoning_effort"
 PASSTHROUGH = "passthrough"  # parameters GenSandbox does not interpret, sent on unchanged
 
 EVERYTHING = frozenset({TOOLS, REQUIRED_TOOL, NAMED_TOOL, PARALLEL_TOOL_CALLS, IMAGES, IMAGE_DETAIL, MESSAGE_NAMES,
-                        TOOLS_WITH_FORMAT, JSON_OBJECT, JSON_SCHEMA, LOGPROBS, PENALTIES, TOP_P, SEED, STOP,
-                        REASONING_EFFORT, PASSTHROUGH})
+                        TOOLS_WITH_FORMAT, FREE_TEXT_ARGUMENTS, JSON_OBJECT, JSON_SCHEMA, LOGPROBS, PENALTIES,
+                        TOP_P, SEED, STOP, REASONING_EFFORT, PASSTHROUGH})
 TEXT_ONLY = frozenset({SEED, STOP})
 
 
@@ -51,6 +56,8 @@ def needs(request: ChatRequest) -> dict[str, str]:
             found.setdefault(IMAGE_DETAIL, f"messages[{index}].content")
         if message.name is not None:
             found.setdefault(MESSAGE_NAMES, f"messages[{index}].name")
+        if any(not _json_object(call.arguments) for call in message.tool_calls):
+            found.setdefault(FREE_TEXT_ARGUMENTS, f"messages[{index}].tool_calls")
     if request.response_format is not None and request.response_format.type != "text":
         found[request.response_format.type] = "response_format"
         if request.tools:
@@ -70,6 +77,16 @@ def needs(request: ChatRequest) -> dict[str, str]:
     if request.passthrough:
         found[PASSTHROUGH] = next(iter(request.passthrough))
     return found
+
+
+def _json_object(arguments: str) -> bool:
+    """Whether tool call arguments are a JSON object (no arguments at all are the empty one)."""
+    if not arguments:
+        return True
+    try:
+        return isinstance(json.loads(arguments), dict)
+    except ValueError:
+        return False
 
 
 def unsupported(request: ChatRequest, capabilities: frozenset[str]) -> tuple[str, str] | None:
