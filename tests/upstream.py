@@ -33,8 +33,12 @@ thinking must not score):
                   completion_tokens; streamed, `delta.reasoning_content` pieces come before the answer's
   think-tags      OpenAI route, R1-distill style: the content is "<think>REASONING</think>\n\n" then the answer,
                   and no reasoning count; streamed in 4-character pieces, so tags are split across chunks
+  claude-cached   Anthropic route: like echo, with usage that reports cache_creation_input_tokens 7 and
+                  cache_read_input_tokens 100
   claude-thinker  Anthropic route: a `thinking` block (with a signature) before the text block; streamed as
                   thinking_delta and signature_delta events before the text_delta ones
+On the Anthropic route, tool-caller and parallel-caller answer in tool_use blocks (see anthropic_tool_uses), and any
+other model made to call a named tool (a JSON answer) writes {"answer": TEXT} into it.
 Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
 
 POST /v1/embeddings (OpenAI's format) answers any model but the fault ones above with a deterministic vector:
@@ -272,7 +276,17 @@ def create_app(recorder: Recorder) -> Starlette:
             faulty = await _behave(body["model"], error, recorder, _last_user_text(body["messages"]))
             if faulty is not None:
                 return faulty
-            text = _last_user_text(body["messages"])
+            text = _anthropic_tool_results_text(body) or _last_user_text(body["messages"])
+            uses = anthropic_tool_uses(body, text)
+            if uses is not None:
+                if body.get("stream"):
+                    return StreamingResponse(_anthropic_tool_events(body["model"], uses),
+                                             media_type="text/event-stream")
+                return JSONResponse({
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "content": uses,
+                    "stop_reason": "tool_use", "stop_sequence": None,
+                    "usage": {"input_tokens": 10, "output_tokens": 5 * len(uses)} | _anthropic_cache(body["model"]),
+                })
             if body.get("stream"):
                 return StreamingResponse(_anthropic_events(body["model"], text), media_type="text/event-stream")
             thinker = body["model"] == "claude-thinker"
@@ -282,7 +296,8 @@ def create_app(recorder: Recorder) -> Starlette:
                 "content": [*thinking, {"type": "text", "text": text}],
                 "stop_reason": "end_turn", "stop_sequence": None,
                 "usage": {"input_tokens": len(text.split()) + 5,
-                          "output_tokens": len(text.split()) + (REASONING_WORDS if thinker else 0)},
+                          "output_tokens": len(text.split()) + (REASONING_WORDS if thinker else 0)}
+                | _anthropic_cache(body["model"]),
             })
 
         return await tracked(request, handle)
@@ -392,9 +407,59 @@ async def _openai_tool_events(model: str, calls: list[dict]):
     yield b"data: [DONE]\n\n"
 
 
+def anthropic_tool_uses(body: dict, text: str) -> list[dict] | None:
+    """The tool_use blocks of a request to Anthropic's API, or None to answer in text. tool-caller and parallel-caller
+    call tools as on the OpenAI side (with {"query": the last user text}), unless the last user turn holds tool results;
+    any other model made to call a tool (tool_choice {"type": "tool"}: how a JSON answer is asked of Anthropic) writes
+    its answer into it, as {"answer": text}."""
+    tools = [tool["name"] for tool in body.get("tools") or []]
+    choice = body.get("tool_choice") or {}
+    named = choice.get("name") if choice.get("type") == "tool" else None
+    if body["model"] not in ("tool-caller", "parallel-caller"):
+        return None if named is None else [{"type": "tool_use", "id": "toolu_answer", "name": named,
+                                            "input": {"answer": text}}]
+    if not tools or _anthropic_tool_results_text(body) is not None or choice.get("type") == "none":
+        return None
+    chosen = [named] if named else tools[:3] if body["model"] == "parallel-caller" else tools[:1]
+    query = _last_user_text(body["messages"])
+    return [{"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {"query": query}}
+            for i, name in enumerate(chosen)]
+
+
+def _anthropic_tool_results_text(body: dict) -> str | None:
+    """"tool said: RESULTS" when the last message is a user turn of tool_result blocks (Anthropic's tool results)."""
+    content = body["messages"][-1].get("content") if body["messages"] else None
+    results = [_text_of(block.get("content")) for block in content or () if isinstance(content, list)
+               and block.get("type") == "tool_result"]
+    return "tool said: " + " | ".join(results) if results else None
+
+
+def _anthropic_cache(model: str) -> dict:
+    """claude-cached reports a prompt partly written to and partly read from Anthropic's prompt cache."""
+    return {"cache_creation_input_tokens": 7, "cache_read_input_tokens": 100} if model == "claude-cached" else {}
+
+
+async def _anthropic_tool_events(model: str, uses: list[dict]):
+    """tool_use blocks streamed as Anthropic streams them: each block's start with its id and name, then its input
+    as input_json_delta pieces (two), then its stop."""
+    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": 10}
+                                                     | _anthropic_cache(model)}})
+    for index, use in enumerate(uses):
+        yield _sse({"type": "content_block_start", "index": index, "content_block": use | {"input": {}}})
+        arguments = json.dumps(use["input"], ensure_ascii=False)
+        for piece in (arguments[:len(arguments) // 2], arguments[len(arguments) // 2:]):
+            yield _sse({"type": "content_block_delta", "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": piece}})
+        yield _sse({"type": "content_block_stop", "index": index})
+    yield _sse({"type": "message_delta", "delta": {"stop_reason": "tool_use"},
+                "usage": {"output_tokens": 5 * len(uses)}})
+    yield _sse({"type": "message_stop"})
+
+
 async def _anthropic_events(model: str, text: str):
     words = text.split(" ")
-    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": len(words) + 5}}})
+    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": len(words) + 5}
+                                                     | _anthropic_cache(model)}})
     thinker = model == "claude-thinker"
     if thinker:
         async for event in _anthropic_thinking_events():

@@ -70,7 +70,9 @@ failures_to_cool = 2
 """
 MODELS = {"echo": "echo", "broken": "error-500", "slow": "echo-slow-50ms", "pricey": "echo", "gone": "hang",
           "breaks": "stream-breaks", "cut": "stream-cut", "anthropic-echo": "echo",
-          "tool-caller": "tool-caller", "parallel-caller": "parallel-caller"}
+          "tool-caller": "tool-caller", "parallel-caller": "parallel-caller",
+          "anthropic-tool-caller": "tool-caller", "anthropic-parallel-caller": "parallel-caller",
+          "anthropic-cached": "claude-cached"}
 
 
 @dataclass

@@ -3,14 +3,27 @@ from pathlib import Path
 
 import pytest
 
-from gensandbox.errors import ProviderHTTPError, ProviderResponseError
+from gensandbox.errors import ProviderHTTPError, ProviderResponseError, RunError
 from gensandbox.providers.anthropic import (
     API_VERSION,
     AnthropicProvider,
+    StreamState,
+    delta_from_anthropic_event,
     request_to_anthropic,
     response_from_anthropic,
 )
-from gensandbox.types import ChatRequest, Message
+from gensandbox.types import (
+    ChatRequest,
+    ContentPart,
+    Message,
+    ResponseFormat,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    ToolChoice,
+    Usage,
+    join_tool_calls,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -61,3 +74,90 @@ async def test_error_body_message_is_surfaced(upstream):
     await provider.aclose()
     assert caught.value.status == 500
     assert "sk-ant-secret" not in str(caught.value)
+
+
+def test_tools_and_tool_choice_in_anthropics_form():
+    tools = (Tool("find", "Search", {"type": "object"}, strict=True), Tool("now"))
+    request = ChatRequest(model="claude", messages=(Message("user", "hi"),), tools=tools,
+                          tool_choice=ToolChoice("function", "find"), parallel_tool_calls=False, seed=None)
+    payload = request_to_anthropic(request)
+    assert payload["tools"] == [{"name": "find", "input_schema": {"type": "object"}, "description": "Search",
+                                 "strict": True},
+                                {"name": "now", "input_schema": {"type": "object", "properties": {}}}]
+    assert payload["tool_choice"] == {"type": "tool", "name": "find", "disable_parallel_tool_use": True}
+    only_parallel = request_to_anthropic(ChatRequest(model="claude", messages=request.messages, tools=tools,
+                                                     parallel_tool_calls=True))
+    assert only_parallel["tool_choice"] == {"type": "auto", "disable_parallel_tool_use": False}
+    assert "tool_choice" not in request_to_anthropic(ChatRequest(model="claude", messages=request.messages,
+                                                                 tools=tools))
+
+
+def test_a_percent_encoded_data_url_is_sent_base64_encoded():
+    image = ContentPart("image", url="data:image/gif,GIF89a%01")
+    payload = request_to_anthropic(ChatRequest(model="claude", messages=(Message("user", "", (image,)),)))
+    assert payload["messages"][0]["content"] == [
+        {"type": "image", "source": {"type": "base64", "media_type": "image/gif", "data": "R0lGODlhAQ=="}}]
+
+
+def test_tool_call_arguments_that_are_not_a_json_object_fail_the_call_rather_than_change():
+    call = Message("assistant", "", tool_calls=(ToolCall("toolu_1", "find", "[1, 2]"),))
+    with pytest.raises(RunError, match="not a JSON object"):
+        request_to_anthropic(ChatRequest(model="claude", messages=(Message("user", "hi"), call)))
+
+
+def test_tool_use_blocks_become_tool_calls_and_cache_tokens_count_as_input():
+    body = {"model": "claude", "stop_reason": "tool_use", "content": [
+        {"type": "text", "text": "Looking."},
+        {"type": "tool_use", "id": "toolu_1", "name": "find", "input": {"q": "서울"}}],
+        "usage": {"input_tokens": 5, "cache_creation_input_tokens": 3, "cache_read_input_tokens": 40,
+                  "output_tokens": 9}}
+    response = response_from_anthropic(body, 0.1)
+    assert response.text == "Looking." and response.finish_reason == "tool_calls"
+    assert response.tool_calls == (ToolCall("toolu_1", "find", '{"q": "서울"}'),)
+    assert response.usage == Usage(input_tokens=48, output_tokens=9, cached_input_tokens=40)
+
+
+def test_a_json_answer_is_asked_through_a_forced_tool_and_read_back_as_text():
+    request = ChatRequest(model="claude", messages=(Message("user", "hi"),),
+                          response_format=ResponseFormat("json_schema", "reply", {"type": "object"}))
+    payload = request_to_anthropic(request)
+    assert payload["tools"] == [{"name": "reply", "input_schema": {"type": "object"}}]
+    assert payload["tool_choice"] == {"type": "tool", "name": "reply"}
+    body = {"stop_reason": "tool_use", "usage": {},
+            "content": [{"type": "tool_use", "id": "t", "name": "reply", "input": {"answer": "hi"}}]}
+    response = response_from_anthropic(body, 0.1, answer_tool="reply")
+    assert (response.text, response.finish_reason, response.tool_calls) == ('{"answer": "hi"}', "stop", ())
+
+
+def test_stream_events_give_tool_call_pieces_by_call_index():
+    events = [
+        {"type": "message_start", "message": {"usage": {"input_tokens": 4, "cache_read_input_tokens": 10}}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Looking."}},
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "toolu_1", "name": "find", "input": {}}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"q": '}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '"x"}'}},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 7}},
+    ]
+    state = StreamState()
+    deltas = [delta for event in events if (delta := delta_from_anthropic_event(event, state)) is not None]
+    assert deltas[1].tool_calls == (ToolCallDelta(0, "toolu_1", "find", ""),)
+    assert join_tool_calls(piece for d in deltas for piece in d.tool_calls) == (
+        ToolCall("toolu_1", "find", '{"q": "x"}'),)
+    assert deltas[-1].finish_reason == "tool_calls"
+    assert deltas[-1].usage == Usage(input_tokens=14, output_tokens=7, cached_input_tokens=10)
+
+
+def test_a_streamed_json_answer_streams_the_forced_tools_input_as_text():
+    state = StreamState(answer_tool="reply")
+    events = [
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "tool_use", "id": "t", "name": "reply", "input": {}}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": '{"a'}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": '": 1}'}},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}},
+    ]
+    deltas = [delta for event in events if (delta := delta_from_anthropic_event(event, state)) is not None]
+    assert "".join(d.text for d in deltas) == '{"a": 1}' and not any(d.tool_calls for d in deltas)
+    assert deltas[-1].finish_reason == "stop"

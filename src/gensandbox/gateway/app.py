@@ -20,6 +20,7 @@ from gensandbox.errors import RunError
 from gensandbox.gateway.answers import Asking, answer_headers, error_json, guarded, receipted
 from gensandbox.gateway.embeddings_api import Embeddings
 from gensandbox.gateway.keys import KeyGate
+from gensandbox.gateway.messages_endpoint import answer_messages
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
@@ -93,6 +94,9 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
         return await answer_responses(gateway, gateway_store, await request.body(), headers.get("authorization"),
                                       headers.get(SESSION_HEADER), headers.get(PARENT_HEADER))
 
+    async def messages(request: Request) -> Response:
+        return await answer_messages(gateway, await request.body(), request.headers)
+
     async def embeddings_endpoint(request: Request) -> Response:
         headers = request.headers
         return await embeddings.answer(await request.body(), headers.get("authorization"),
@@ -116,6 +120,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
     routed = Starlette(routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
+        Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/embeddings", embeddings_endpoint, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from gensandbox.gateway.embeddings_api import EmbeddingsRequest
+from gensandbox.gateway.messages_api import MessagesRequest
 from gensandbox.gateway.responses_wire import ResponsesRequest
 from gensandbox.gateway.wire import ChatCompletionRequest
 
@@ -81,6 +82,30 @@ _RESPONSE_EVENT = {
 }
 
 
+# Anthropic's message object, and one event of a streamed message (its `event` names the type of its `data`).
+_MESSAGE = {
+    "type": "object",
+    "required": ["id", "type", "role", "model", "content", "stop_reason", "usage"],
+    "properties": {"id": {"type": "string"}, "type": {"const": "message"}, "role": {"const": "assistant"},
+                   "model": {"type": "string"}, "content": {"type": "array", "items": {"type": "object"}},
+                   "stop_reason": {"type": ["string", "null"]}, "stop_sequence": {"type": ["string", "null"]},
+                   "usage": {"type": "object", "required": ["input_tokens", "output_tokens"],
+                             "properties": {"input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"},
+                                            "cache_read_input_tokens": {"type": "integer"}}}},
+}
+_MESSAGE_STREAM_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
+                           "message_delta", "message_stop", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": {
+            "type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}},
+        "id": {"type": "string"}, "retry": {"type": "integer"},
+    },
+}
+
+
 _EMBEDDINGS = {"type": "object", "required": ["object", "data", "model", "usage"],
                "properties": {"object": {"const": "list"}, "data": {"type": "array"}, "model": {"type": "string"},
                               "usage": {"type": "object"}}}
@@ -116,6 +141,7 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
     request_schema = _request_schema(ChatCompletionRequest, model_names, definitions)
     responses_schema = _request_schema(ResponsesRequest, model_names, definitions)
     embeddings_schema = _request_schema(EmbeddingsRequest, model_names, definitions)
+    messages_schema = _request_schema(MessagesRequest, model_names, definitions)
     return {
         "openapi": "3.1.0",
         "info": {"title": "GenSandbox gateway", "version": "1",
@@ -137,6 +163,9 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
             "/v1/responses": _post("createResponse", "ResponsesRequest", "Response", "ResponseStreamEvent",
                                    "A response; or, when stream is true, server-sent events (response.created, "
                                    "output deltas, response.completed)"),
+            "/v1/messages": _post("createMessage", "MessagesRequest", "AnthropicMessage", "MessageStreamEvent",
+                                  "Anthropic's Messages API: a message; or, when stream is true, Anthropic's "
+                                  "server-sent events, the last (message_stop) carrying gensandbox_receipt"),
             "/v1/embeddings": {"post": {
                 "operationId": "createEmbeddings",
                 "requestBody": {"required": True, "content": {"application/json": {
@@ -156,5 +185,7 @@ def openapi_document(model_names: tuple[str, ...]) -> dict:
                                    "ChatCompletion": _COMPLETION, "ChatCompletionChunk": _CHUNK,
                                    "ChatCompletionStreamEvent": _STREAM_EVENT, "Usage": _USAGE, "Error": _ERROR,
                                    "ResponsesRequest": responses_schema, "Response": _RESPONSE,
-                                   "ResponseStreamEvent": _RESPONSE_EVENT, "EmbeddingsRequest": embeddings_schema}},
+                                   "ResponseStreamEvent": _RESPONSE_EVENT, "EmbeddingsRequest": embeddings_schema,
+                                   "MessagesRequest": messages_schema, "AnthropicMessage": _MESSAGE,
+                                   "MessageStreamEvent": _MESSAGE_STREAM_EVENT}},
     }
