@@ -83,10 +83,10 @@ class TargetFailed(Exception):
 @dataclass
 class Endpoint:
     port: int
-    path: str = "/v1/chat/completions"
     headers: list[str] = field(default_factory=list)
     startup_s: float = 0.0  # from starting the server to its first healthy answer
     server_pgid: int | None = None  # the gateway's process group, to read its CPU time; None for direct
+    path: str = "/v1/chat/completions"
 
 
 @dataclass
@@ -200,7 +200,7 @@ def running_server(command: list[str], env: dict, workdir: Path, port: int, heal
 
 @contextlib.contextmanager
 def direct_target(upstream: Upstream, workdir: Path) -> Iterator[Endpoint]:
-    yield Endpoint(upstream.port, f"{WORKLOADS[WORKLOAD][1]}/v1/chat/completions")
+    yield Endpoint(upstream.port, path=f"{WORKLOADS[WORKLOAD][1]}/v1/chat/completions")
 
 
 def upstream_url(upstream: Upstream) -> str:

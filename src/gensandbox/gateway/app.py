@@ -170,15 +170,20 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
 
     async def events():
         usage, finish, texts, tool_pieces = None, None, [], []
+        # The role chunk goes out in one write with the first piece (already here): one send, not two, before
+        # the first token reaches the app.
+        head = chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
         try:
-            yield chunk_event(request_id, model, created, {"role": "assistant", "content": ""})
             piece = streamed.first
             while piece is not None:
                 usage, finish = piece.usage or usage, piece.finish_reason or finish
                 if piece.text or piece.tool_calls or piece.logprobs:
-                    yield chunk_event(request_id, model, created, _delta(piece, texts, tool_pieces),
-                                      logprobs=piece.logprobs)
+                    yield head + chunk_event(request_id, model, created, _delta(piece, texts, tool_pieces),
+                                             logprobs=piece.logprobs)
+                    head = b""
                 piece = await anext(streamed.rest, None)
+            if head:
+                yield head
             if finish is None:  # the upstream closed without saying the answer was complete: it was cut short
                 raise RunError("the upstream ended the stream without a finish reason: the answer may be incomplete")
         except RunError as error:
