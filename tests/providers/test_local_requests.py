@@ -30,7 +30,8 @@ def test_capabilities_follow_the_chat_template(home):
     qwen, gemma = provider(home, QWEN), provider(home, GEMMA)
     assert {TOOLS, NAMED_TOOL, JSON_SCHEMA, TOP_P, SEED} <= qwen.capabilities  # its template renders tools
     assert TOOLS not in gemma.capabilities and JSON_SCHEMA not in gemma.capabilities  # a base model: no template
-    assert IMAGES not in qwen.capabilities and LOGPROBS not in qwen.capabilities
+    assert IMAGES not in qwen.capabilities  # no vision projector ships with it
+    assert LOGPROBS in qwen.capabilities and LOGPROBS in gemma.capabilities
 
 
 @pytest.mark.slow
@@ -146,3 +147,48 @@ async def test_sampling_parameters_reach_llama_cpp(home):
     for penalty in ({"presence_penalty": 2.0}, {"frequency_penalty": 2.0}):
         penalised = await qwen.complete(replace(sampled, temperature=0.0, **penalty))
         assert penalised.text.lower().count("yes") < 10, penalty  # measured: three with presence_penalty
+
+
+def token_texts(logprobs: dict) -> list[str]:
+    return [entry["token"] for entry in logprobs["content"]]
+
+
+@pytest.mark.slow
+async def test_logprobs_cover_the_answer_token_by_token(home):
+    import math
+    import threading
+
+    qwen = provider(home, QWEN)
+    request = ChatRequest(model="local", messages=(Message("user", "Count from 1 to 10, separated by commas."),),
+                          max_tokens=40, logprobs=True, top_logprobs=3)
+    response = await qwen.complete(request)
+    assert "".join(token_texts(response.logprobs)) == response.text
+    assert len(response.logprobs["content"]) == response.usage.output_tokens  # end-of-sequence is not counted
+    for entry in response.logprobs["content"]:
+        best = entry["top_logprobs"]
+        assert len(best) == 3 and [b["logprob"] for b in best] == sorted((b["logprob"] for b in best), reverse=True)
+        assert entry["logprob"] == best[0]["logprob"] <= 0  # temperature 0: the likeliest token is the one chosen
+        assert sum(math.exp(b["logprob"]) for b in best) <= 1 + 1e-9
+        assert bytes(entry["bytes"]).decode() == entry["token"]
+    cut = await qwen.complete(replace(request, stop=(", 5",)))
+    assert cut.text == "1, 2, 3, 4" and "".join(token_texts(cut.logprobs)) == cut.text  # none past the stop
+    streamed = [delta.logprobs for delta in qwen.stream_blocking(request, threading.Event()) if delta.logprobs]
+    entries = [entry for piece in streamed for entry in piece["content"]]
+    # the same tokens; the numbers agree to rounding (a prompt evaluated whole or after a cached prefix differs a
+    # little in llama.cpp's arithmetic)
+    assert token_texts({"content": entries}) == token_texts(response.logprobs)
+    assert [e["logprob"] for e in entries] == pytest.approx([e["logprob"] for e in response.logprobs["content"]],
+                                                            abs=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, max_tokens", [(QWEN, 3), (GEMMA, 1)])
+async def test_logprobs_of_an_answer_cut_at_max_tokens_include_its_last_token(home, name, max_tokens):
+    """The last token is never evaluated (so never seen by the recorder): it is found from the answer's text."""
+    response = await provider(home, name).complete(ChatRequest(
+        model="local", messages=(Message("user", "Count from 1 to 10, separated by commas."),), max_tokens=max_tokens,
+        logprobs=True))
+    assert response.finish_reason == "length"
+    assert len(response.logprobs["content"]) == max_tokens
+    assert "".join(token_texts(response.logprobs)).strip() == response.text
+    assert all(entry["top_logprobs"] == [] for entry in response.logprobs["content"])

@@ -197,3 +197,8 @@ def test_chat_template_read_from_the_header_past_arrays(tmp_path):
     assert chat_template(gguf(tmp_path / "base.gguf", [("general.name", 8, text("base"))])) is None
     (tmp_path / "other.bin").write_bytes(b"not a gguf file")
     assert chat_template(tmp_path / "other.bin") is None
+
+
+def test_a_schema_llama_cpp_cannot_express_is_said_by_parameter():
+    with pytest.raises(ValueError, match="response_format"):
+        grammar_text((), {"type": "string", "pattern": "[a-z]+"}, several=False)  # no ^...$ anchors

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import os
 import threading
@@ -28,6 +29,7 @@ from gensandbox.providers import local_tools
 from gensandbox.providers.capabilities import (
     JSON_OBJECT,
     JSON_SCHEMA,
+    LOGPROBS,
     NAMED_TOOL,
     PARALLEL_TOOL_CALLS,
     PENALTIES,
@@ -38,6 +40,7 @@ from gensandbox.providers.capabilities import (
     TOP_P,
 )
 from gensandbox.providers.gguf import chat_template
+from gensandbox.providers.local_logprobs import LogprobRecorder, chat_logprobs
 from gensandbox.providers.reasoning import split_stream, with_reasoning
 from gensandbox.types import ChatRequest, ChatResponse, Message, StreamDelta, ToolCall, Usage
 
@@ -98,10 +101,9 @@ def completion_prompt(messages: tuple[Message, ...], few_shot: list[tuple[str, s
     return f"{shots}Q: {question}\nA:"
 
 
-# What llama.cpp honours for any model: its samplers take top_p, the penalties and the seed, and stop sequences.
-# Not logprobs: llama-cpp-python gives them only for a model loaded with logits_all, which keeps a float per
-# vocabulary entry per context position (2.5 GB for Qwen's 152k vocabulary at n_ctx 4096).
-SAMPLING = frozenset({SEED, STOP, TOP_P, PENALTIES})
+# What llama.cpp honours for any model: its samplers take top_p, the penalties and the seed, and stop sequences;
+# logprobs are recorded as tokens are sampled (local_logprobs).
+SAMPLING = frozenset({SEED, STOP, TOP_P, PENALTIES, LOGPROBS})
 # A chat model's answer can be held to JSON by a grammar (the few-shot Q:/A: frame of a base model cannot: its
 # answers end at the line's end). Tools need a chat template that renders them (local_tools.template_takes_tools).
 CHAT = SAMPLING | {JSON_OBJECT, JSON_SCHEMA}
@@ -141,8 +143,9 @@ class LocalProvider:
         llama, lock = load_llama(self.path, self.n_ctx)
         with lock:
             started = time.perf_counter()
+            recorder = LogprobRecorder(llama, request.top_logprobs or 0) if request.logprobs else None
             try:
-                body = self._generate(llama, request, self._deadline(llama, started))
+                body = self._generate(llama, request, self._processors(llama, started, recorder))
             except (ValueError, RuntimeError) as error:  # e.g. prompt longer than the context
                 raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
             latency_s = time.perf_counter() - started
@@ -150,6 +153,7 @@ class LocalProvider:
             raise ProviderTimeoutError(f"no answer within the item timeout of {self.timeout_s:g} s")
         choice = body["choices"][0]
         text = (choice["message"]["content"] if "message" in choice else choice["text"]) or ""
+        logprobs = chat_logprobs(recorder.finish(text)) if recorder is not None else None
         calls: tuple[ToolCall, ...] = ()
         if self._offered(request):
             text, calls = local_tools.split_tool_calls(text, *_call_rules(request))
@@ -161,6 +165,7 @@ class LocalProvider:
             latency_s=latency_s,
             model=self.path.name,
             tool_calls=calls,
+            logprobs=logprobs,
             raw=body,
         ))
 
@@ -185,13 +190,19 @@ class LocalProvider:
             self._formatter = Jinja2ChatFormatter(self.template, text_of(llama.token_eos()), text_of(llama.token_bos()))
         return self._formatter
 
+    def _processors(self, llama, started: float, recorder: LogprobRecorder | None):
+        """The logits processors a request needs: the logprob recorder first (it must see the model's own
+        distribution), then the deadline."""
+        from llama_cpp import LogitsProcessorList
+
+        chosen = [step for step in (recorder, self._deadline(llama, started)) if step is not None]
+        return LogitsProcessorList(chosen) if chosen else None
+
     def _deadline(self, llama, started: float):
         """End generation at the item timeout (a thread cannot be cancelled): past the deadline, every
         token but end-of-sequence is masked out, so llama.cpp stops at its next step."""
         if self.timeout_s is None:
             return None
-        from llama_cpp import LogitsProcessorList
-
         deadline, end_of_sequence = started + self.timeout_s, llama.token_eos()
 
         def stop_when_late(input_ids, scores):
@@ -200,7 +211,7 @@ class LocalProvider:
                 scores[end_of_sequence] = 0.0
             return scores
 
-        return LogitsProcessorList([stop_when_late])
+        return stop_when_late
 
     def _generate(self, llama, request: ChatRequest, logits_processor, stream: bool = False):
         common = dict(logits_processor=logits_processor, stream=stream, **sampling(request))
@@ -280,34 +291,38 @@ class LocalProvider:
         splitter = local_tools.ToolCallSplitter(*_call_rules(request)) if self._offered(request) else None
         with lock:
             started = time.perf_counter()
-            output_tokens, finish_reason = 0, "stop"
+            recorder = LogprobRecorder(llama, request.top_logprobs or 0) if request.logprobs else None
+            texts, finish_reason = [], "stop"
             try:
-                for chunk in self._generate(llama, request, self._deadline(llama, started), stream=True):
+                for chunk in self._generate(llama, request, self._processors(llama, started, recorder), stream=True):
                     if stop.is_set():
                         return
                     choice = chunk["choices"][0]
                     text = (choice.get("delta") or {}).get("content") if "delta" in choice else choice.get("text")
                     if text:
-                        output_tokens += 1  # llama.cpp streams one token per chunk
-                        yield from self._shown(text, splitter, final=False)
+                        texts.append(text)  # llama.cpp streams one token per chunk
+                        yield from self._shown(text, splitter, recorder and recorder.settled())
                     finish_reason = choice.get("finish_reason") or finish_reason
             except (ValueError, RuntimeError) as error:
                 raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
-        if splitter is not None:
-            yield from self._shown("", splitter, final=True)
-            finish_reason = "tool_calls" if splitter.calls else finish_reason
-        yield StreamDelta(finish_reason=finish_reason, usage=Usage(prompt_tokens, output_tokens), model=self.path.name)
+        if recorder is not None:
+            recorder.finish("".join(texts))
+        yield from self._shown("", splitter, recorder and recorder.settled(), final=True)
+        finish_reason = "tool_calls" if splitter is not None and splitter.calls else finish_reason
+        yield StreamDelta(finish_reason=finish_reason, usage=Usage(prompt_tokens, len(texts)), model=self.path.name)
 
-    def _shown(self, text: str, splitter, final: bool) -> Iterator[StreamDelta]:
-        if splitter is None:
-            yield StreamDelta(text=text, model=self.path.name)
-            return
-        shown, calls = splitter.finish() if final else splitter.feed(text)
-        if shown:
-            yield StreamDelta(text=shown, model=self.path.name)
-        first = len(splitter.calls) - len(calls)  # the index of the first of these calls in the answer
-        for index, call in enumerate(calls, start=first):
-            yield StreamDelta(tool_calls=local_tools.call_deltas(call, index), model=self.path.name)
+    def _shown(self, text: str, splitter, logprobs: list[dict] | None, final: bool = False) -> list[StreamDelta]:
+        """The deltas a piece of text makes: what the splitter lets through of it, the calls it completed, and the
+        logprobs settled meanwhile (a token's come one token after its text: see local_logprobs)."""
+        shown, calls = (text, []) if splitter is None else splitter.finish() if final else splitter.feed(text)
+        deltas = [StreamDelta(text=shown, model=self.path.name)] if shown else []
+        first = len(splitter.calls) - len(calls) if splitter is not None else 0  # the first new call's index
+        deltas += [StreamDelta(tool_calls=local_tools.call_deltas(call, index), model=self.path.name)
+                   for index, call in enumerate(calls, start=first)]
+        if logprobs:
+            carrier = deltas.pop(0) if deltas else StreamDelta(model=self.path.name)
+            deltas.insert(0, dataclasses.replace(carrier, logprobs=chat_logprobs(logprobs)))
+        return deltas
 
     async def aclose(self) -> None:
         """Loaded models stay cached for the process: loading costs more than keeping them."""

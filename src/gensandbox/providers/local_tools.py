@@ -93,14 +93,22 @@ def grammar_text(calls_from: tuple[Tool, ...], answer_schema: dict | None, sever
     choices = []
     if calls_from:
         # name first, as the template's example shows it, so the model writes what it was told to.
-        converter.visit(converter.resolve_refs({"anyOf": [_call_schema(tool) for tool in calls_from]}, "tools"),
-                        "tool-call-json")
+        _visit(converter, {"anyOf": [_call_schema(tool) for tool in calls_from]}, "tool-call-json", "tools")
         block = r'"<tool_call>\n" tool-call-json "\n</tool_call>"'
         choices.append(f'{block} ("\\n" {block})*' if several else block)
     if answer_schema is not None:
-        converter.visit(converter.resolve_refs(answer_schema, "response_format"), "answer-json")
+        _visit(converter, answer_schema, "answer-json", "response_format")
         choices.append("answer-json")
     return converter.format_grammar() + "\nroot ::= " + " | ".join(f"({choice})" for choice in choices) + "\n"
+
+
+def _visit(converter, schema: dict, rule: str, parameter: str) -> None:
+    """Adds the rules for `schema`. The converter asserts on what it cannot express (a pattern without ^...$, a
+    remote $ref): said as a ValueError naming the parameter, rather than answered by an unconstrained model."""
+    try:
+        converter.visit(converter.resolve_refs(schema, parameter), rule)
+    except (AssertionError, KeyError, ValueError) as error:
+        raise ValueError(f"llama.cpp cannot hold the answer to the JSON Schema in `{parameter}`: {error}") from None
 
 
 def _call_schema(tool: Tool) -> dict:
