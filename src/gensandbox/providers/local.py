@@ -286,7 +286,6 @@ class LocalProvider:
 
     def stream_blocking(self, request: ChatRequest, stop: threading.Event) -> Iterator[StreamDelta]:
         llama, lock = load_llama(self.path, self.n_ctx)
-        prompt_tokens = self.count_prompt_tokens(request)
         # With tools offered, text that may be a <tool_call> block is held back and sent as tool call pieces.
         splitter = local_tools.ToolCallSplitter(*_call_rules(request)) if self._offered(request) else None
         with lock:
@@ -294,6 +293,7 @@ class LocalProvider:
             recorder = LogprobRecorder(llama, request.top_logprobs or 0) if request.logprobs else None
             texts, finish_reason = [], "stop"
             try:
+                prompt_tokens = self.count_prompt_tokens(request)  # renders the chat template, which may refuse
                 for chunk in self._generate(llama, request, self._processors(llama, started, recorder), stream=True):
                     if stop.is_set():
                         return
