@@ -47,7 +47,7 @@ class LogprobRecorder:
         self._pending = None
         kept, length = [], 0
         for entry in self.entries:  # tokens past a stop sequence were generated but are not the answer's
-            if length >= len(encoded) and entry["bytes"]:
+            if length >= len(encoded):
                 break
             kept.append(entry)
             length += len(entry["bytes"])

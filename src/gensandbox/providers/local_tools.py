@@ -5,8 +5,9 @@ and the model answers a call as
     {"name": "get_weather", "arguments": {"city": "Paris"}}
     </tool_call>
 
-possibly several times. Pure functions (the grammar text is built with llama-cpp-python's JSON-schema converter,
-imported only when a grammar is needed); local.py does the I/O."""
+possibly several times (small models also write the bare JSON object: see ToolCallSplitter). Pure functions (the
+grammar text is built with llama-cpp-python's JSON-schema converter, imported only when a grammar is needed);
+local.py does the I/O."""
 
 from __future__ import annotations
 
