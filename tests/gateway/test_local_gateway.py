@@ -29,3 +29,76 @@ def test_embedded_model_through_the_sdk_plain_and_streamed(home):
         assert chunks[-1].usage.completion_tokens >= 1 and chunks[-1].usage.prompt_tokens > 10
     finally:
         server.stop()
+
+
+GEMMA = "local/gemma-3-270m"
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Get the current weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+PARIS = [{"role": "user", "content": "What is the weather like in Paris right now?"}]
+PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+       "RU5ErkJggg==")
+
+
+@pytest.mark.slow
+def test_embedded_model_calls_tools_through_the_sdk_plain_and_streamed(home):
+    import json
+
+    config = load_config()
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+        answer = client.chat.completions.create(model=QWEN, messages=PARIS, tools=[WEATHER], temperature=0, seed=7,
+                                                max_tokens=48)
+        choice = answer.choices[0]
+        assert choice.finish_reason == "tool_calls"
+        call = choice.message.tool_calls[0]
+        assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+        # the app answers the call; the model sees the result through its chat template
+        followed = client.chat.completions.create(model=QWEN, tools=[WEATHER], temperature=0, seed=7, max_tokens=4,
+                                                  messages=[*PARIS, choice.message.model_dump(exclude_none=True),
+                                                            {"role": "tool", "tool_call_id": call.id,
+                                                             "content": '{"temperature_c": 18}'}])
+        assert followed.usage.prompt_tokens > answer.usage.prompt_tokens
+        chunks = list(client.chat.completions.create(model=QWEN, messages=PARIS, tools=[WEATHER], temperature=0,
+                                                     seed=7, max_tokens=48, stream=True,
+                                                     stream_options={"include_usage": True}))
+        pieces = [piece for chunk in chunks if chunk.choices for piece in chunk.choices[0].delta.tool_calls or ()]
+        assert pieces[0].function.name == "get_weather" and pieces[0].id.startswith("call_0_")
+        assert json.loads("".join(p.function.arguments or "" for p in pieces)) == {"city": "Paris"}
+        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
+        assert chunks[-1].usage.prompt_tokens == answer.usage.prompt_tokens  # the streamed count renders the tools
+        schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+                  "additionalProperties": False}
+        structured = client.chat.completions.create(
+            model=QWEN, messages=QUESTION, temperature=0, max_tokens=24,
+            response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": schema}})
+        assert json.loads(structured.choices[0].message.content) == {"city": "Paris"}
+        scored = client.chat.completions.create(model=QWEN, messages=QUESTION, temperature=0, max_tokens=8,
+                                                logprobs=True, top_logprobs=2)
+        tokens = scored.choices[0].logprobs.content
+        assert "".join(t.token for t in tokens) == scored.choices[0].message.content == "Paris"
+        assert tokens[0].logprob < 0 and len(tokens[0].top_logprobs) == 2
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model, extra, parameter", [
+    (GEMMA, {"tools": [WEATHER]}, "tools"),  # a base model: no chat template to show tools in
+    (GEMMA, {"response_format": {"type": "json_object"}}, "response_format"),
+    (QWEN, {"messages": [{"role": "user", "content": [{"type": "text", "text": "What is this?"},
+                                                      {"type": "image_url", "image_url": {"url": PNG}}]}]},
+     "messages[0].content"),  # no vision projector ships with the embedded model
+])
+def test_what_an_embedded_model_cannot_honour_is_refused_by_name(home, model, extra, parameter):
+    config = load_config()
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(**{"model": model, "messages": QUESTION, "max_tokens": 4, **extra})
+        assert refused.value.body["code"] == "unsupported_parameter"
+        assert refused.value.body["param"] == parameter and model in refused.value.body["message"]
+    finally:
+        server.stop()
