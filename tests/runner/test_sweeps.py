@@ -8,6 +8,7 @@ import pytest
 from gensandbox.calls.models import model_identity, resolve_model
 from gensandbox.config import Config
 from gensandbox.errors import UserError
+from gensandbox.providers.capabilities import TEXT_ONLY
 from gensandbox.providers.regimes import (
     DIRECT_INSTRUCTION,
     STEP_INSTRUCTION,
@@ -118,6 +119,7 @@ class Scripted:
 
     answers: list[str]
     endpoint: str = "scripted"
+    capabilities: frozenset = TEXT_ONLY
     asked: list = dataclasses.field(default_factory=list)
 
     async def complete(self, request):
