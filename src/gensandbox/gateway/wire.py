@@ -239,7 +239,7 @@ def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> Chat
         seed=body.seed,
         reasoning_effort=body.reasoning_effort,
         tools=tuple(Tool(t.function.name, t.function.description, t.function.parameters, t.function.strict)
-                    for t in body.tools or ()),
+                    for t in body.tools) if body.tools else (),
         tool_choice=_tool_choice(body.tool_choice),
         parallel_tool_calls=body.parallel_tool_calls,
         response_format=_response_format(body.response_format),
@@ -262,9 +262,11 @@ def _message(message: ChatMessage) -> Message:
         parts = tuple(ContentPart("text", text=p.text) if isinstance(p, TextPart)
                       else ContentPart("image", url=p.image_url.url, detail=p.image_url.detail) for p in content)
         content = "".join(part.text for part in parts)
-    calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments)
-                  for c in getattr(message, "tool_calls", None) or ())
-    return Message(role, content or "", parts, calls, getattr(message, "tool_call_id", None), message.name)
+    # isinstance, not getattr(message, "tool_calls", None): pydantic's miss path costs ~2 µs per message.
+    calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments) for c in message.tool_calls) \
+        if isinstance(message, AssistantMessage) and message.tool_calls else ()
+    call_id = message.tool_call_id if isinstance(message, ToolMessage) else None
+    return Message(role, content or "", parts, calls, call_id, message.name)
 
 
 def _tool_choice(choice) -> ToolChoice | None:
