@@ -26,7 +26,7 @@ from gensandbox.gateway.wire import chat_completion
 from gensandbox.ledger.events import ANONYMOUS, refusal_event
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers import PriceTable
-from gensandbox.providers.capabilities import unsupported
+from gensandbox.providers.capabilities import needs, unsupported
 from gensandbox.types import ChatRequest, ChatResponse, StreamDelta, ToolCall, Usage
 
 NO_RETRY = RetryPolicy(retries=0)  # the gateway falls back to another model instead of retrying the same one
@@ -128,9 +128,9 @@ class Gateway:
     def _capable(self, decision: Decision, request: ChatRequest) -> Decision:
         """The decision's models that can honour everything the request needs; a route skips the others and says
         so. When none can, the request is refused naming the parameter, rather than anything being dropped."""
-        skipped = []
+        skipped, needed = [], needs(request)
         for name in decision.models:
-            missing = unsupported(request, self.target(name).provider.capabilities)
+            missing = unsupported(needed, self.target(name).provider.capabilities)
             if missing is not None:
                 skipped.append((name, *missing))
         if not skipped:

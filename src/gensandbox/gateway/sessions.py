@@ -56,5 +56,5 @@ def request_features(request: ChatRequest, stream: bool) -> tuple[str, ...]:
                 "tools" if request.tools or "functions" in request.passthrough else None,
                 "json_mode" if response_format in ("json_object", "json_schema") else None,
                 "seed" if request.seed is not None else None,
-                "images" if any(m.images for m in request.messages) else None)
+                "images" if any(m.parts and m.images for m in request.messages) else None)
     return tuple(feature for feature in features if feature)

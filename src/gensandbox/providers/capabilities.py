@@ -4,7 +4,7 @@ dropped on the way. Each provider declares its capabilities; a request that need
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from gensandbox.types import ChatRequest
 
@@ -50,13 +50,15 @@ def needs(request: ChatRequest) -> dict[str, str]:
     if request.parallel_tool_calls is not None:
         found[PARALLEL_TOOL_CALLS] = "parallel_tool_calls"
     for index, message in enumerate(request.messages):
-        if message.images:
-            found.setdefault(IMAGES, f"messages[{index}].content")
-        if any(image.detail is not None for image in message.images):
-            found.setdefault(IMAGE_DETAIL, f"messages[{index}].content")
+        if message.parts:  # on the gateway's path for every request: the cheap tests first
+            images = message.images
+            if images:
+                found.setdefault(IMAGES, f"messages[{index}].content")
+            if any(image.detail is not None for image in images):
+                found.setdefault(IMAGE_DETAIL, f"messages[{index}].content")
         if message.name is not None:
             found.setdefault(MESSAGE_NAMES, f"messages[{index}].name")
-        if any(not _json_object(call.arguments) for call in message.tool_calls):
+        if message.tool_calls and not all(_json_object(call.arguments) for call in message.tool_calls):
             found.setdefault(FREE_TEXT_ARGUMENTS, f"messages[{index}].tool_calls")
     if request.response_format is not None and request.response_format.type != "text":
         found[request.response_format.type] = "response_format"
@@ -84,14 +86,14 @@ def _json_object(arguments: str) -> bool:
     if not arguments:
         return True
     try:
-        return isinstance(json.loads(arguments), dict)
-    except ValueError:
+        return isinstance(orjson.loads(arguments), dict)
+    except orjson.JSONDecodeError:
         return False
 
 
-def unsupported(request: ChatRequest, capabilities: frozenset[str]) -> tuple[str, str] | None:
-    """The first (capability, parameter) the request needs and the model cannot honour, or None."""
-    for capability, parameter in needs(request).items():
+def unsupported(needed: dict[str, str], capabilities: frozenset[str]) -> tuple[str, str] | None:
+    """The first (capability, parameter) of those `needs` found that the model cannot honour, or None."""
+    for capability, parameter in needed.items():
         if capability not in capabilities:
             return capability, parameter
     return None
