@@ -3,8 +3,9 @@ sent without Starlette's general set-up, and OpenAI-shaped errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.responses import JSONResponse, Response
@@ -100,3 +101,45 @@ async def guarded(gateway: Gateway, authorization: str | None, handle: Callable[
         except NotRecorded as unrecorded:
             return render_error(unrecorded)
         return response
+
+
+class EventStreamAnswer:
+    """Server-sent events, sent as each is made: Starlette's StreamingResponse without its per-response task group
+    (on an ASGI 2.3 server it starts two anyio tasks to notice a client that leaves; measured ~0.15 ms before the
+    first event). A client that leaves is noticed the same way, by one watcher task that cancels the stream; the
+    events' generator then sees GeneratorExit/CancelledError and settles what was spent."""
+
+    __slots__ = ("events", "raw_headers")
+    status_code = 200
+
+    def __init__(self, events: AsyncIterator[bytes], headers: dict[str, str]):
+        self.events = events
+        self.raw_headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        self.raw_headers.append((b"content-type", b"text/event-stream; charset=utf-8"))
+
+    async def __call__(self, scope, receive, send) -> None:
+        streaming, left = asyncio.current_task(), False
+
+        async def watch() -> None:
+            nonlocal left
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            if not finished:
+                left = True
+                streaming.cancel()
+
+        finished = False
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            async for event in self.events:
+                await send({"type": "http.response.body", "body": event, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not left:
+                raise
+            streaming.uncancel()
+            await self.events.aclose()  # the client left: the generator settles and records, then we are done
+        finally:
+            finished = True
+            watcher.cancel()

@@ -12,12 +12,12 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gensandbox.config import ROUTE_PREFIX, VARIANT_PREFIX, Config
 from gensandbox.errors import RunError
-from gensandbox.gateway.answers import Asking, answer_headers, error_json, guarded, receipted
+from gensandbox.gateway.answers import Asking, EventStreamAnswer, answer_headers, error_json, guarded, receipted
 from gensandbox.gateway.embeddings_api import Embeddings
 from gensandbox.gateway.keys import KeyGate
 from gensandbox.gateway.messages_endpoint import answer_messages
@@ -163,7 +163,7 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionRequest) -> StreamingResponse:
+def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionRequest) -> EventStreamAnswer:
     attempt = streamed.attempt
     request_id, created, model = completion_id(), int(time.time()), attempt.name
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -210,7 +210,7 @@ def _stream_response(gateway: Gateway, streamed: Streamed, body: ChatCompletionR
         yield DONE_EVENT
 
     headers = answer_headers(model, attempt.decision, attempt.trace, None)
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return EventStreamAnswer(events(), headers)
 
 
 def _delta(piece: StreamDelta, texts: list[str], tool_pieces: list[ToolCallDelta]) -> dict:

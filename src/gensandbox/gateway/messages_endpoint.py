@@ -4,10 +4,10 @@ fallback, records and receipts); only the wire format differs (gateway.messages_
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from gensandbox.errors import GatewayError, RunError
-from gensandbox.gateway.answers import Asking, answer_headers, guarded, receipted
+from gensandbox.gateway.answers import Asking, EventStreamAnswer, answer_headers, guarded, receipted
 from gensandbox.gateway.messages_api import (
     MessagesRequest,
     MessageStream,
@@ -52,7 +52,7 @@ def error_response(error: GatewayError) -> JSONResponse:
                         headers=error.headers)
 
 
-def _stream_response(gateway: Gateway, streamed: Streamed) -> StreamingResponse:
+def _stream_response(gateway: Gateway, streamed: Streamed) -> EventStreamAnswer:
     """The answer as Anthropic's events. Like a chat stream it is settled and recorded on every way out: finished,
     broken mid-way (an error event ends it), or left by the client."""
     stream = MessageStream(streamed.attempt.name)
@@ -85,7 +85,7 @@ def _stream_response(gateway: Gateway, streamed: Streamed) -> StreamingResponse:
 
     attempt = streamed.attempt
     headers = answer_headers(attempt.name, attempt.decision, attempt.trace, None)
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return EventStreamAnswer(events(), headers)
 
 
 async def _finish(gateway: Gateway, streamed: Streamed, usage, stream: MessageStream, finish: str | None,

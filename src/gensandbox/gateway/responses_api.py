@@ -5,10 +5,10 @@ previous_response_id, with the same key only."""
 
 from __future__ import annotations
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from gensandbox.errors import GatewayError, RunError
-from gensandbox.gateway.answers import Asking, answer_headers, guarded, receipted
+from gensandbox.gateway.answers import Asking, EventStreamAnswer, answer_headers, guarded, receipted
 from gensandbox.gateway.responses_wire import (
     EventStream,
     ResponsesRequest,
@@ -77,7 +77,7 @@ def _earlier(store: GatewayStore, previous_response_id: str | None, key_id: str)
 
 
 def _stream(gateway: Gateway, streamed: Streamed, body: ResponsesRequest, rid: str, created: int,
-            keep) -> StreamingResponse:
+            keep) -> EventStreamAnswer:
     """The Responses stream: the response created, its text as output_text deltas of one message item, each
     function call as an item of its own with its arguments' deltas, then the completed response."""
     attempt = streamed.attempt
@@ -117,8 +117,7 @@ def _stream(gateway: Gateway, streamed: Streamed, body: ResponsesRequest, rid: s
         completed = response_body(body, rid, model, created, state.items(), usage, finish)
         yield events.event("response.completed", response=completed | {"gensandbox_receipt": receipt})
 
-    return StreamingResponse(generate(), media_type="text/event-stream",
-                             headers=answer_headers(model, attempt.decision, attempt.trace, None))
+    return EventStreamAnswer(generate(), answer_headers(model, attempt.decision, attempt.trace, None))
 
 
 class _StreamState:
