@@ -102,3 +102,59 @@ def test_what_an_embedded_model_cannot_honour_is_refused_by_name(home, model, ex
         assert refused.value.body["param"] == parameter and model in refused.value.body["message"]
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_embedded_model_calls_tools_through_the_responses_and_messages_apis(home):
+    """The same tool call from the embedded Qwen, asked through OpenAI's Responses API and Anthropic's Messages API
+    with their official SDKs."""
+    import json
+
+    import anthropic
+
+    config = load_config()
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        responses = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0).responses.create(
+            model=QWEN, input=PARIS[0]["content"], temperature=0, max_output_tokens=48,
+            tools=[{"type": "function", **WEATHER["function"]}])
+        (call,) = [item for item in responses.output if item.type == "function_call"]
+        assert call.name == "get_weather" and json.loads(call.arguments) == {"city": "Paris"}
+        message = anthropic.Anthropic(base_url=server.url, api_key="unused", max_retries=0).messages.create(
+            model=QWEN, max_tokens=48, messages=PARIS, extra_body={"temperature": 0},
+            tools=[{"name": "get_weather", "description": WEATHER["function"]["description"],
+                    "input_schema": WEATHER["function"]["parameters"]}])
+        (use,) = [block for block in message.content if block.type == "tool_use"]
+        assert message.stop_reason == "tool_use" and use.name == "get_weather" and use.input == {"city": "Paris"}
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_an_openai_agents_agent_runs_its_tool_loop_on_the_embedded_model(home):
+    """Both steps of an Agents SDK run on the embedded Qwen through the Responses API: the model calls the tool
+    with the right argument, the SDK runs it and sends the result back, and the model's next turn ends the run.
+    (What that last turn says is the 0.5B model's own: it answers tool results poorly, so only that it is text.)"""
+    from agents import Agent, ModelSettings, OpenAIResponsesModel, RunConfig, Runner, function_tool
+
+    looked_up = []
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        """Get the current weather in a city."""
+        looked_up.append(city)
+        return f"Sunny, 21 degrees in {city}"
+
+    config = load_config()
+    server = BackgroundServer(create_app(config, SQLiteStore(config.database_path)), lifespan="on").start()
+    try:
+        model = OpenAIResponsesModel(model=QWEN, openai_client=openai.AsyncOpenAI(
+            base_url=f"{server.url}/v1", api_key="unused", max_retries=0))
+        agent = Agent(name="weather", instructions="Use the tool, then answer the user in one sentence.",
+                      tools=[get_weather], model=model, model_settings=ModelSettings(temperature=0, max_tokens=60))
+        result = Runner.run_sync(agent, "What is the weather in Paris?", max_turns=4,
+                                 run_config=RunConfig(tracing_disabled=True))
+    finally:
+        server.stop()
+    assert looked_up == ["Paris"]
+    assert isinstance(result.final_output, str) and result.final_output.strip()
