@@ -37,7 +37,7 @@ thinking must not score):
                   cache_read_input_tokens 100
   claude-thinker  Anthropic route: a `thinking` block (with a signature) before the text block; streamed as
                   thinking_delta and signature_delta events before the text_delta ones
-On the Anthropic route, tool-caller and parallel-caller answer in tool_use blocks (see anthropic_tool_uses), and any
+On the Anthropic route (tests/upstream_anthropic.py), tool-caller and parallel-caller answer in tool_use blocks, and any
 other model made to call a named tool (a JSON answer) writes {"answer": TEXT} into it.
 Every model streams (OpenAI chunks or Anthropic events) when the request says `"stream": true`.
 
@@ -64,6 +64,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
+from tests import upstream_anthropic as anthropic
+from tests.upstream_text import REASONING, REASONING_WORDS, last_user_text, sse, text_of
+
 
 @dataclass
 class Recorder:
@@ -89,33 +92,6 @@ class Recorder:
         self.max_in_flight.clear()
 
 
-REASONING = "Let me think step by step about what was asked."
-REASONING_WORDS = len(REASONING.split())
-
-
-def _last_user_text(messages: list[dict]) -> str:
-    users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    return users[-1] if users else ""
-
-
-def _text_of(content) -> str:
-    """A message's text; an image part reads as [image:URL-prefix], so a test can see the image arrived."""
-    if isinstance(content, str) or content is None:
-        return content or ""
-    pieces = []
-    for part in content:
-        if part.get("type") == "text":
-            pieces.append(part.get("text") or "")
-        elif part.get("type") == "image_url":
-            pieces.append(f"[image:{(part.get('image_url') or {}).get('url', '')[:20]}]")
-        elif part.get("type") == "image":  # Anthropic's image block
-            source = part.get("source") or {}
-            pieces.append(f"[image:{(source.get('url') or source.get('media_type') or '')[:20]}]")
-        elif part.get("type") == "tool_result":
-            pieces.append(_text_of(part.get("content")))
-    return "".join(pieces)
-
-
 def openai_tool_calls(body: dict) -> list[dict] | None:
     """The tool-calling models' calls for this request (OpenAI's form), or None to answer in text.
       tool-caller      calls the named tool_choice, else the first tool, with {"query": the last user text}, unless
@@ -129,7 +105,7 @@ def openai_tool_calls(body: dict) -> list[dict] | None:
     choice = body.get("tool_choice")
     named = choice["function"]["name"] if isinstance(choice, dict) else None
     chosen = [named] if named else tools[:3] if body["model"] == "parallel-caller" else tools[:1]
-    arguments = json.dumps({"query": _last_user_text(messages)}, ensure_ascii=False)
+    arguments = json.dumps({"query": last_user_text(messages)}, ensure_ascii=False)
     return [{"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": arguments}}
             for i, name in enumerate(chosen)]
 
@@ -139,7 +115,7 @@ def _tool_results_text(messages: list[dict]) -> str | None:
     for message in reversed(messages):
         if message.get("role") != "tool":
             break
-        results.append(_text_of(message.get("content")))
+        results.append(text_of(message.get("content")))
     return "tool said: " + " | ".join(reversed(results)) if results else None
 
 
@@ -228,10 +204,10 @@ def create_app(recorder: Recorder) -> Starlette:
     async def openai_chat(request: Request):
         async def handle(body: dict):
             error = {"error": {"message": "upstream exploded", "type": "server_error"}}
-            faulty = await _behave(body["model"], error, recorder, _last_user_text(body["messages"]))
+            faulty = await _behave(body["model"], error, recorder, last_user_text(body["messages"]))
             if faulty is not None:
                 return faulty
-            text = _last_user_text(body["messages"])
+            text = last_user_text(body["messages"])
             if body["model"] == "seeded" and zlib.crc32(f"{text}#{body.get('seed')}".encode()) % 3 == 0:
                 text = "pass"
             if body["model"] == "grader":
@@ -273,22 +249,23 @@ def create_app(recorder: Recorder) -> Starlette:
     async def anthropic_messages(request: Request):
         async def handle(body: dict):
             error = {"type": "error", "error": {"type": "api_error", "message": "upstream exploded"}}
-            faulty = await _behave(body["model"], error, recorder, _last_user_text(body["messages"]))
+            faulty = await _behave(body["model"], error, recorder, last_user_text(body["messages"]))
             if faulty is not None:
                 return faulty
-            text = _anthropic_tool_results_text(body) or _last_user_text(body["messages"])
-            uses = anthropic_tool_uses(body, text)
+            text = anthropic.tool_results_text(body) or last_user_text(body["messages"])
+            uses = anthropic.tool_uses(body, text)
             if uses is not None:
                 if body.get("stream"):
-                    return StreamingResponse(_anthropic_tool_events(body["model"], uses),
+                    return StreamingResponse(anthropic.tool_events(body["model"], uses),
                                              media_type="text/event-stream")
                 return JSONResponse({
                     "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "content": uses,
                     "stop_reason": "tool_use", "stop_sequence": None,
-                    "usage": {"input_tokens": 10, "output_tokens": 5 * len(uses)} | _anthropic_cache(body["model"]),
+                    "usage": {"input_tokens": 10, "output_tokens": 5 * len(uses)}
+                    | anthropic.cache_usage(body["model"]),
                 })
             if body.get("stream"):
-                return StreamingResponse(_anthropic_events(body["model"], text), media_type="text/event-stream")
+                return StreamingResponse(anthropic.events(body["model"], text), media_type="text/event-stream")
             thinker = body["model"] == "claude-thinker"
             thinking = [{"type": "thinking", "thinking": REASONING, "signature": "c2lnbmVk"}] if thinker else []
             return JSONResponse({
@@ -297,7 +274,7 @@ def create_app(recorder: Recorder) -> Starlette:
                 "stop_reason": "end_turn", "stop_sequence": None,
                 "usage": {"input_tokens": len(text.split()) + 5,
                           "output_tokens": len(text.split()) + (REASONING_WORDS if thinker else 0)}
-                | _anthropic_cache(body["model"]),
+                | anthropic.cache_usage(body["model"]),
             })
 
         return await tracked(request, handle)
@@ -339,22 +316,18 @@ def _reasoner_completion(text: str) -> dict:
 
 async def _reasoner_events(text: str):
     for word in REASONING.split(" "):
-        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+        yield sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
                     "choices": [{"index": 0, "delta": {"content": None, "reasoning_content": word + " "},
                                  "finish_reason": None}]})
     for index, word in enumerate(text.split(" ")):
-        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+        yield sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
                     "choices": [{"index": 0, "delta": {"content": word if index == 0 else " " + word},
                                  "finish_reason": None}]})
-    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
+    yield sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner",
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner", "choices": [],
+    yield sse({"id": "c1", "object": "chat.completion.chunk", "model": "reasoner", "choices": [],
                 "usage": _reasoner_usage(text)})
     yield b"data: [DONE]\n\n"
-
-
-def _sse(payload: dict) -> bytes:
-    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
 async def _openai_events(model: str, text: str):
@@ -369,15 +342,15 @@ async def _openai_events(model: str, text: str):
         piece = word if index == 0 or pieces else " " + word
         if model.startswith("echo-slow"):
             await asyncio.sleep(0.05)  # a slow stream, for clients that leave half-way
-        yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+        yield sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
                     "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         if model == "stream-breaks" and index == 1:
             raise ConnectionResetError("the upstream fell over")  # uvicorn drops the connection mid-body
         if model == "stream-cut":
             return  # one piece, then a clean end of the body: no finish reason, no [DONE]
-    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+    yield sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
                 "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
+    yield sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
                 "usage": {"prompt_tokens": len(words) + 3, "completion_tokens": len(words),
                           "total_tokens": 2 * len(words) + 3}})
     yield b"data: [DONE]\n\n"
@@ -391,7 +364,7 @@ async def _openai_tool_events(model: str, calls: list[dict]):
     """Tool calls streamed as OpenAI streams them: per call (by index), a first piece with id and name, then the
     arguments in two pieces."""
     def chunk(delta: dict, finish_reason=None) -> bytes:
-        return _sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
+        return sse({"id": "c1", "object": "chat.completion.chunk", "model": model,
                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]})
 
     yield chunk({"role": "assistant", "content": None})
@@ -402,83 +375,9 @@ async def _openai_tool_events(model: str, calls: list[dict]):
         for piece in (arguments[:len(arguments) // 2], arguments[len(arguments) // 2:]):
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     yield chunk({}, "tool_calls")
-    yield _sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
+    yield sse({"id": "c1", "object": "chat.completion.chunk", "model": model, "choices": [],
                 "usage": _tool_usage(calls)})
     yield b"data: [DONE]\n\n"
-
-
-def anthropic_tool_uses(body: dict, text: str) -> list[dict] | None:
-    """The tool_use blocks of a request to Anthropic's API, or None to answer in text. tool-caller and parallel-caller
-    call tools as on the OpenAI side (with {"query": the last user text}), unless the last user turn holds tool results;
-    any other model made to call a tool (tool_choice {"type": "tool"}: how a JSON answer is asked of Anthropic) writes
-    its answer into it, as {"answer": text}."""
-    tools = [tool["name"] for tool in body.get("tools") or []]
-    choice = body.get("tool_choice") or {}
-    named = choice.get("name") if choice.get("type") == "tool" else None
-    if body["model"] not in ("tool-caller", "parallel-caller"):
-        return None if named is None else [{"type": "tool_use", "id": "toolu_answer", "name": named,
-                                            "input": {"answer": text}}]
-    if not tools or _anthropic_tool_results_text(body) is not None or choice.get("type") == "none":
-        return None
-    chosen = [named] if named else tools[:3] if body["model"] == "parallel-caller" else tools[:1]
-    query = _last_user_text(body["messages"])
-    return [{"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {"query": query}}
-            for i, name in enumerate(chosen)]
-
-
-def _anthropic_tool_results_text(body: dict) -> str | None:
-    """"tool said: RESULTS" when the last message is a user turn of tool_result blocks (Anthropic's tool results)."""
-    content = body["messages"][-1].get("content") if body["messages"] else None
-    results = [_text_of(block.get("content")) for block in content or () if isinstance(content, list)
-               and block.get("type") == "tool_result"]
-    return "tool said: " + " | ".join(results) if results else None
-
-
-def _anthropic_cache(model: str) -> dict:
-    """claude-cached reports a prompt partly written to and partly read from Anthropic's prompt cache."""
-    return {"cache_creation_input_tokens": 7, "cache_read_input_tokens": 100} if model == "claude-cached" else {}
-
-
-async def _anthropic_tool_events(model: str, uses: list[dict]):
-    """tool_use blocks streamed as Anthropic streams them: each block's start with its id and name, then its input
-    as input_json_delta pieces (two), then its stop."""
-    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": 10}
-                                                     | _anthropic_cache(model)}})
-    for index, use in enumerate(uses):
-        yield _sse({"type": "content_block_start", "index": index, "content_block": use | {"input": {}}})
-        arguments = json.dumps(use["input"], ensure_ascii=False)
-        for piece in (arguments[:len(arguments) // 2], arguments[len(arguments) // 2:]):
-            yield _sse({"type": "content_block_delta", "index": index,
-                        "delta": {"type": "input_json_delta", "partial_json": piece}})
-        yield _sse({"type": "content_block_stop", "index": index})
-    yield _sse({"type": "message_delta", "delta": {"stop_reason": "tool_use"},
-                "usage": {"output_tokens": 5 * len(uses)}})
-    yield _sse({"type": "message_stop"})
-
-
-async def _anthropic_events(model: str, text: str):
-    words = text.split(" ")
-    yield _sse({"type": "message_start", "message": {"model": model, "usage": {"input_tokens": len(words) + 5}
-                                                     | _anthropic_cache(model)}})
-    thinker = model == "claude-thinker"
-    if thinker:
-        async for event in _anthropic_thinking_events():
-            yield event
-    for index, word in enumerate(words):
-        yield _sse({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "text_delta", "text": word if index == 0 else " " + word}})
-    yield _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-                "usage": {"output_tokens": len(words) + (REASONING_WORDS if thinker else 0)}})
-    yield _sse({"type": "message_stop"})
-
-
-async def _anthropic_thinking_events():
-    yield _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}})
-    for index, word in enumerate(REASONING.split(" ")):
-        yield _sse({"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "thinking_delta", "thinking": word if index == 0 else " " + word}})
-    yield _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "c2ln"}})
-    yield _sse({"type": "content_block_stop", "index": 0})
 
 
 class BackgroundServer:

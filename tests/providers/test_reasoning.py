@@ -23,7 +23,7 @@ from gensandbox.runner.scorers import includes
 from gensandbox.store import open_store
 from gensandbox.types import ChatRequest, ChatResponse, Message, Price, Usage
 from tests.helpers import write_config, write_suite
-from tests.upstream import REASONING, REASONING_WORDS
+from tests.upstream_text import REASONING, REASONING_WORDS
 
 PRICE = Price(per_million_input_tokens_usd=1.0, per_million_output_tokens_usd=2.0)
 
