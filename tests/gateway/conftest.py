@@ -98,6 +98,19 @@ class Gateway:
         return request_records(self.home)
 
 
+def streamed_tool_calls(stream) -> tuple[dict[int, dict], str | None]:
+    """The tool calls a streamed chat completion (from the openai SDK) put together by index, and its finish reason."""
+    calls, finish = {}, None
+    for chunk in stream:
+        for piece in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
+            call = calls.setdefault(piece.index, {"id": None, "name": None, "arguments": ""})
+            call["id"] = call["id"] or piece.id
+            call["name"] = call["name"] or piece.function.name
+            call["arguments"] += piece.function.arguments or ""
+        finish = (chunk.choices[0].finish_reason if chunk.choices else None) or finish
+    return calls, finish
+
+
 def ledger_events(home: Path) -> list[dict]:
     """The ledger's call events, oldest first."""
     time.sleep(0.3)  # the gateway writes its ledger in batches

@@ -9,7 +9,7 @@ import json
 import openai
 import pytest
 
-from tests.gateway.conftest import ledger_events
+from tests.gateway.conftest import ledger_events, streamed_tool_calls
 
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "The weather in a city",
@@ -63,14 +63,7 @@ def test_parallel_tool_calls_and_a_named_tool_choice(gateway, recorder):
 def test_streamed_tool_calls_arrive_piece_by_piece_by_index(gateway):
     stream = client(gateway).chat.completions.create(model="parallel-caller", messages=ask("비"),
                                                      tools=[WEATHER, TIME], stream=True)
-    calls, finish = {}, None
-    for chunk in stream:
-        for piece in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
-            call = calls.setdefault(piece.index, {"id": None, "name": None, "arguments": ""})
-            call["id"] = call["id"] or piece.id
-            call["name"] = call["name"] or piece.function.name
-            call["arguments"] += piece.function.arguments or ""
-        finish = (chunk.choices[0].finish_reason if chunk.choices else None) or finish
+    calls, finish = streamed_tool_calls(stream)
     assert finish == "tool_calls"
     assert calls == {0: {"id": "call_0", "name": "get_weather", "arguments": '{"query": "비"}'},
                      1: {"id": "call_1", "name": "get_time", "arguments": '{"query": "비"}'}}

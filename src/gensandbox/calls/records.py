@@ -42,7 +42,7 @@ def sample_facts(sample: SampleRecord, model: ModelFacts, started_at: str) -> Ca
     request = sample.request
     return call_facts(
         "run", model, requested_model=sample.model, served_model=sample.served_model or sample.model,
-        started_at=started_at, prompt=[{"role": m["role"], "content": m["content"]} for m in request["messages"]],
+        started_at=started_at, prompt=list(request["messages"]),
         max_tokens=request["max_tokens"], temperature=request["temperature"], latency_s=sample.latency_s,
         input_tokens=sample.input_tokens, output_tokens=sample.output_tokens,
         reasoning_tokens=sample.reasoning_tokens, cost_usd=sample.cost_usd, response_text=sample.response_text,
@@ -59,7 +59,7 @@ def call_record(target: Target, request: ChatRequest, started_at: str, response:
     record = {"requested_model": model.name, "provider": otel_provider_name(model.provider),
               "price_table": target.price.source, "model": model.name, "started_at": started_at, "latency_s": None,
               "input_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0, "cost_usd": 0.0,
-              "prompt": [{"role": m.role, "content": m.content} for m in request.messages],
+              "prompt": [m.to_record() for m in request.messages],
               "response_text": None, "finish_reason": None, "max_tokens": request.max_tokens,
               "temperature": request.temperature, "error": None if error is None else str(error),
               "variant": variant.definition.name if variant else None,

@@ -13,14 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, field_validator
 
-from gensandbox.gateway.wire import MAX_TOKENS_LIMIT, STRICT, whole_number
+from gensandbox.gateway.wire import MAX_TOKENS_LIMIT, STRICT, FunctionSpec, whole_number
 from gensandbox.types import (
     ChatRequest,
     ChatResponse,
     ContentPart,
     Message,
     ResponseFormat,
-    Tool,
     ToolCall,
     ToolChoice,
     Usage,
@@ -82,13 +81,10 @@ InputItem = Annotated[Annotated[MessageItem, Tag("message")] | Annotated[Functio
                       | Annotated[FunctionCallOutputItem, Tag("function_call_output")], Discriminator(_item_type)]
 
 
-class FunctionTool(BaseModel):
-    model_config = STRICT
+class FunctionTool(FunctionSpec):
+    """The Responses API's function tool: chat completions' function, flattened beside its type."""
+
     type: Literal["function"]
-    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
-    description: str | None = None
-    parameters: dict | None = None
-    strict: bool | None = None
 
 
 class NamedFunctionChoice(BaseModel):
@@ -185,7 +181,7 @@ def to_chat_request(body: ResponsesRequest, earlier: list[Message]) -> ChatReque
     return ChatRequest(
         model="", messages=system + tuple(earlier) + tuple(to_messages(body)),
         max_tokens=body.max_output_tokens, temperature=body.temperature, seed=None, top_p=body.top_p,
-        tools=tuple(Tool(t.name, t.description, t.parameters, t.strict) for t in body.tools or ()),
+        tools=tuple(t.tool() for t in body.tools or ()),
         tool_choice=None if choice is None else ToolChoice("function", choice.name)
         if isinstance(choice, NamedFunctionChoice) else ToolChoice(choice),
         parallel_tool_calls=body.parallel_tool_calls, response_format=_format(body.text), user=body.user,

@@ -11,6 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from gensandbox.errors import GatewayError
+from gensandbox.providers.openai_compat import tool_call_to_openai
 from gensandbox.types import (
     ChatRequest,
     ChatResponse,
@@ -130,6 +131,9 @@ class FunctionSpec(BaseModel):
     parameters: dict | None = None
     strict: bool | None = None
 
+    def tool(self) -> Tool:
+        return Tool(self.name, self.description, self.parameters, self.strict)
+
 
 class ToolSpec(BaseModel):
     model_config = STRICT
@@ -238,8 +242,7 @@ def to_chat_request(body: ChatCompletionRequest, provider_model_id: str) -> Chat
         stop=tuple(stop),
         seed=body.seed,
         reasoning_effort=body.reasoning_effort,
-        tools=tuple(Tool(t.function.name, t.function.description, t.function.parameters, t.function.strict)
-                    for t in body.tools) if body.tools else (),
+        tools=tuple(t.function.tool() for t in body.tools) if body.tools else (),
         tool_choice=_tool_choice(body.tool_choice),
         parallel_tool_calls=body.parallel_tool_calls,
         response_format=_response_format(body.response_format),
@@ -326,7 +329,7 @@ def chat_completion(response: ChatResponse, model: str) -> dict:
 def completion_body(response: ChatResponse, model: str, request_id: str) -> dict:
     message = {"role": "assistant", "content": response.text if response.text or not response.tool_calls else None}
     if response.tool_calls:
-        message["tool_calls"] = [tool_call_body(call) for call in response.tool_calls]
+        message["tool_calls"] = [tool_call_to_openai(call) for call in response.tool_calls]
     return {
         "id": request_id,
         "object": "chat.completion",
@@ -336,10 +339,6 @@ def completion_body(response: ChatResponse, model: str, request_id: str) -> dict
                      "logprobs": response.logprobs}],
         "usage": usage_body(response.usage),
     }
-
-
-def tool_call_body(call: ToolCall) -> dict:
-    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
 
 
 def tool_call_delta_body(delta: ToolCallDelta) -> dict:

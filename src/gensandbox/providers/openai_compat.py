@@ -59,9 +59,7 @@ def message_to_openai(message: Message) -> dict:
                            {"type": "image_url", "image_url": {"url": part.url} | (
                                {"detail": part.detail} if part.detail else {})} for part in message.parts]
     if message.tool_calls:
-        body["tool_calls"] = [{"id": call.id, "type": "function",
-                               "function": {"name": call.name, "arguments": call.arguments}}
-                              for call in message.tool_calls]
+        body["tool_calls"] = [tool_call_to_openai(call) for call in message.tool_calls]
         body["content"] = body["content"] or None
     if message.tool_call_id is not None:
         body["tool_call_id"] = message.tool_call_id
@@ -70,22 +68,24 @@ def message_to_openai(message: Message) -> dict:
     return body
 
 
+def tool_call_to_openai(call: ToolCall) -> dict:
+    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
 def tool_to_openai(tool: Tool) -> dict:
-    function: dict = {"name": tool.name}
-    for name in ("description", "parameters", "strict"):
-        if getattr(tool, name) is not None:
-            function[name] = getattr(tool, name)
-    return {"type": "function", "function": function}
+    return {"type": "function", "function": {"name": tool.name} | _set(tool, "description", "parameters", "strict")}
 
 
 def response_format_to_openai(response_format: ResponseFormat) -> dict:
     if response_format.type != "json_schema":
         return {"type": response_format.type}
-    schema: dict = {"name": response_format.name}
-    for name in ("schema", "strict", "description"):
-        if getattr(response_format, name) is not None:
-            schema[name] = getattr(response_format, name)
+    schema = {"name": response_format.name} | _set(response_format, "schema", "strict", "description")
     return {"type": "json_schema", "json_schema": schema}
+
+
+def _set(value, *names: str) -> dict:
+    """The named fields of `value` that are set (None is "not sent")."""
+    return {name: getattr(value, name) for name in names if getattr(value, name) is not None}
 
 
 def usage_from_openai(usage: dict) -> Usage:
