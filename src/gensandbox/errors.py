@@ -10,7 +10,8 @@
     │   ├── ProviderHTTPError     the endpoint answered with an error status (status, body, retry_after)
     │   ├── ProviderConnectionError the endpoint could not be reached
     │   ├── ProviderTimeoutError  the endpoint did not answer in time
-    │   └── ProviderResponseError the endpoint answered something we cannot read
+    │   ├── ProviderResponseError the endpoint answered something we cannot read
+    │   └── ToolFailed            an agent's tool call the evaluation's environment refused; the model is told why
     └── GatewayError              the gateway answers an app's request with an OpenAI-shaped error (status, type)
         ├── Denied                the key may not make this request: 401 (no or bad key) or 429 (rate, budget)
         └── NotRecorded           the request could not be recorded, so it is not answered: 503
@@ -80,6 +81,11 @@ class ProviderTimeoutError(RunError):
 
 class ProviderResponseError(RunError):
     """The endpoint's answer could not be understood."""
+
+
+class ToolFailed(RunError):
+    """An agent's tool call that the environment could not carry out: the model reads the message as the tool's
+    result, and the episode goes on (runner/environments.py)."""
 
 
 class GatewayError(GenSandboxError):

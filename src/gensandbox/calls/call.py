@@ -13,7 +13,7 @@ from gensandbox.canonical import canonical_digest
 from gensandbox.errors import ProviderConnectionError, ProviderHTTPError, ProviderTimeoutError, RunError
 from gensandbox.providers import Provider
 from gensandbox.store import ResponseCache
-from gensandbox.types import ChatRequest, ChatResponse, Usage
+from gensandbox.types import ChatRequest, ChatResponse, ToolCall, Usage
 
 RETRYABLE_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504, 529}
 MAX_RETRY_AFTER_S = 300.0
@@ -86,13 +86,16 @@ def response_to_cache(response: ChatResponse) -> dict:
              "latency_s": response.latency_s}
     if response.reasoning is not None or response.usage.reasoning_tokens:  # else the entry stays as it was
         value |= {"reasoning": response.reasoning, "reasoning_tokens": response.usage.reasoning_tokens}
+    if response.tool_calls:  # an agent's step: the calls are the answer
+        value["tool_calls"] = [call.to_record() for call in response.tool_calls]
     return value
 
 
 def response_from_cache(value: dict) -> ChatResponse:
     return ChatResponse(text=value["text"], finish_reason=value["finish_reason"], model=value.get("model", ""),
                         usage=Usage(value["input_tokens"], value["output_tokens"], value.get("reasoning_tokens", 0)),
-                        latency_s=value["latency_s"], reasoning=value.get("reasoning"))
+                        latency_s=value["latency_s"], reasoning=value.get("reasoning"),
+                        tool_calls=tuple(ToolCall(**call) for call in value.get("tool_calls", ())))
 
 
 async def cached_call(

@@ -10,13 +10,16 @@ events at once. Either way the event comes from `call_facts_of`, so a rebuilt ev
 from __future__ import annotations
 
 from gensandbox.calls.targets import ModelFacts, Target
+from gensandbox.canonical import sha256_hex
 from gensandbox.errors import RunError
-from gensandbox.ledger.events import CallFacts, otel_provider_name
+from gensandbox.ledger.events import CallFacts, ToolFacts, otel_provider_name
 from gensandbox.store import SampleRecord
-from gensandbox.types import ChatRequest, ChatResponse
+from gensandbox.types import ChatRequest, ChatResponse, Message, ToolCall
 
-JUDGE, AUDIT = "judge", "audit"  # gensandbox.source of these events ("run" and "gateway" are the others)
+# gensandbox.source of these events ("run" and "gateway" are the others)
+JUDGE, AUDIT, USER_SIMULATOR = "judge", "audit", "user-simulator"
 JUDGE_MARK = "/judge"  # a run's judge event names the judged sample's "SUITE/ITEM#EPOCH" followed by this
+STOP = "###STOP###"  # a simulated user's last line: it ends the conversation and is no message of it
 
 
 def call_facts(source: str, model: ModelFacts, *, requested_model: str, served_model: str, started_at: str,
@@ -98,3 +101,59 @@ def judge_facts(sample) -> CallFacts | None:
         return None
     return call_facts_of(sample.judge_call, source=JUDGE, run_id=sample.run_id,
                          item_id=judge_item_id(sample.suite, sample.item_id, sample.epoch), judged_model=sample.model)
+
+
+def episode_session(sample: SampleRecord) -> str:
+    """An evaluation episode's session (gen_ai.conversation.id): `gensandbox trace` takes it."""
+    return f"{sample.run_id}/{sample.suite}/{sample.item_id}#{sample.epoch}"
+
+
+def episode_facts(sample: SampleRecord, model: ModelFacts) -> list[CallFacts | ToolFacts]:
+    """The ledger facts of every step of an agent episode, read from the sample as stored (so `run --resume`
+    rebuilds the events the episode wrote): each model call (the prompt it was sent rebuilt from the steps before
+    it), each tool call the environment ran, each simulated-user turn."""
+    session = episode_session(sample)
+    trace_id = sha256_hex(session.encode())[:32]
+    item_id = f"{sample.suite}/{sample.item_id}#{sample.epoch}"
+    messages = [Message.from_record(m) for m in sample.request["messages"]]
+    facts: list[CallFacts | ToolFacts] = []
+    asking_span = None  # the model call whose tool calls are being run
+    for step in sample.episode["steps"]:
+        common = dict(session=session, trace_id=trace_id, span_id=step["span_id"], run_id=sample.run_id,
+                      item_id=item_id)
+        if step["kind"] == "tool":
+            facts.append(ToolFacts(step["started_at"], step["latency_s"], step["name"], step["id"], step["arguments"],
+                                   step["result"], step["status"], step["state_sha256"], parent_span_id=asking_span,
+                                   model=sample.model, problem=step.get("problem"), **common))
+        else:
+            source = "run" if step["kind"] == "model" else USER_SIMULATOR
+            requested = step.get("requested_model", sample.model)
+            player = ModelFacts(step["provider"], step["price_table"]) if "provider" in step else model
+            facts.append(_step_facts(step, source, player, requested, messages, sample.request, common))
+            asking_span = step["span_id"]
+        if (message := step_message(step)) is not None:
+            messages.append(message)
+    return facts
+
+
+def step_message(step: dict) -> Message | None:
+    """The message an episode's step adds to the agent's conversation (None: it adds none)."""
+    if step.get("error") is not None:
+        return None
+    if step["kind"] == "model":
+        return Message("assistant", step["text"], tool_calls=tuple(ToolCall(**c) for c in step["tool_calls"]))
+    if step["kind"] == "tool":
+        return Message("tool", step["result"], tool_call_id=step["id"], name=step["name"])
+    return None if STOP in step["text"] else Message("user", step["text"])
+
+
+def _step_facts(step: dict, source: str, model: ModelFacts, requested: str, messages: list[Message],
+                request: dict, common: dict) -> CallFacts:
+    ok = step.get("error") is None
+    return call_facts(
+        source, model, requested_model=requested, served_model=step.get("model") or requested,
+        started_at=step["started_at"], prompt=[m.to_record() for m in messages], max_tokens=request["max_tokens"],
+        temperature=request["temperature"], latency_s=step["latency_s"], input_tokens=step["input_tokens"],
+        output_tokens=step["output_tokens"], reasoning_tokens=step["reasoning_tokens"], cost_usd=step["cost_usd"],
+        response_text=step.get("text") if ok else None, finish_reason=step.get("finish_reason"), ok=ok,
+        error=step.get("error"), tool_calls=tuple(step.get("tool_calls", ())), **common)

@@ -17,6 +17,7 @@ from gensandbox.canonical import canonical, sha256_hex
 
 GENESIS = "0" * 64
 CALL, CHECKPOINT, REFUSAL = "gen_ai.call", "gensandbox.checkpoint", "gensandbox.refusal"
+TOOL = "gen_ai.execute_tool"  # an agent's tool call, carried out by an evaluation's environment
 CHAIN_FIELDS = ("seq", "prev", "hash")
 ANONYMOUS = "anonymous"  # the key id of a gateway request made without a key
 
@@ -207,5 +208,61 @@ def refusal_event(started_at: str, status: int, code: str | None, message: str, 
              "http.response.status_code": status, "error.type": code or "refused", "gensandbox.reason": message}
     optional = {"gensandbox.key_id": key_id, "gen_ai.request.model": requested_model,
                 "gensandbox.stream": stream or None}  # a call event says so in gensandbox.features
+    event.update({key: value for key, value in optional.items() if value is not None})
+    return event
+
+
+# ---- A tool call an evaluation's environment carried out (an agent episode's step) ----
+
+
+@dataclass(slots=True)
+class ToolFacts:
+    started_at: str
+    latency_s: float | None
+    name: str  # gen_ai.tool.name
+    call_id: str  # gen_ai.tool.call.id
+    arguments: str  # the JSON text the model wrote
+    result: str  # what the model was told
+    status: str  # "ok", "error" (the environment refused it) or "invalid" (not run: unknown tool, bad arguments)
+    state_sha256: str | None  # the environment's state after the call
+    session: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None  # the model call that asked for it
+    run_id: str | None = None
+    item_id: str | None = None
+    model: str | None = None  # the model whose call it was
+    problem: str | None = None
+
+
+def tool_event(facts: ToolFacts, privacy: str) -> dict:
+    """The ledger content of one tool call. Arguments and result appear only as sha256 unless privacy is "full"."""
+    event = {
+        "kind": TOOL,
+        "time": facts.started_at,
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": facts.name,
+        "gen_ai.tool.call.id": facts.call_id,
+        "gen_ai.conversation.id": facts.session,
+        "gensandbox.source": "run",
+        "gensandbox.status": facts.status,
+        "gensandbox.privacy": privacy,
+        "gensandbox.tool.arguments_sha256": sha256_hex(facts.arguments.encode()),
+        "gensandbox.tool.result_sha256": sha256_hex(facts.result.encode()),
+        "trace_id": facts.trace_id,
+        "span_id": facts.span_id,
+    }
+    optional = {
+        "gensandbox.latency_s": None if facts.latency_s is None else round(facts.latency_s, 6),
+        "gensandbox.environment.state_sha256": facts.state_sha256,
+        "gensandbox.run_id": facts.run_id,
+        "gensandbox.item_id": facts.item_id,
+        "gen_ai.request.model": facts.model,
+        "error.type": facts.problem,
+        "parent_span_id": facts.parent_span_id,
+    }
+    if privacy == "full":
+        optional["gen_ai.tool.call.arguments"] = facts.arguments
+        optional["gen_ai.tool.call.result"] = facts.result
     event.update({key: value for key, value in optional.items() if value is not None})
     return event

@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 
 from gensandbox.canonical import canonical, sha256_hex
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.events import CALL
+from gensandbox.ledger.events import CALL, TOOL
 from gensandbox.ledger.traces import time_ns
 
 __all__ = ["BATCH_SIZE", "export_file", "export_otlp", "otlp_json", "parse_otlp_json", "record_spans", "spans"]
@@ -42,11 +42,13 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
 
 def spans(records: Iterable[dict]) -> Iterator[ReadableSpan]:
-    """Every call record's spans, lazily; checkpoints (signatures, not calls) are skipped."""
+    """Every call record's spans and every tool call's, lazily; checkpoints (signatures, not calls) are skipped."""
     resource = _resource()  # one object for all: the encoder groups spans by it
     for record in records:
         if record.get("kind") == CALL:
             yield from record_spans(record, resource)
+        elif record.get("kind") == TOOL:
+            yield executed_tool_span(record, resource)
 
 
 def record_spans(record: dict, resource: Resource | None = None) -> list[ReadableSpan]:
@@ -96,6 +98,24 @@ def _tool_span(record: dict, step: dict, index: int, trace_id: int, parent: Span
     return ReadableSpan(name=f"execute_tool {name}", context=_context(trace_id, span_id), parent=parent,
                         resource=resource, kind=SpanKind.INTERNAL, attributes=attributes,
                         start_time=at, end_time=at, instrumentation_scope=_SCOPE)
+
+
+def executed_tool_span(record: dict, resource: Resource | None = None) -> ReadableSpan:
+    """A tool call an evaluation's environment ran: its own record, so its span has its real time and duration,
+    under the model call that asked for it."""
+    trace_id = _id(record.get("trace_id"), 32, record["hash"][:32])
+    parent = record.get("parent_span_id")
+    start = time_ns(record["time"])
+    failed = record.get("gensandbox.status") != "ok"
+    return ReadableSpan(
+        name=f"execute_tool {record.get('gen_ai.tool.name', 'tool')}",
+        context=_context(trace_id, _id(record.get("span_id"), 16, record["hash"][32:48])),
+        parent=_context(trace_id, _id(parent, 16, parent)) if parent else None,
+        resource=resource or _resource(), kind=SpanKind.INTERNAL, attributes=_attributes(record),
+        status=Status(StatusCode.ERROR, record.get("error.type")) if failed else Status(StatusCode.UNSET),
+        start_time=start, end_time=start + round((record.get("gensandbox.latency_s") or 0.0) * 1e9),
+        instrumentation_scope=_SCOPE,
+    )
 
 
 def _attributes(record: dict) -> dict:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from gensandbox.ledger.events import CALL
+from gensandbox.ledger.events import CALL, TOOL
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -38,14 +38,21 @@ class CallStep:
 
 @dataclass(frozen=True)
 class ToolStep:
-    time: str  # that of the call that carried the result: the ledger knows no more precise time
+    """A tool the agent ran. Through the gateway the ledger sees only its result, carried by the agent's next call
+    (time: that call's; the step is the call's sibling); in an evaluation's episode the environment ran it, and it
+    has its own record with its own time, duration, status and the state's hash after it."""
+
+    time: str
     offset_ms: float
     name: str
     call_id: str
-    parent_span_id: str | None  # the carrying call's parent: a tool step is that call's sibling
+    parent_span_id: str | None
     seq: int
     depth: int
     kind: str = "tool"
+    latency_s: float | None = None
+    status: str = "ok"  # ok | error | invalid (an evaluation's environment did not run it)
+    state_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,25 +91,31 @@ def calls_in_order(records: Iterable[dict]) -> list[dict]:
 
 
 def session_timeline(session: str, records: Iterable[dict]) -> Timeline:
+    records = list(records)
     calls = calls_in_order(records)
-    start_ns = time_ns(calls[0]["time"]) if calls else 0
+    tools = [record for record in records if record.get("kind") == TOOL]
+    ordered = sorted(calls + tools, key=lambda record: (time_ns(record["time"]), record.get("seq", 0)))
+    start_ns = time_ns(ordered[0]["time"]) if ordered else 0
     depths = _depths(calls)
     steps: list[CallStep | ToolStep] = []
-    for record in calls:
+    for record in ordered:
         offset_ms = (time_ns(record["time"]) - start_ns) / 1e6
+        if record.get("kind") == TOOL:
+            steps.append(_executed_tool_step(record, offset_ms, depths.get(record.get("parent_span_id"), -1) + 1))
+            continue
         depth = depths.get(record.get("span_id"), 0)
         steps += [_tool_step(record, step, offset_ms, depth) for step in record.get("gensandbox.tool_steps") or []]
         steps.append(_call_step(record, offset_ms, depth))
     trace_ids = list(dict.fromkeys(record["trace_id"] for record in calls if record.get("trace_id")))
-    return Timeline(session, trace_ids, steps, summarize(calls))
+    return Timeline(session, trace_ids, steps, summarize(calls, len(tools)))
 
 
-def summarize(calls: list[dict]) -> Summary:
+def summarize(calls: list[dict], executed_tools: int = 0) -> Summary:
     input_tokens = sum(record.get("gen_ai.usage.input_tokens", 0) for record in calls)
     output_tokens = sum(record.get("gen_ai.usage.output_tokens", 0) for record in calls)
     return Summary(
         calls=len(calls),
-        tool_steps=sum(len(record.get("gensandbox.tool_steps") or []) for record in calls),
+        tool_steps=executed_tools + sum(len(record.get("gensandbox.tool_steps") or []) for record in calls),
         errors=sum(record.get("gensandbox.status") == "error" for record in calls),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -151,3 +164,11 @@ def _tool_step(record: dict, step: dict, offset_ms: float, depth: int) -> ToolSt
     return ToolStep(time=record["time"], offset_ms=offset_ms, name=str(step.get("name") or "tool"),
                     call_id=str(step.get("id") or ""), parent_span_id=record.get("parent_span_id"),
                     seq=record.get("seq", 0), depth=depth)
+
+
+def _executed_tool_step(record: dict, offset_ms: float, depth: int) -> ToolStep:
+    return ToolStep(time=record["time"], offset_ms=offset_ms, name=record.get("gen_ai.tool.name", "tool"),
+                    call_id=record.get("gen_ai.tool.call.id", ""), parent_span_id=record.get("parent_span_id"),
+                    seq=record.get("seq", 0), depth=depth, latency_s=record.get("gensandbox.latency_s"),
+                    status=record.get("gensandbox.status", "ok"),
+                    state_sha256=record.get("gensandbox.environment.state_sha256"))

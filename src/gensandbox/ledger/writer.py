@@ -13,7 +13,7 @@ from gensandbox.config import Config, LedgerConfig
 from gensandbox.db.urls import parse_database_url
 from gensandbox.errors import MissingDependencyError
 from gensandbox.ledger.base import LedgerBackend
-from gensandbox.ledger.events import CallFacts, Head, Record, call_event, content_hash
+from gensandbox.ledger.events import CallFacts, Head, Record, ToolFacts, call_event, content_hash, tool_event
 from gensandbox.ledger.signing import Signer
 
 
@@ -32,6 +32,12 @@ class Ledger:
         with self._lock:
             self._pending.append(event)
         return content_hash(event)
+
+    def record_tool(self, facts: ToolFacts) -> None:
+        """Queue one tool call's event (an agent episode's step)."""
+        event = tool_event(facts, self.settings.privacy)
+        with self._lock:
+            self._pending.append(event)
 
     def call_event(self, facts: CallFacts) -> dict:
         """One call's event, not yet queued (the gateway commits it itself, after its key's spending)."""

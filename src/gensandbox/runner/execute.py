@@ -20,16 +20,19 @@ from gensandbox.calls.records import judge_facts, sample_facts
 from gensandbox.calls.targets import ModelFacts, Target
 from gensandbox.canonical import now_utc
 from gensandbox.errors import RunError, UserError
-from gensandbox.ledger.events import CallFacts
+from gensandbox.ledger.events import CallFacts, ToolFacts
 from gensandbox.ledger.writer import Ledger
+from gensandbox.providers.capabilities import TOOLS
+from gensandbox.runner.agent_jobs import CallSettings, run_agent_item
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import ResponseCache, SampleRecord, Store
 from gensandbox.types import ChatRequest
 
-# A finished job: its sample, the cache entry to store with it, and the facts of the model call for the ledger
-# (None when the answer came from the cache: no model was called). A judge's call travels in the sample itself.
-Finished = tuple[SampleRecord, tuple | None, CallFacts | None]
+# A finished job: its sample, the cache entries to store with it, and the facts of its model calls (and an agent's
+# tool calls) for the ledger (none when the answer came from the cache: no model was called). A judge's call
+# travels in the sample itself.
+Finished = tuple[SampleRecord, list[tuple], list[CallFacts | ToolFacts]]
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,17 @@ class RunPlan:
     targets: list[Target]
     suites: list[Suite]
     options: RunOptions = RunOptions()
+    users: dict[str, Target] = field(default_factory=dict)  # models items name to play a simulated user
 
     @property
     def total(self) -> int:
-        return len(self.targets) * sum(s.count for s in self.suites) * self.options.epochs
+        return sum(s.count for t in self.targets for s in self.suites if runs_on(s, t)) * self.options.epochs
 
     def jobs_for(self, targets: list[Target], done: set) -> Iterator[Job]:
         for target in targets:
             for suite in self.suites:
+                if not runs_on(suite, target):
+                    continue
                 for item in suite.iter_items():
                     for epoch in range(self.options.epochs):
                         if (target.model.name, suite.name, item.id, epoch) not in done:
@@ -77,7 +83,13 @@ class RunPlan:
             max_tokens=job.item.max_tokens or self.options.max_tokens,
             temperature=self.options.temperature,
             seed=self.options.seed + job.epoch,
+            tools=tuple(tool.tool() for tool in job.item.tools),
         )
+
+
+def runs_on(suite: Suite, target: Target) -> bool:
+    """Whether `target` takes `suite`: a suite of agent tasks needs a model that can call tools."""
+    return not suite.agent_items or TOOLS in target.provider.capabilities
 
 
 @dataclass(frozen=True)
@@ -148,14 +160,17 @@ def _save(batch: list[Finished], store: Store, cache: ResponseCache | None,
     # without events, which `run --resume` repairs (runner/run_events.py); the other order would leave events of
     # calls whose samples are lost, and the resume would call them again: two events for one item.
     with store.transaction():
-        for sample, cache_entry, _ in batch:
+        for sample, cache_entries, _ in batch:
             store.add_sample(sample)
-            if cache is not None and cache_entry is not None:
-                cache.put(*cache_entry)
+            for entry in cache_entries if cache is not None else ():
+                cache.put(*entry)
     if ledger is not None:
         for sample, _, facts in batch:
-            if facts is not None:
-                ledger.record_call(facts)
+            for fact in facts:
+                if isinstance(fact, ToolFacts):
+                    ledger.record_tool(fact)
+                else:
+                    ledger.record_call(fact)
             if (judged := judge_facts(sample)) is not None:  # the judge's call, also for an answer from the cache
                 ledger.record_call(judged)
         ledger.flush()
@@ -209,6 +224,10 @@ class _Runner:
         """The sample (with the cache entry to store with it and the facts of the call for the ledger), or
         None when the cost cap stops the call."""
         target, request = job.target, self.plan.request_for(job)
+        if job.item.is_agent_task:
+            settings = CallSettings(self.cache, self.budget, self.plan.options.retry, limiter)
+            return await run_agent_item(job, request, settings, self.scoring, self.plan.users,
+                                        self._common(job, request))
         started_at = now_utc()
         reserved = 0.0
         if self.budget.cap_usd is not None:  # counting prompt tokens costs CPU: only when there is a cap
@@ -223,7 +242,7 @@ class _Runner:
         except RunError as error:
             self.budget.settle(reserved, 0.0)
             sample = self._failed(job, request, error)
-            return sample, None, sample_facts(sample, ModelFacts.of(target), started_at)
+            return sample, [], [sample_facts(sample, ModelFacts.of(target), started_at)]
         response = result.response
         cost = target.price.cost_usd(response.usage, response.latency_s)
         self.budget.settle(reserved, 0.0 if result.cached else cost)  # a cached answer costs nothing again
@@ -237,8 +256,8 @@ class _Runner:
             reasoning_tokens=response.usage.reasoning_tokens, first_answer_s=response.first_answer_s,
             judge_call=score.call, judge_cost_usd=score.call["cost_usd"] if score.call else 0.0,
         )
-        facts = None if result.cached else sample_facts(sample, ModelFacts.of(target), started_at)
-        return sample, result.cache_entry, facts
+        facts = [] if result.cached else [sample_facts(sample, ModelFacts.of(target), started_at)]
+        return sample, [result.cache_entry] if result.cache_entry else [], facts
 
     def _failed(self, job: Job, request: ChatRequest, error: RunError) -> SampleRecord:
         return SampleRecord(**self._common(job, request), response_text=None, finish_reason=None, input_tokens=0,

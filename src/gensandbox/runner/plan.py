@@ -98,7 +98,10 @@ def _plan(config: Config, models: list[ModelConfig], suites: list[Suite], option
           run_id: str) -> tuple[RunPlan, PriceTable]:
     prices = load_price_table(config.price_file)
     targets = [target_for(model, config, prices) for model in models]
-    return RunPlan(run_id=run_id, targets=targets, suites=suites, options=options), prices
+    # Models that play a simulated user are resolved like the models under test (a rerun: from today's config).
+    users = {name: target_for(resolve_model(name, config), config, prices)
+             for name in sorted({name for suite in suites for name in suite.user_models})}
+    return RunPlan(run_id=run_id, targets=targets, suites=suites, options=options, users=users), prices
 
 
 def run_record(plan: RunPlan, prices: PriceTable, judges: list[Target] = (),

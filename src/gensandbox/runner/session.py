@@ -17,7 +17,7 @@ from gensandbox.calls.budget import estimate_cost
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, UserError
 from gensandbox.runner.benchmarks import LAYOUTS
-from gensandbox.runner.execute import RunPlan, execute
+from gensandbox.runner.execute import RunPlan, execute, runs_on
 from gensandbox.runner.plan import (
     build_plan,
     judge_targets,
@@ -230,12 +230,16 @@ async def _execute_then_close(plan, store, scoring, on_sample, already_spent, le
         return await execute(plan, store, cache=store, on_sample=on_sample, scoring=scoring,
                              already_spent=already_spent, ledger=ledger)
     finally:
-        for target in [*plan.targets, *scoring.judges.values()]:
+        for target in [*plan.targets, *scoring.judges.values(), *plan.users.values()]:
             await target.provider.aclose()
 
 
 def _warn_licenses(plan: RunPlan, observer: RunObserver) -> None:
     for suite in plan.suites:
+        for target in plan.targets:
+            if not runs_on(suite, target):  # said, not silently left out
+                observer.warn(f"suite {suite.name} is not run on {target.model.name}: its {suite.agent_items} agent "
+                              "tasks need a model that can call tools, and this one cannot")
         if suite.layout in LAYOUTS:  # a public benchmark's file: say how it was read and under which licence
             observer.warn(f"suite {suite.name}: read as {LAYOUTS[suite.layout].title} ({suite.layout} layout) "
                           f"from {suite.path.name}; licence {suite.license}")

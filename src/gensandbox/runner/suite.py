@@ -15,12 +15,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gensandbox.config import Config, SuiteConfig, data_path
 from gensandbox.config.loading import describe_validation_error
 from gensandbox.errors import ConfigError, NotFoundError, UserError
 from gensandbox.runner import benchmarks, formats
+from gensandbox.runner.agent_scorers import AGENT_SCORERS, check_agent_scorer
+from gensandbox.runner.agent_spec import Attack, EnvironmentSpec, SimulatedUser, ToolSpec
+from gensandbox.runner.environments import check_environment
 from gensandbox.runner.mutators import MUTATORS, mutate_messages
 from gensandbox.runner.scorers import Expected, check_scorer
 from gensandbox.runner.selection import Selection
@@ -55,6 +58,12 @@ class Item(BaseModel):
     target: Expected = None
     scorer: ScorerSpec
     max_tokens: int | None = Field(default=None, ge=1)
+    # An agent task (runner/agent_spec.py): the tools offered, what answers their calls, how long it may go on.
+    tools: list[ToolSpec] = []
+    environment: EnvironmentSpec | None = None
+    max_steps: int | None = Field(default=None, ge=1, le=100)
+    user: SimulatedUser | None = None
+    attack: Attack | None = None
 
     @field_validator("id", mode="before")
     @classmethod
@@ -70,12 +79,34 @@ class Item(BaseModel):
     @classmethod
     def _scorer_exists(cls, value: ScorerSpec) -> ScorerSpec:
         try:
-            check_scorer(value.name, value.args)
+            if value.name in AGENT_SCORERS:
+                check_agent_scorer(value.name, value.args)
+            else:
+                check_scorer(value.name, value.args)
         except (ValueError, re.error) as error:
             raise ValueError(str(error)) from None
         except Exception as error:  # jsonschema's SchemaError and kin: a bad schema is bad input
             raise ValueError(f"invalid args: {error}") from None
         return value
+
+    @model_validator(mode="after")
+    def _agent_parts_fit(self) -> Item:
+        agent_only = [name for name in ("environment", "max_steps", "user", "attack") if getattr(self, name)]
+        if not self.tools and (agent_only or self.scorer.name in AGENT_SCORERS):
+            what = ", ".join(agent_only) or f"the {self.scorer.name} scorer"
+            raise ValueError(f"{what} needs `tools`: the functions the model may call")
+        names = [tool.name for tool in self.tools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tools: duplicate names in {', '.join(names)}")
+        if self.scorer.name == "final-state" and not (self.environment and self.environment.is_python):
+            raise ValueError("the final-state scorer needs a Python environment (environment.class) with a state")
+        if self.user and not self.environment:
+            raise ValueError("a simulated user needs an environment: without one the episode ends at the first answer")
+        return self
+
+    @property
+    def is_agent_task(self) -> bool:
+        return bool(self.tools)
 
     def chat_messages(self) -> tuple[Message, ...]:
         return tuple(Message(m.role, m.content) for m in self.messages)
@@ -98,6 +129,13 @@ class Suite:
     scorers: tuple[str, ...] = ()  # scorer names the items use
     mutators: tuple[str, ...] = ()  # red-team variants added after each item
     selection: Selection | None = None  # only some items (--limit, --sample); mutators follow each one taken
+    agent_items: int = 0  # items with tools: they need a model that can call them
+    user_models: tuple[str, ...] = ()  # models the items name to play a simulated user
+
+    @property
+    def folder(self) -> Path:
+        """Where the suite's own files are (a Python environment is loaded only from here)."""
+        return self.path if self.path.is_dir() else self.path.parent
 
     def iter_items(self) -> Iterator[Item]:
         items = self.read() if self.selection is None else self.selection.apply(self.read(), self.base_count)
@@ -230,6 +268,7 @@ def open_suite(name: str, path: Path, layout: str, *, license: str, license_note
         return (item for _, item in located())
 
     count, categories, languages, judges, scorers, seen = 0, set(), set(), set(), set(), set()
+    agent_items, user_models, folder = 0, set(), path if path.is_dir() else path.parent
     kept: list[Item] | None = []
     for where, item in located():  # the checking pass: fail before any model is called
         if kept is not None:
@@ -245,13 +284,29 @@ def open_suite(name: str, path: Path, layout: str, *, license: str, license_note
         scorers.add(item.scorer.name)
         if item.scorer.args.get("judge"):
             judges.add(item.scorer.args["judge"])
+        if item.is_agent_task:
+            agent_items += 1
+            _check_agent_item(item, folder, where)
+            if item.user and item.user.model:
+                user_models.add(item.user.model)
     if not count:
         raise ConfigError(f"suite `{name}` ({path}) has no items")
     return Suite(name=name, path=path, layout=layout, license=license, license_note=license_note,
                  sha256=sha256 or content_sha256(path), base_count=count, categories=tuple(sorted(categories)),
                  languages=tuple(sorted(languages)), options=(options or SuiteOptions()).model_dump(),
                  read=read if kept is None else kept.__iter__,
-                 judges=tuple(sorted(judges)), scorers=tuple(sorted(scorers)))
+                 judges=tuple(sorted(judges)), scorers=tuple(sorted(scorers)), agent_items=agent_items,
+                 user_models=tuple(sorted(user_models)))
+
+
+def _check_agent_item(item: Item, folder: Path, where: str) -> None:
+    """Before any call: the item's Python environment loads from the suite's folder and has every tool."""
+    if item.environment is None:
+        return
+    try:
+        check_environment(item.environment, folder, [tool.name for tool in item.tools])
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _items(path: Path, layout: str, options: SuiteOptions) -> Iterator[tuple[str, Item]]:

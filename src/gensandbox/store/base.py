@@ -50,6 +50,9 @@ class SampleRecord:
     # a crash (a resumed run's cost cap counts it) and its ledger event can be rebuilt. None: no judge was called.
     judge_call: dict | None = None
     judge_cost_usd: float = 0.0  # judge_call's cost, as a column: spending is summed without reading JSON
+    # An agent task's episode (runner/episode.py): every model call, tool call and simulated-user turn, the final
+    # state, and counts. None for a single model call.
+    episode: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -154,4 +154,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             conversation TEXT NOT NULL
         )""",
     ]),
+    # An agent task's whole episode (its steps, final state and counts), kept with its sample.
+    ("009_agent_episodes", ["ALTER TABLE samples ADD COLUMN episode TEXT"]),
 ]

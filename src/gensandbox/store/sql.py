@@ -20,7 +20,7 @@ from gensandbox.store.base import RunRecord, SampleRecord, ScoreRow
 from gensandbox.store.migrations import MIGRATIONS
 
 _JSON_RUN_FIELDS = ("models", "suites", "settings")
-_JSON_SAMPLE_FIELDS = ("request", "scorer", "flags", "judge_call")
+_JSON_SAMPLE_FIELDS = ("request", "scorer", "flags", "judge_call", "episode")
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
 _SAMPLE_COLUMNS = [f.name for f in fields(SampleRecord)]
 _SCORE_COLUMNS = [f.name for f in fields(ScoreRow)]
