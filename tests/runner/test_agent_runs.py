@@ -173,3 +173,60 @@ def test_a_cached_episode_replays_its_tool_calls(agent_suite):
     gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="second")
     again = samples_of(config, "second")
     assert again["agent-right", "two-cities"].cached and again["agent-right", "two-cities"].score == 1
+
+
+def test_a_simulated_user_answers_until_it_stops(agent_suite, tmp_path):
+    config, _ = agent_suite
+    book = {"name": "book", "parameters": {"type": "object", "properties": {"day": {"type": "string"}}}}
+    conversation = item("booking", 'TURN 1: get_weather {"city": "Seoul"}\nTURN 3: book {"day": "friday"}\n'
+                        "FINAL: Shall I book? {results}",
+                        {"name": "tool-calls", "args": {"ordered": True, "calls": [
+                            {"name": "get_weather", "arguments": {"city": "Seoul"}},
+                            {"name": "book", "arguments": {"day": "friday"}}]}},
+                        tools=[WEATHER, book], category="conversation", user={"instructions": "Book a table."},
+                        environment={"results": [*CANNED["results"], {"tool": "book", "result": "DONE booked"}]})
+    suite = write_suite(tmp_path, "talk", [conversation])
+    gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="talk")
+    sample = samples_of(config, "talk")["agent-right", "booking"]
+    assert sample.score == 1, sample.reason
+    episode = sample.episode
+    assert [s["kind"] for s in episode["steps"]] == ["model", "tool", "model", "user", "model", "tool", "model",
+                                                     "user"]
+    assert [s["text"] for s in episode["steps"] if s["kind"] == "user"] == ["Yes, go ahead.", "###STOP###"]
+    assert episode["end"] == "user_stopped" and episode["user_cost_usd"] > 0
+    assert sample.cost_usd == pytest.approx(sum(s["cost_usd"] for s in episode["steps"] if s["kind"] == "model"))
+    sources = [r.get("gensandbox.source") for r in session_records(config, "talk/talk/booking#0")]
+    assert sources.count("user-simulator") == 2 and sources.count("run") == 6  # 4 model calls, 2 tool calls
+
+
+def test_a_resumed_run_rebuilds_exactly_the_events_an_episode_wrote(agent_suite):
+    from gensandbox.calls.records import episode_facts
+    from gensandbox.calls.targets import ModelFacts
+    from gensandbox.ledger.events import ToolFacts, call_event, tool_event
+
+    config, suite = agent_suite
+    gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="rebuilt")
+    sample = samples_of(config, "rebuilt")["agent-right", "two-cities"]
+    written = [{k: v for k, v in r.items() if k not in ("seq", "prev", "hash")}
+               for r in session_records(config, "rebuilt/agents/two-cities#0")]
+    rebuilt = [tool_event(f, "hashes") if isinstance(f, ToolFacts) else call_event(f, "hashes")
+               for f in episode_facts(sample, ModelFacts("openai", written[0]["gensandbox.price_table"]))]
+    assert rebuilt == written
+
+
+def test_openai_compatible_and_anthropic_models_run_the_same_agent_task(home, tmp_path, upstream):
+    search = {"name": "search", "description": "Search the web",
+              "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}
+    task = {"id": "lookup", "language": "ko", "category": "single", "tools": [search],
+            "messages": [{"role": "user", "content": "서울 인구"}], "target": "950만",
+            "environment": {"results": [{"tool": "search", "arguments": {"query": "서울 인구"},
+                                         "result": "약 950만 명"}]},
+            "scorer": "includes"}
+    calls = {"name": "tool-calls", "args": {"calls": [{"name": "search", "arguments": {"query": "서울 인구"}}]}}
+    suite = write_suite(tmp_path, "lookup", [task, {**task, "id": "lookup-calls", "scorer": calls}])
+    config = write_config(tmp_path, upstream.url, {"openai-agent": "tool-caller", "anthropic-agent": "tool-caller"})
+    gensandbox.evaluate(["openai-agent", "anthropic-agent"], [str(suite)], config=config, run_id="both")
+    samples = samples_of(config, "both")
+    for model in ("openai-agent", "anthropic-agent"):
+        assert samples[model, "lookup"].response_text == "tool said: 약 950만 명"
+        assert samples[model, "lookup"].score == 1 and samples[model, "lookup-calls"].score == 1

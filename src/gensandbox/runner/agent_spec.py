@@ -63,6 +63,17 @@ class Rule(BaseModel):
     arguments: dict = {}
     result: object = None
 
+    @field_validator("arguments")
+    @classmethod
+    def _patterns_compile(cls, value: dict) -> dict:
+        for key, wanted in value.items():
+            if isinstance(wanted, dict) and set(wanted) == {"pattern"}:
+                try:
+                    re.compile(wanted["pattern"])
+                except (re.error, TypeError) as error:
+                    raise ValueError(f"arguments.{key}: the pattern is not a regular expression: {error}") from None
+        return value
+
 
 class EnvironmentSpec(BaseModel):
     """Declarative (`results`, `default`) or a Python class in the suite's folder (`class` "PATH.py:Class")."""

@@ -22,7 +22,7 @@ from gensandbox.errors import ConfigError, ToolFailed
 from gensandbox.runner.agent_scorers import argument_matches
 from gensandbox.runner.agent_spec import EnvironmentSpec, Rule
 
-_LOADED: dict[Path, object] = {}  # module per file: loaded once per process
+_LOADED: dict[tuple[Path, str], object] = {}  # module per file and content: loaded once, again when edited
 
 
 class Environment(Protocol):
@@ -139,8 +139,9 @@ def _rule_matches(rule: Rule, arguments: dict) -> bool:
 
 
 def _module(path: Path):
-    if path not in _LOADED:
-        name = f"gensandbox_env_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+    key = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+    if key not in _LOADED:
+        name = f"gensandbox_env_{hashlib.sha256(f'{path}:{key[1]}'.encode()).hexdigest()[:12]}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickling look modules up by name
@@ -149,5 +150,5 @@ def _module(path: Path):
         except Exception as error:
             del sys.modules[name]
             raise ConfigError(f"environment file {path} failed to load: {type(error).__name__}: {error}") from None
-        _LOADED[path] = module
-    return _LOADED[path]
+        _LOADED[key] = module
+    return _LOADED[key]

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from gensandbox.calls.records import JUDGE_MARK, judge_facts, sample_facts
+from gensandbox.calls.records import JUDGE_MARK, episode_facts, judge_facts, sample_facts
 from gensandbox.calls.targets import ModelFacts
-from gensandbox.ledger.events import CALL
+from gensandbox.ledger.events import CALL, ToolFacts
 from gensandbox.ledger.writer import Ledger
 from gensandbox.store import RunRecord, SQLStore
 
@@ -95,7 +95,8 @@ def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
                 # The same event the call wrote, but for its `time`: the call's start was not kept, so it is the
                 # moment the sample was stored (when the call had just ended, latency_s after it began). The chain
                 # fields differ too, as the event now sits at the ledger's end rather than where it was lost.
-                queued = _queue(ledger, sample_facts(sample, models[sample.model], stored_at), queued)
+                for facts in _call_events_of(sample, models[sample.model], stored_at):
+                    queued = _queue(ledger, facts, queued)
     if missing_judged:
         for sample in store.judged_samples(run.run_id):
             if judge_key(sample.model, sample.suite, sample.item_id, sample.epoch) in missing_judged:
@@ -106,8 +107,18 @@ def reemit_missing(run: RunRecord, store: SQLStore, ledger: Ledger) -> int:
     return len({(model, item.removesuffix(JUDGE_MARK)) for model, item in missing | missing_judged})
 
 
+def _call_events_of(sample, model: ModelFacts, stored_at: str) -> list:
+    """An agent episode's every step (each kept its own start time), or the one call that made the sample."""
+    if sample.episode is not None:
+        return episode_facts(sample, model)
+    return [sample_facts(sample, model, stored_at)]
+
+
 def _queue(ledger: Ledger, facts, queued: int) -> int:
-    ledger.record_call(facts)
+    if isinstance(facts, ToolFacts):
+        ledger.record_tool(facts)
+    else:
+        ledger.record_call(facts)
     if (queued + 1) % _APPEND_BATCH == 0:
         ledger.flush()
     return queued + 1

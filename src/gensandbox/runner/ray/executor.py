@@ -147,6 +147,7 @@ def _api_keys(models: dict[str, ModelConfig], options: RayOptions) -> dict[str, 
 def _on_pool(target: Target, pool: WorkerPool) -> Target:
     if target.provider.endpoint == LOCAL_ENDPOINT:
         lane = f"{LOCAL_ENDPOINT}@ray"
-        return replace(target, provider=RayProvider(pool, target.model.name, lane),
+        return replace(target, provider=RayProvider(pool, target.model.name, lane, target.provider.capabilities),
                        concurrency=target.concurrency * pool.size)
-    return replace(target, provider=RayProvider(pool, target.model.name, target.provider.endpoint))
+    return replace(target, provider=RayProvider(pool, target.model.name, target.provider.endpoint,
+                                                target.provider.capabilities))

@@ -217,10 +217,12 @@ class RayProvider:
     """One model, answered by the pool. `endpoint` is the lane: the wrapped model's own endpoint for remote
     APIs (so the runner's per-endpoint limit holds cluster-wide), one shared lane for in-process models."""
 
-    def __init__(self, pool: WorkerPool, model_name: str, endpoint: str):
+    def __init__(self, pool: WorkerPool, model_name: str, endpoint: str, capabilities: frozenset[str] = EVERYTHING):
         self._pool, self._model_name = pool, model_name
         self.endpoint = endpoint
-        self.capabilities = EVERYTHING  # the request reaches the model's own provider, in the worker, whole
+        # The wrapped model's own: the request reaches its provider in the worker, whole, and a suite of agent tasks
+        # is only planned for a model that can call tools.
+        self.capabilities = capabilities
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         return await self._pool.complete(self.endpoint, self._model_name, request)
