@@ -230,3 +230,13 @@ def test_openai_compatible_and_anthropic_models_run_the_same_agent_task(home, tm
     for model in ("openai-agent", "anthropic-agent"):
         assert samples[model, "lookup"].response_text == "tool said: 약 950만 명"
         assert samples[model, "lookup"].score == 1 and samples[model, "lookup-calls"].score == 1
+
+
+def test_the_cost_estimate_counts_every_step_an_episode_may_take(agent_suite, capsys):
+    from gensandbox.cli.app import main
+
+    config, suite = agent_suite
+    # 6 items, each an episode of at most 8 steps (the default max_steps): 48 calls at most.
+    code = main(["run", "-c", str(config), "-m", "agent-right", "-s", str(suite), "--max-cost", "0.000001"])
+    out = capsys.readouterr()
+    assert code != 0 and "for 48 calls" in out.out + out.err

@@ -62,17 +62,21 @@ class Estimate:
     usd: float
 
 
-def estimate_cost(jobs, request_for, assumed_speeds: tuple[float, float]) -> Estimate:
+def estimate_cost(jobs, request_for, assumed_speeds: tuple[float, float], calls_for=lambda job: 1) -> Estimate:
     """The most the remaining jobs can cost: prompt tokens counted (the model's own tokenizer where the
-    provider has one), output bounded by max_tokens, local compute timed at the assumed speeds."""
+    provider has one), output bounded by max_tokens, local compute timed at the assumed speeds. A job of
+    `calls_for(job)` calls (an agent's episode, at most that many steps) is counted as that many, each prompt
+    longer than the one before by the answer it follows (tool results are not known before they come)."""
     prompt_speed, output_speed = assumed_speeds
     calls = prompt_total = output_total = 0
     usd = 0.0
     for job in jobs:
         request = request_for(job)
         counter = getattr(job.target.provider, "count_prompt_tokens", None)
-        prompt = counter(request) if counter else estimate_prompt_tokens(request)
-        seconds = prompt / prompt_speed + request.max_tokens / output_speed
-        usd += job.target.price.cost_usd(Usage(prompt, request.max_tokens), latency_s=seconds)
-        calls, prompt_total, output_total = calls + 1, prompt_total + prompt, output_total + request.max_tokens
+        first_prompt = counter(request) if counter else estimate_prompt_tokens(request)
+        for step in range(calls_for(job)):
+            prompt = first_prompt + step * request.max_tokens
+            seconds = prompt / prompt_speed + request.max_tokens / output_speed
+            usd += job.target.price.cost_usd(Usage(prompt, request.max_tokens), latency_s=seconds)
+            calls, prompt_total, output_total = calls + 1, prompt_total + prompt, output_total + request.max_tokens
     return Estimate(calls, prompt_total, output_total, usd)

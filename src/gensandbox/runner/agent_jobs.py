@@ -57,6 +57,13 @@ async def run_agent_item(job, request: ChatRequest, settings: CallSettings, scor
     return sample, entries, episode_facts(sample, ModelFacts.of(target))
 
 
+def most_calls(item) -> int:
+    """The most model calls an item can make: one, or an episode's steps and its simulated user's turns."""
+    if not item.is_agent_task:
+        return 1
+    return (item.max_steps or DEFAULT_MAX_STEPS) + (item.user.max_turns if item.user else 0)
+
+
 def _caller(target: Target, settings: CallSettings, entries: list[tuple]) -> Caller:
     """One model call of an episode: within the cost cap, through the cache; its cache entry kept for the store."""
     async def call(request: ChatRequest) -> Answer:

@@ -16,6 +16,7 @@ from typing import Protocol
 from gensandbox.calls.budget import estimate_cost
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, UserError
+from gensandbox.runner.agent_jobs import most_calls
 from gensandbox.runner.benchmarks import LAYOUTS
 from gensandbox.runner.execute import RunPlan, execute, runs_on
 from gensandbox.runner.plan import (
@@ -199,7 +200,8 @@ def _check_estimate(plan: RunPlan, store: SQLStore, config: Config, already_spen
 
     compute = load_price_table(config.price_file).compute
     estimate = estimate_cost(plan.jobs_for(plan.targets, store.done_keys(plan.run_id)), plan.request_for,
-                             (compute.assumed_prompt_tokens_per_s, compute.assumed_output_tokens_per_s))
+                             (compute.assumed_prompt_tokens_per_s, compute.assumed_output_tokens_per_s),
+                             calls_for=lambda job: most_calls(job.item))
     observer.note(f"estimate: at most ${estimate.usd:.6f} for {estimate.calls} calls ({estimate.prompt_tokens:,} "
                   f"prompt tokens, ≤ {estimate.max_output_tokens:,} output tokens); cap ${cap:g}"
                   + (f", ${already_spent:.6f} already spent" if already_spent else ""))
