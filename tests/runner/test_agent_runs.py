@@ -240,3 +240,19 @@ def test_the_cost_estimate_counts_every_step_an_episode_may_take(agent_suite, ca
     code = main(["run", "-c", str(config), "-m", "agent-right", "-s", str(suite), "--max-cost", "0.000001"])
     out = capsys.readouterr()
     assert code != 0 and "for 48 calls" in out.out + out.err
+
+
+def test_an_episode_exports_as_opentelemetry_spans_with_execute_tool_under_its_call(agent_suite):
+    from gensandbox.ledger.otel import spans
+
+    config, suite = agent_suite
+    gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="spans")
+    exported = list(spans(session_records(config, "spans/agents/two-cities#0")))
+    names = [span.name for span in exported]
+    assert names.count("chat agent-right") == 2 and names.count("execute_tool get_weather") == 2
+    asking = next(span for span in exported if span.name.startswith("chat"))
+    tools = [span for span in exported if span.name.startswith("execute_tool")]
+    assert {span.parent.span_id for span in tools} == {asking.context.span_id}
+    assert {span.context.trace_id for span in exported} == {asking.context.trace_id}
+    assert all(span.attributes["gen_ai.operation.name"] == "execute_tool" for span in tools)
+    assert all(span.end_time >= span.start_time for span in tools)
