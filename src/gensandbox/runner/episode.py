@@ -76,45 +76,55 @@ class Task:
 async def run_episode(request: ChatRequest, task: Task, call: Caller, user_call: Caller | None = None) -> Episode:
     """Run the loop from `request` (the item's messages, with the tools). `user_call` plays the simulated user."""
     episode, messages = Episode(), list(request.messages)
-    tools = {tool.name: tool for tool in task.tools}
-    user_turns = 0
-    while True:
-        if _model_calls(episode) >= task.max_steps:
-            episode.end = "max_steps"
-            break
-        response = await _model_step(episode, call, replace(request, messages=tuple(messages)))
-        if response is None:
-            break
-        messages.append(step_message(episode.steps[-1]))
-        if task.attack is not None:
-            episode.attack_succeeded = bool(episode.attack_succeeded) or any(
-                task.attack.succeeded_by(c.name, c.arguments) for c in response.tool_calls)
-        if response.tool_calls:
-            if task.environment is None:  # single turn: the calls are the answer
-                episode.invalid_calls += sum(_problem(c, tools) is not None for c in response.tool_calls)
-                episode.end = "single_turn"
-                break
-            for tool_call in response.tool_calls:
-                await _tool_step(episode, task, tools, tool_call)
-                messages.append(step_message(episode.steps[-1]))
-            continue
-        episode.final_text = response.text
-        if task.user is None or user_call is None or task.environment is None:
-            break
-        if user_turns >= task.user.max_turns:
-            episode.end = "user_turns"
-            break
-        reply = await _user_step(episode, user_call, request, task, messages)
-        user_turns += 1
-        if reply is None or STOP in reply:
-            episode.end = "user_stopped" if reply is not None else "error"
-            break
-        messages.append(step_message(episode.steps[-1]))
+    while await _turn(episode, task, request, messages, call, user_call):
+        pass
     if task.environment is not None:
         episode.state = task.environment.snapshot()
-    if task.attack is not None and episode.attack_succeeded is None:
-        episode.attack_succeeded = False
+    if task.attack is not None:
+        episode.attack_succeeded = bool(episode.attack_succeeded)
     return episode
+
+
+async def _turn(episode: Episode, task: Task, request: ChatRequest, messages: list[Message], call: Caller,
+                user_call: Caller | None) -> bool:
+    """One model call and what follows it (its tool calls run, or the simulated user's reply); False at the end."""
+    if _count(episode, "model") >= task.max_steps:
+        episode.end = "max_steps"
+        return False
+    response = await _model_step(episode, call, replace(request, messages=tuple(messages)))
+    if response is None:
+        return False
+    messages.append(step_message(episode.steps[-1]))
+    if task.attack is not None and any(task.attack.succeeded_by(c.name, c.arguments) for c in response.tool_calls):
+        episode.attack_succeeded = True
+    tools = {tool.name: tool for tool in task.tools}
+    if response.tool_calls and task.environment is None:  # single turn: the calls are the answer
+        episode.invalid_calls += sum(_problem(c, tools) is not None for c in response.tool_calls)
+        episode.end = "single_turn"
+        return False
+    if response.tool_calls:
+        for tool_call in response.tool_calls:
+            await _tool_step(episode, task, tools, tool_call)
+            messages.append(step_message(episode.steps[-1]))
+        return True
+    episode.final_text = response.text
+    return await _user_turn(episode, task, request, messages, user_call)
+
+
+async def _user_turn(episode: Episode, task: Task, request: ChatRequest, messages: list[Message],
+                     user_call: Caller | None) -> bool:
+    """The simulated user's reply to the agent's text answer; False when the conversation ends here."""
+    if task.user is None or user_call is None or task.environment is None:
+        return False
+    if _count(episode, "user") >= task.user.max_turns:
+        episode.end = "user_turns"
+        return False
+    reply = await _user_step(episode, user_call, request, task, messages)
+    if reply is None or STOP in reply:
+        episode.end = "user_stopped" if reply is not None else "error"
+        return False
+    messages.append(step_message(episode.steps[-1]))
+    return True
 
 
 async def _model_step(episode: Episode, call: Caller, request: ChatRequest) -> ChatResponse | None:
@@ -216,8 +226,8 @@ def _usage_fields(response: ChatResponse | None) -> dict:
             "output_tokens": usage.output_tokens, "reasoning_tokens": usage.reasoning_tokens}
 
 
-def _model_calls(episode: Episode) -> int:
-    return sum(step["kind"] == "model" for step in episode.steps)
+def _count(episode: Episode, kind: str) -> int:
+    return sum(step["kind"] == kind for step in episode.steps)
 
 
 def _span_id() -> str:
