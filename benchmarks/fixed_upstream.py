@@ -170,10 +170,12 @@ NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Upstream:
     """The server process, started with an interpreter that has httptools."""
 
-    def __init__(self, python: Path, delay_ms: float, script: Path | None = None) -> None:
-        """`script`: another server in this form (it prints its port, serves until SIGTERM); default this one."""
+    def __init__(self, python: Path, delay_ms: float, script: Path | None = None,
+                 script_args: tuple[str, ...] = ()) -> None:
+        """`script`: another server in this form (it prints its port, serves until SIGTERM), started with `--serve`
+        and `script_args`; default this one."""
         command = [str(python), str(script or Path(__file__).resolve())]
-        command += ["--serve"] if script else ["--delay-ms", str(delay_ms)]
+        command += ["--serve", *script_args] if script else ["--delay-ms", str(delay_ms)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         port = self.process.stdout.readline().strip()
         if not port.isdigit():
