@@ -1,6 +1,7 @@
 """The agent scorers and item checks as pure logic: how calls, arguments and states are compared."""
 
 import json
+from datetime import date
 
 import pytest
 
@@ -91,6 +92,18 @@ def item(**fields):
 def test_agent_items_that_cannot_run_are_refused_with_a_reason(fields, problem):
     with pytest.raises(ValueError, match=problem):
         Item.model_validate(item(**fields))
+
+
+def test_a_tool_schema_is_checked_once_per_text_and_refused_every_time():
+    """The check is cached by the schema's JSON text (items share tools): a broken schema still fails each item."""
+    broken = {"name": "t", "parameters": {"properties": {"n": {"type": "nonsense"}}, "type": "object"}}
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not a valid JSON Schema"):
+            Item.model_validate(item(tools=[broken]))
+    same_keys_reordered = {"type": "object", "properties": {"city": {"type": "string"}}}
+    assert Item.model_validate(item(tools=[{"name": "w", "parameters": same_keys_reordered}])).tools[0].name == "w"
+    dated = {"type": "object", "properties": {"d": {"type": "string", "default": date(2026, 1, 1)}}}
+    assert Item.model_validate(item(tools=[{"name": "d", "parameters": dated}])).tools[0].name == "d"
 
 
 def test_openai_form_of_a_tool_is_read():
