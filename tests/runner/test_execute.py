@@ -1,9 +1,15 @@
 import time
 
+import orjson
 import pytest
 
 from gensandbox.calls.call import RetryPolicy
 from gensandbox.config import load_config
+from gensandbox.config.schema import LedgerConfig
+from gensandbox.ledger.events import CALL
+from gensandbox.ledger.signing import Signer
+from gensandbox.ledger.sqlite import SQLiteLedger
+from gensandbox.ledger.writer import Ledger
 from gensandbox.runner import RunOptions, aggregate, build_plan, execute, run_record
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.store import SQLiteStore
@@ -167,3 +173,33 @@ async def test_items_already_stored_are_not_run_again(home, tmp_path, upstream, 
     await execute(plan, store)  # as a resumed run would
     assert recorder.requests == []
     assert store.count_samples(plan.run_id) == 10
+
+
+class SlowLedgerBackend:
+    """A SQLite ledger whose commits take 0.3 s (a slow disk's fsync); counts the upstream's requests meanwhile."""
+
+    def __init__(self, backend: SQLiteLedger, recorder):
+        self.backend, self.recorder, self.requests_during = backend, recorder, []
+
+    def append(self, contents, checkpoint=None):
+        before = len(self.recorder.requests)
+        time.sleep(0.3)
+        self.requests_during.append(len(self.recorder.requests) - before)
+        return self.backend.append(contents, checkpoint)
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+
+async def test_calls_go_on_while_the_ledger_commits(home, tmp_path, upstream, recorder):
+    """The ledger's commit waits for the disk: the writer runs it in a thread, and the workers' calls go on."""
+    plan, store = prepare(tmp_path, upstream.url, {"echo": "echo"}, items=many(6), model_options="concurrency = 1")
+    backend = SlowLedgerBackend(SQLiteLedger(home / "ledger.db"), recorder)
+    ledger = Ledger(backend, Signer.load_or_create(home / "signing.key"), LedgerConfig())
+    outcome = await execute(plan, store, ledger=ledger)
+    ledger.close()
+    assert outcome.status == "finished" and store.count_samples(plan.run_id) == 6
+    assert backend.requests_during[0] > 0  # the first commit (after the first sample) did not stop the next calls
+    lines = [orjson.loads(line) for line in SQLiteLedger(home / "ledger.db").lines()]
+    assert sorted(event["gensandbox.item_id"] for event in lines if event["kind"] == CALL) == [
+        f"echo-suite/i{n}#0" for n in range(6)]
