@@ -8,12 +8,13 @@ import ast
 from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "gensandbox"
-BASE = {"errors", "redaction", "types", "canonical"}  # pure definitions every layer may use
+BASE = {"errors", "redaction", "types", "canonical", "collector"}  # pure definitions and settings every layer may use
 STORAGE = BASE | {"db", "config", "store", "ledger"}
 MODELS = BASE | {"config", "providers", "variants"}
 # What each package may import, besides itself.
 ALLOWED: dict[str, set[str]] = {
     "redaction": set(),
+    "collector": set(),
     "errors": {"redaction"},
     "types": {"errors"},
     "canonical": {"errors"},

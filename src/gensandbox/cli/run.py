@@ -108,9 +108,11 @@ def start_run(config_path: Path | None, evaluation: Evaluation, report: Path | N
 def evaluate(plan: RunPlan, store: SQLStore, config: Config, scoring: ScoringContext,
              report: Path | None, on_cluster: RayOptions | None = None) -> None:
     """Run the session on the console, then print the results (shared by run, --resume, rerun and the holdout)."""
+    from gensandbox.collector import tuned_gc
     from gensandbox.runner.session import evaluate_plan
 
-    status = evaluate_plan(plan, store, config, scoring, ConsoleObserver(), on_cluster)
+    with tuned_gc():  # the plan is built: full collections scan only what the run makes
+        status = evaluate_plan(plan, store, config, scoring, ConsoleObserver(), on_cluster)
     _print_results(plan, store, config, report)
     if status == "capped":
         errors.print(f"stopped at the cost cap (${plan.options.max_cost_usd:g}): items not yet run were left "

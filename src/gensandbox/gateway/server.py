@@ -43,10 +43,10 @@ def serve(config_path: Path | None = None, host: str | None = None, port: int | 
     options = dict(host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
                    server_header=False, **_fast_server())
     if workers == 1:
-        from gensandbox.gateway.workers import tune_gc_for_serving
+        from gensandbox.collector import tune_gc_after_start_up
 
         app = create_app(config, store, allow_anonymous=loopback)
-        tune_gc_for_serving()
+        tune_gc_after_start_up()
         uvicorn.run(app, **options)
         return
     # Each worker builds its own gateway from the same settings; budgets hold across them through leases in the
