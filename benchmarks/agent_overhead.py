@@ -172,6 +172,10 @@ def describe_run(run: ToolRun, capacity: float, other_cores: float) -> str:
         line += (f"\n{'':<12}request phase {phase:6.2f} s = {run.request_phase_items_per_s:7.1f} steps/s "
                  f"({100 * run.request_phase_items_per_s / capacity:4.1f}% of capacity), "
                  f"before first request {startup:5.2f} s, after last reply {after:5.2f} s")
+    if "turnaround_p50_ms" in run.upstream:
+        line += (f"\n{'':<12}turnaround within a task (an answer to the task's next request): p50 "
+                 f"{run.upstream['turnaround_p50_ms']:.2f} ms, p90 {run.upstream['turnaround_p90_ms']:.2f} ms, "
+                 f"p99 {run.upstream['turnaround_p99_ms']:.2f} ms")
     per_request_us = 1e6 * run.upstream["cpu_s"] / max(run.upstream["requests"], 1)
     return (line + f"\n{'':<12}CPU {run.cpu_s:6.2f} s ({1000 * run.cpu_s / run.items:.2f} ms/step), "
             f"peak RSS {run.peak_rss_mb:.0f} MB; upstream CPU {per_request_us:.0f} µs/request, "

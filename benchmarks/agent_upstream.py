@@ -66,22 +66,29 @@ class AgentStats(UpstreamStats):
         super().reset()
         self.by_step = [0] * STEPS
         self.off_script = 0  # more tool results than the script has, a body that is not JSON, or no tools offered
+        self.turnarounds: list[float] = []  # within a task: an answer to the task's next request
+        self.answered: dict[str, float] = {}  # task (its first message) -> when its last answer went out
 
     def snapshot(self) -> dict:
-        return {**super().snapshot(), "by_step": list(self.by_step), "off_script": self.off_script}
+        turnarounds = sorted(self.turnarounds)
+        quantiles = {f"turnaround_p{q}_ms": 1000 * turnarounds[min(len(turnarounds) - 1, len(turnarounds) * q // 100)]
+                     for q in (50, 90, 99)} if turnarounds else {}
+        return {**super().snapshot(), "by_step": list(self.by_step), "off_script": self.off_script, **quantiles}
 
 
-def tool_results_in(body: bytes) -> int | None:
-    """How many tool results the conversation holds; None when the request is not one the script answers."""
+def read_request(body: bytes) -> tuple[int, str] | None:
+    """How many tool results the conversation holds, and its first message (which names the task); None when the
+    request is not one the script answers."""
     try:
         request = json.loads(body)
-    except ValueError:
+        messages = request["messages"]
+        offered = {tool.get("function", {}).get("name") for tool in request.get("tools") or ()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    offered = {tool.get("function", {}).get("name") for tool in request.get("tools") or ()}
-    if not set(TOOL_NAMES) <= offered:
+    if not set(TOOL_NAMES) <= offered or not messages:
         return None  # a tool that cannot call the script's tools is not measuring its agent loop
-    count = sum(message.get("role") == "tool" for message in request.get("messages", ()))
-    return count if count < STEPS else None
+    count = sum(message.get("role") == "tool" for message in messages)
+    return (count, str(messages[0].get("content"))) if count < STEPS else None
 
 
 class AgentProtocol(ChatCompletionsProtocol):
@@ -100,20 +107,25 @@ class AgentProtocol(ChatCompletionsProtocol):
             return
         keep_alive = self.parser.should_keep_alive()
         self.stats.request_seen()
-        step = tool_results_in(bytes(self.body))
-        if step is None:
+        request = read_request(bytes(self.body))
+        if request is None:
             self.stats.off_script += 1
             self.send(http_response(400, b'{"error": {"message": "request outside the script"}}', keep_alive),
                       keep_alive)
             return
+        step, task = request
         self.stats.by_step[step] += 1
-        asyncio.get_running_loop().call_later(self.delay_s, self.reply_step, keep_alive, step)
+        if step and (answered := self.stats.answered.pop(task, None)) is not None:
+            self.stats.turnarounds.append(time.monotonic() - answered)  # the tool's own time between two steps
+        asyncio.get_running_loop().call_later(self.delay_s, self.reply_step, keep_alive, step, task)
 
-    def reply_step(self, keep_alive: bool, step: int) -> None:
+    def reply_step(self, keep_alive: bool, step: int, task: str) -> None:
         if self.transport.is_closing():
             return
         self.send(REPLIES[step][keep_alive], keep_alive)
-        self.stats.last_reply = time.monotonic()
+        self.stats.last_reply = now = time.monotonic()
+        if step < STEPS - 1:
+            self.stats.answered[task] = now
 
 
 if __name__ == "__main__":
