@@ -11,7 +11,7 @@ import gensandbox
 from gensandbox.config import load_config
 from gensandbox.errors import ConfigError, NotFoundError
 from gensandbox.runner import resolve_suite
-from gensandbox.runner.agent_scorers import score_episode
+from gensandbox.runner.agent_scorers import check_agent_scorer, score_episode, tool_calls
 from gensandbox.runner.benchmarks import LAYOUTS, detect_layout, load_benchmark
 from gensandbox.runner.benchmarks.bfcl import FLOAT_NOTE
 from gensandbox.runner.suite import Item
@@ -85,6 +85,7 @@ def test_accepted_values_become_one_of_and_blank_means_optional():
     tide, fare, booking = items_of("BFCL_v3_simple.json").values()
     (call,) = tide["scorer"]["args"]["calls"]
     assert tide["scorer"]["name"] == "tool-calls" and call["name"] == "ocean_tide_height"
+    assert tide["scorer"]["args"]["strings"] == "loose" and "ordered" not in tide["scorer"]["args"]
     assert call["arguments"] == {"harbour": {"one_of": ["Busan", "Busan harbour"]}, "hours_ahead": {"one_of": [6]},
                                  "datum": {"one_of": ["", "MLLW"], "optional": True}}  # "" stays a string value
     stops = fare["scorer"]["args"]["calls"][0]["arguments"]["stops"]
@@ -105,6 +106,8 @@ def test_a_required_parameter_stays_required_though_blank_is_listed(tmp_path):
 def test_scores_follow_bfcl_on_simple_rows():
     tide, fare, booking = items_of("BFCL_v3_simple.json").values()
     assert score(tide, ("ocean_tide_height", {"harbour": "busan", "hours_ahead": 6})) == 1.0
+    assert score(tide, ("ocean_tide_height", {"harbour": "Busan-Harbour.", "hours_ahead": 6})) == 1.0  # BFCL: loose
+    assert score(tide, ("ocean_tide_height", {"harbour": "Busan port", "hours_ahead": 6})) == 0.0
     assert score(tide, ("ocean_tide_height", {"harbour": "Busan Harbour", "hours_ahead": 6, "datum": "MLLW"})) == 1.0
     assert score(tide, ("ocean_tide_height", {"harbour": "Busan", "hours_ahead": 7})) == 0.0  # wrong argument
     assert score(tide, ("ocean_tide_height", {"harbour": "Busan", "hours_ahead": "6"})) == 0.0  # wrong type
@@ -240,3 +243,12 @@ def test_a_bfcl_folder_runs_end_to_end_against_a_scripted_upstream(home, tmp_pat
     for model, (parallel, irrelevance) in expected.items():
         got = (samples[model, "live_parallel_0-0-0"].score, samples[model, "live_irrelevance_0-0-0"].score)
         assert got == (parallel, irrelevance), model
+
+
+def test_loose_strings_compare_as_bfcl_does():
+    expected = [{"name": "event", "arguments": {"date": "2024-04-01", "place": "New York, NY", "note": "it's"}}]
+    made = [{"name": "event", "arguments": json.dumps({"date": "2024/04/01", "place": "new york,ny", "note": 'it"s'})}]
+    assert tool_calls(made, expected, loose=True).value == 1.0
+    assert tool_calls(made, expected).value == 0.0  # by default only case and runs of whitespace are forgiven
+    with pytest.raises(ValueError, match='strings may only be "loose"'):
+        check_agent_scorer("tool-calls", {"calls": [], "strings": "exact"})

@@ -121,7 +121,8 @@ def row_item(row: Row, category: str, answers: dict[str, object] | None) -> dict
     if item_id not in answers:
         raise row.fail(f"no ground truth for `{item_id}` in possible_answer/{row.file_name}")
     calls = expected_calls(row, answers[item_id], functions, names)
-    return {**item, "scorer": {"name": "tool-calls", "args": {"calls": calls}}}
+    # "loose" strings: BFCL's checker ignores spaces and , . / - _ * ^ in strings, and so does the scorer then
+    return {**item, "scorer": {"name": "tool-calls", "args": {"calls": calls, "strings": "loose"}}}
 
 
 def _functions(row: Row) -> list[dict]:

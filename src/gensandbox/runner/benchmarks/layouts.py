@@ -87,10 +87,10 @@ bfcl — the Berkeley Function-Calling Leaderboard (github.com/ShishirPatil/gori
     "optional": true when "" is listed and the parameter is not required (BFCL checks required ones first),
     "" itself kept as a value for string parameters; a dict parameter's {key: [values]} answer (and each dict
     of a list of dicts) is expanded into the literal dicts it accepts ("" there: the key may be left out).
-    Parallel calls match in any order.
-    irrelevance rows (no answer file) are scored no-tool. Differences that remain: BFCL compares strings
-    after removing spaces and ",./-_*^" and lower-casing, the tool-calls scorer after NFKC, case-folding and
-    collapsing whitespace; BFCL takes 3.0 for an integer parameter as a type error, the scorer as 3.
+    Parallel calls match in any order; strings are compared "loose", as BFCL does (without spaces and
+    ",./-_*^", case-folded). irrelevance rows (no answer file) are scored no-tool. Differences that remain:
+    BFCL takes 3.0 for an integer parameter as a type error, the scorer as 3; BFCL compares strings nested
+    deeper than a list or dict exactly, the scorer loosely at any depth.
 qa-jsonl — plain {"question", "answer"} (or "q"/"a") rows, optional id, category, language; the
     answer may be a string or a list of accepted strings; scored with "includes".
 
