@@ -73,7 +73,7 @@ def test_the_sample_browser_carries_each_episode(agent_view):
     assert all(sample["conversation"] is not None for sample in samples)
     by_key = {(s["model"], s["item_id"], s["epoch"]): s["conversation"] for s in samples}
     shop = by_key["agent-right", "shop", 0]
-    assert shop["session"] == f"{RUN_ID}/agents/shop#0" and shop["end"] == "answered"
+    assert shop["session"] == f"{RUN_ID}/agent-right/agents/shop#0" and shop["end"] == "answered"
     assert [step["kind"] for step in shop["steps"]] == ["model", "tool", "model"]
     assert shop["steps"][0]["tool_calls"] == [{"name": "add_to_cart",
                                                "arguments": '{"product": "kimchi", "quantity": 2}'}]

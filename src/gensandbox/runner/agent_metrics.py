@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from gensandbox.calls.records import episode_session
 from gensandbox.runner.stats import bootstrap_ci, percentile
 from gensandbox.store import SampleRecord
 
@@ -155,6 +156,32 @@ def metrics_json(rows: list[AgentMetrics]) -> list[dict]:
              "attack_tries": row.attack_tries, "attack_success_rate": _finite(row.attack_success_rate),
              "user_cost_usd": round(row.user_cost_usd, 10)}
             for row in rows]
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    """One episode of a run, named by the session its steps are recorded under (`gensandbox trace SESSION`)."""
+
+    session: str
+    model: str
+    suite: str
+    item_id: str
+    epoch: int
+    score: float | None
+    end: str
+    model_calls: int
+    tool_calls: int
+    invalid_calls: int
+    attack_succeeded: bool | None
+
+
+def episode_rows(samples: Iterable[SampleRecord]) -> list[EpisodeRow]:
+    """The run's agent episodes, in the store's order; samples of single model calls are passed over."""
+    return [EpisodeRow(episode_session(sample), sample.model, sample.suite, sample.item_id, sample.epoch,
+                       sample.score, sample.episode.get("end", ""), sample.episode.get("model_calls", 0),
+                       sample.episode.get("tool_calls", 0), sample.episode.get("invalid_calls", 0),
+                       sample.episode.get("attack_succeeded"))
+            for sample in samples if sample.episode is not None]
 
 
 def _per_item(scored: list[AgentTry]) -> dict[tuple[str, str], list[float]]:
