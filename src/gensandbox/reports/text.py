@@ -127,12 +127,13 @@ EN = {
     "reasoning_frontier": "On the frontier (accuracy against cost per item): {models}.",
     "agents": "Agents",
     "agents_intro": (
-        "Tasks where the model calls tools in a loop until it answers. Success (pass@1) is the mean score of the "
-        "scored tries; pass^{k} is the share of items whose {k} tries all succeeded (τ-bench's reliability measure; "
-        "with one epoch it equals pass@1). Steps (model calls), tool calls and invalid calls (an unknown tool, or "
-        "arguments that are not JSON or break the tool's schema: not run, the model is told why) are per try. Cost "
-        "and time per solved task are what all tries cost and took, divided by the solved ones. Failed episodes are "
-        "counted apart. The simulated user's cost is the test's, kept apart from the agent's."),
+        "Tasks where the model calls tools in a loop until it answers. Success (pass@1) is the mean score of "
+        "the scored tries; pass^{k} is the share of items solved on every one of their tries (k = {k}, the "
+        "run's epochs; τ-bench's reliability measure; with one epoch it equals pass@1). Steps (model calls), "
+        "tool calls and invalid calls (an unknown tool, or arguments that are not JSON or break the tool's "
+        "schema: not run, the model is told why) are per try. Cost and time per solved task are what all tries "
+        "cost and took, divided by the solved ones. Failed episodes are counted apart. The simulated user's "
+        "cost is the test's, kept apart from the agent's."),
     "agent_success": "Success (pass@1)", "agent_pass_k": "pass^{k}", "agent_tries": "Tries",
     "agent_steps": "Steps / task", "agent_tool_calls": "Tool calls / task", "agent_invalid": "Invalid calls (per task)",
     "agent_cost_per_solved": "Cost / solved task", "agent_time_per_solved": "Time / solved task",
@@ -268,12 +269,13 @@ KO = {
     "reasoning_frontier": "경계에 있는 설정(문항당 비용 대비 정확도): {models}.",
     "agents": "에이전트",
     "agents_intro": (
-        "모델이 답할 때까지 도구를 반복해서 호출하는 과제입니다. 성공률(pass@1)은 채점된 시도의 평균 점수이고, "
-        "pass^{k}는 {k}번의 시도가 모두 성공한 문항의 비율입니다(τ-bench의 신뢰도 척도; 에포크가 하나면 pass@1과 "
-        "같습니다). 단계(모델 호출), 도구 호출, 잘못된 호출(없는 도구, JSON이 아니거나 도구 스키마에 맞지 않는 인자: "
-        "실행하지 않고 모델에게 이유를 알립니다)은 시도당 값입니다. 해결한 과제당 비용과 시간은 모든 시도의 비용과 "
-        "시간을 해결한 시도 수로 나눈 값입니다. 실패한 에피소드는 따로 셉니다. 시뮬레이션 사용자의 비용은 시험의 "
-        "비용이므로 에이전트의 비용과 따로 보여 줍니다."),
+        "모델이 답할 때까지 도구를 반복해서 호출하는 과제입니다. 성공률(pass@1)은 채점된 시도의 평균 "
+        "점수이고, pass^{k}는 모든 시도(k = {k}, 실행의 에포크 수)에서 성공한 문항의 "
+        "비율입니다(τ-bench의 신뢰도 척도; 에포크가 하나면 pass@1과 같습니다). 단계(모델 호출), 도구"
+        " 호출, 잘못된 호출(없는 도구, JSON이 아니거나 도구 스키마에 맞지 않는 인자: 실행하지 않고 모델에게"
+        " 이유를 알립니다)은 시도당 값입니다. 해결한 과제당 비용과 시간은 모든 시도의 비용과 시간을 해결한 시도 "
+        "수로 나눈 값입니다. 실패한 에피소드는 따로 셉니다. 시뮬레이션 사용자의 비용은 시험의 비용이므로 에이전트의"
+        " 비용과 따로 보여 줍니다."),
     "agent_success": "성공률(pass@1)", "agent_pass_k": "pass^{k}", "agent_tries": "시도",
     "agent_steps": "과제당 단계", "agent_tool_calls": "과제당 도구 호출", "agent_invalid": "잘못된 호출(과제당)",
     "agent_cost_per_solved": "해결한 과제당 비용", "agent_time_per_solved": "해결한 과제당 시간",
