@@ -163,7 +163,11 @@ def _tool_status(step) -> Text:
 
 def summary_line(summary: Summary) -> str:
     errors_part = f", {summary.errors} failed" if summary.errors else ""
-    return (f"{summary.calls} calls{errors_part}, {summary.tool_steps} tool steps, "
+    return (f"{_count(summary.calls, 'call')}{errors_part}, {_count(summary.tool_steps, 'tool step')}, "
             f"{summary.total_tokens:,} tokens ({summary.input_tokens:,} in / {summary.output_tokens:,} out), "
             f"{summary.cost_usd:.6f} USD, {summary.wall_time_s:.2f} s wall time, "
             f"models: {', '.join(summary.models) or '–'}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
