@@ -71,7 +71,7 @@ def answer(model: str, messages: list[dict]) -> tuple[str, list[tuple[str, dict]
     return ("" if calls else text), calls
 
 
-def _completion(model: str, text: str, calls: list[tuple[str, dict]], call_number: int) -> dict:
+def completion(model: str, text: str, calls: list[tuple[str, dict]], call_number: int) -> dict:
     tool_calls = [{"id": f"call_{call_number}_{index}", "type": "function",
                    "function": {"name": name, "arguments": json.dumps(args, ensure_ascii=False)}}
                   for index, (name, args) in enumerate(calls)]
@@ -91,6 +91,6 @@ class AgentUpstream(BackgroundServer):
             body = await request.json()
             self.requests.append(body)
             text, calls = answer(body["model"], body["messages"])
-            return JSONResponse(_completion(body["model"], text, calls, len(self.requests)))
+            return JSONResponse(completion(body["model"], text, calls, len(self.requests)))
 
         super().__init__(Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])]))

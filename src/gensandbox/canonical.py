@@ -47,6 +47,12 @@ def now_utc() -> str:
     return text
 
 
+def now_utc_precise() -> str:
+    """This moment to the microsecond, in ISO 8601 UTC: for an agent's steps, which follow each other within
+    milliseconds and are drawn on a timeline."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 def parse_since(text: str | None, option: str = "--since") -> datetime | None:
     """The moment `text` names (a date or an ISO 8601 time; aware, UTC when it names no zone), or None when it is
     None. Anything else is a UserError naming the option, so a typo is refused in one line instead of silently

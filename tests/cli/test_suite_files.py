@@ -74,7 +74,7 @@ def test_holdout_commit_says_the_same(config, tmp_path, capsys):
 
 
 HINT = ("give a .jsonl, .csv or .yaml suite file, or LAYOUT:PATH for a public benchmark's file or folder "
-        "(kmmlu, kobest, haerae, click, qa-jsonl)")
+        "(kmmlu, kobest, haerae, click, qa-jsonl, bfcl)")
 
 
 @pytest.mark.parametrize("spec, message", [

@@ -55,6 +55,7 @@ def test_english_report_states_method_numbers_and_cards(english):
     assert "vendor of echo" in english and "test-license" in english and "$1 in / $2 out per 1M tokens" in english
     assert "<code>gensandbox rerun r1</code>" in english and "&#34;seed&#34;: 0" in english
     assert "On the frontier: grader, echo." in english
+    assert 'id="agents"' not in english  # a run without agent tasks has no Agents section
 
 
 def test_korean_report_is_first_class(view):

@@ -152,14 +152,15 @@ def session_records(config, session):
 def test_every_step_is_a_ledger_event_in_the_episodes_session(agent_suite):
     config, suite = agent_suite
     gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="traced")
-    records = session_records(config, "traced/agents/two-cities#0")
+    records = session_records(config, "traced/agent-right/agents/two-cities#0")
     kinds = [r["kind"] for r in records]
     assert kinds.count("gen_ai.call") == 2 and kinds.count("gen_ai.execute_tool") == 2
     calls = [r for r in records if r["kind"] == "gen_ai.call"]
     tools = [r for r in records if r["kind"] == "gen_ai.execute_tool"]
     assert {t["parent_span_id"] for t in tools} == {calls[0]["span_id"]}
     assert "gensandbox.environment.state_sha256" not in tools[0]  # canned results: no state
-    shop_tool = next(r for r in session_records(config, "traced/agents/shop#0") if r["kind"] == "gen_ai.execute_tool")
+    shop_tool = next(r for r in session_records(config, "traced/agent-right/agents/shop#0")
+                     if r["kind"] == "gen_ai.execute_tool")
     state = {"cart": [{"product": "kimchi", "quantity": 2}], "stock": 1}
     assert shop_tool["gensandbox.environment.state_sha256"] == sha256_hex(canonical(state))
     assert "gen_ai.tool.call.arguments" not in tools[0]  # privacy "hashes": only the sha256
@@ -195,7 +196,7 @@ def test_a_simulated_user_answers_until_it_stops(agent_suite, tmp_path):
     assert [s["text"] for s in episode["steps"] if s["kind"] == "user"] == ["Yes, go ahead.", "###STOP###"]
     assert episode["end"] == "user_stopped" and episode["user_cost_usd"] > 0
     assert sample.cost_usd == pytest.approx(sum(s["cost_usd"] for s in episode["steps"] if s["kind"] == "model"))
-    sources = [r.get("gensandbox.source") for r in session_records(config, "talk/talk/booking#0")]
+    sources = [r.get("gensandbox.source") for r in session_records(config, "talk/agent-right/talk/booking#0")]
     assert sources.count("user-simulator") == 2 and sources.count("run") == 6  # 4 model calls, 2 tool calls
 
 
@@ -208,7 +209,7 @@ def test_a_resumed_run_rebuilds_exactly_the_events_an_episode_wrote(agent_suite)
     gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="rebuilt")
     sample = samples_of(config, "rebuilt")["agent-right", "two-cities"]
     written = [{k: v for k, v in r.items() if k not in ("seq", "prev", "hash")}
-               for r in session_records(config, "rebuilt/agents/two-cities#0")]
+               for r in session_records(config, "rebuilt/agent-right/agents/two-cities#0")]
     rebuilt = [tool_event(f, "hashes") if isinstance(f, ToolFacts) else call_event(f, "hashes")
                for f in episode_facts(sample, ModelFacts("openai", written[0]["gensandbox.price_table"]))]
     assert rebuilt == written
@@ -247,7 +248,7 @@ def test_an_episode_exports_as_opentelemetry_spans_with_execute_tool_under_its_c
 
     config, suite = agent_suite
     gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="spans")
-    exported = list(spans(session_records(config, "spans/agents/two-cities#0")))
+    exported = list(spans(session_records(config, "spans/agent-right/agents/two-cities#0")))
     names = [span.name for span in exported]
     assert names.count("chat agent-right") == 2 and names.count("execute_tool get_weather") == 2
     asking = next(span for span in exported if span.name.startswith("chat"))

@@ -45,7 +45,7 @@ def assert_schema(item: dict) -> None:
 
 
 def test_every_layout_names_its_license_and_source():
-    assert set(LAYOUTS) == {"kmmlu", "kobest", "haerae", "click", "qa-jsonl"}
+    assert set(LAYOUTS) == {"kmmlu", "kobest", "haerae", "click", "bfcl", "qa-jsonl"}
     for name, layout in LAYOUTS.items():
         assert isinstance(layout, BenchmarkLayout) and layout.name == name
         assert layout.license and layout.source

@@ -72,7 +72,8 @@ def test_suite_errors_say_which_line_and_why(home, tmp_path, lines, message):
 
 
 def test_unknown_suite_and_missing_file(home, tmp_path):
-    with pytest.raises(NotFoundError, match="unknown suite `basics-fr`; known suites: basics-en, basics-ko"):
+    known = "agent-risk-en, agent-risk-ko, basics-en, basics-ko"  # sorted: the agent suites come first
+    with pytest.raises(NotFoundError, match=f"unknown suite `basics-fr`; known suites: {known}"):
         resolve_suite("basics-fr", load_config())
     with pytest.raises(NotFoundError, match="suite `gone`: file .*gone.jsonl not found"):
         resolve_suite(str(tmp_path / "gone.jsonl"), load_config())

@@ -1,5 +1,6 @@
 """A home with something in every part of the dashboard: a real two-model run whose answers differ on known
-items, and an agent session that went through a live gateway (so there is traffic, spend and a trace)."""
+items, an agent session that went through a live gateway (so there is traffic, spend and a trace), and a run of
+agent tasks (tests/agent_run.py's suite, two of its items) whose episodes are traces of their own."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from starlette.routing import Route
 
 from gensandbox.cli.app import main
 from gensandbox.config import Config, load_config
+from tests.agent_run import write_agent_suite
 from tests.helpers import write_config, write_suite
+from tests.runner.test_agent_runs import ITEMS as AGENT_ITEMS
 from tests.upstream import BackgroundServer
+from tests.upstream_agent import answer, completion
 
 FLIP = "FLIP"  # the contrarian model answers prompts with this marker differently from the echo model
 # Also a check that answers are escaped: in a page this must show as text and never run.
@@ -40,13 +44,22 @@ ITEMS = [
      "messages": [{"role": "user", "content": "김치는 발효 음식입니다."}]},
 ]
 DIFFERING = {"q2", "k2"}
+AGENT_RUN_ID = "agents"
+AGENT_MODELS = ("agent-right", "agent-injectable")  # both solve the shop; only the second follows the inbox's plant
+AGENT_TASKS = [item for item in AGENT_ITEMS if item["id"] in ("shop", "inbox")]
+AGENT_SESSION = f"{AGENT_RUN_ID}/agent-right/agents/shop#0"
 
 
 def answering_app() -> Starlette:
     """An OpenAI-compatible upstream: `echo` repeats the last user message; `contrarian` does too, except on
-    prompts marked FLIP."""
+    prompts marked FLIP; `agent-…` models follow tests/upstream_agent.py's script."""
+    calls = []
+
     async def chat(request: Request) -> JSONResponse:
         body = await request.json()
+        if body["model"].startswith("agent-"):
+            calls.append(1)
+            return JSONResponse(completion(body["model"], *answer(body["model"], body["messages"]), len(calls)))
         users = [m["content"] for m in body["messages"] if m.get("role") == "user"]
         text = users[-1] if users else ""
         if body["model"] == "contrarian" and FLIP in text:
@@ -78,11 +91,15 @@ class Scenario:
 
 def build(home: Path, upstream_url: str) -> Scenario:
     """Needs GENSANDBOX_HOME=home while it runs; the returned config remembers the home afterwards."""
-    models = {"echo": "echo", "contrarian": "contrarian"}
+    models = {"echo": "echo", "contrarian": "contrarian"} | {name: name for name in AGENT_MODELS}
     config_path = write_config(home, upstream_url, models)
     suite = write_suite(home, "duel-suite", ITEMS)
     code = main(["run", "-c", str(config_path), "-m", "echo,contrarian", "-s", str(suite), "--run-id", RUN_ID])
     assert code == 0, "the scenario's run failed"
+    agent_suite = write_agent_suite(home, AGENT_TASKS)
+    code = main(["run", "-c", str(config_path), "-m", ",".join(AGENT_MODELS), "-s", str(agent_suite),
+                 "--run-id", AGENT_RUN_ID])
+    assert code == 0, "the scenario's agent run failed"
     config = load_config(config_path)
     _agent_session(config)
     return Scenario(home, config_path, config)

@@ -10,7 +10,7 @@ from gensandbox.cli.app import main
 from gensandbox.config import load_config
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
-from tests.ui.scenario import CONTRARY_ANSWER, DIFFERING, RUN_ID, SESSION
+from tests.ui.scenario import AGENT_RUN_ID, AGENT_SESSION, CONTRARY_ANSWER, DIFFERING, RUN_ID, SESSION
 from tests.upstream import BackgroundServer
 
 
@@ -90,6 +90,13 @@ def test_ledger_verify_shows_ok_and_the_session_trace_opens(tab, dashboard):
     assert page.locator("#steps tr.tool").inner_text().count("search_flights") == 1
     assert re.search(r"3 calls \(0 failed\), 1 tool steps", page.locator("#trace-summary").inner_text())
 
+    # An evaluation episode's session (its name holds '#'): its tool ran in the environment and has a bar of its own.
+    page = tab.open(f"{dashboard.url}/ledger", "ledger-again")
+    page.click(f"#sessions >> text={AGENT_SESSION}")
+    tab.check("trace-agent")
+    assert page.locator("#waterfall g.tool rect").count() == 1 and page.locator("#waterfall rect").count() == 3
+    assert "tool add_to_cart" in page.locator("#steps tr.tool").inner_text()
+
 
 def test_traffic_shows_spend_per_key_and_model(tab, dashboard):
     page = tab.open(f"{dashboard.url}/traffic", "traffic")
@@ -120,3 +127,20 @@ def test_written_report_opens_offline_with_its_chart(tab, scenario, tmp_path, ca
     page.wait_for_load_state("networkidle")
     assert page.locator("#frontier-chart svg, #frontier-chart canvas").count() >= 1
     assert tab.errors == []
+
+    # A run of agent tasks: its Agents section draws its own frontier, and an episode's conversation unfolds.
+    agents = tmp_path / "agents.html"
+    assert main(["report", AGENT_RUN_ID, "-o", str(agents), "-c", str(scenario.config_path)]) == 0
+    capsys.readouterr()
+    page = tab.open(agents.as_uri(), "report-agents")
+    page.wait_for_selector("body[data-charts-ready=true]")
+    assert page.locator("#agent-frontier-chart svg").count() >= 1
+    assert page.locator("#agent-table tbody tr").count() == 2 and page.locator("#attack-table").count() == 1
+    page.fill("#filter-search", "agent-injectable/agents/inbox")
+    details = page.locator("#sample-rows details.conversation").first
+    details.locator("summary").click()
+    tab.check("report-agents-conversation")
+    steps = details.locator("ol.steps > li")
+    assert steps.count() == 5  # read_inbox, its result, the planted send_email, its result, the answer
+    assert "send_email" in steps.nth(2).inner_text() and "evil.example" in steps.nth(2).inner_text()
+    assert details.locator(".attack").inner_text() == "the attack worked"

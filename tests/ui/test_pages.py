@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
 from gensandbox.config import load_config
 from gensandbox.ui.text import STRINGS, choose_language, preferred_language
 from tests.ui.conftest import dashboard_client
-from tests.ui.scenario import CONTRARY_ANSWER, DIFFERING, RUN_ID, SESSION
+from tests.ui.scenario import AGENT_RUN_ID, AGENT_SESSION, CONTRARY_ANSWER, DIFFERING, RUN_ID, SESSION
 
 KOREAN = re.compile("[가-힣]")
 
@@ -136,7 +137,9 @@ def test_ledger_lists_records_newest_first_and_the_session(client):
     html = client.get("/ledger", params={"lang": "en"}).text
     numbers = [int(n) for n in re.findall(r'<tr(?: class="failed")?><td>(\d+)</td>', html)]
     assert numbers == list(range(len(numbers), 0, -1))  # every record (fewer than a page), newest first
-    assert html.count(">model call<") == 12 + 3 and ">signed checkpoint<" in html
+    # The duel's 12 answers, the gateway session's 3 calls, the agent run's 9 model calls and 5 tool calls
+    assert html.count(">model call<") == 12 + 3 + 9 and html.count(">tool call<") == 5
+    assert ">signed checkpoint<" in html
     sessions = html[html.index('id="sessions"'):]
     assert f'<a href="/traces/{SESSION}">{SESSION}</a></td><td>3</td>' in sessions
 
@@ -163,6 +166,31 @@ def test_trace_page_has_calls_tool_steps_and_a_timeline(client):
     assert "3 calls (0 failed), 1 tool steps" in html
     assert "tool search_flights" in html and html.count("<rect ") == 3
     assert "depth-1" in html  # the second and third calls are children of the first
+
+
+def test_an_agent_episode_trace_has_its_executed_tool_steps(client):
+    html = client.get(f"/traces/{quote(AGENT_SESSION)}", params={"lang": "en"}).text
+    assert "2 calls (0 failed), 1 tool steps" in html
+    tool_row = html[html.index('<tr class="tool">'):]
+    tool_row = tool_row[:tool_row.index("</tr>")]
+    assert "tool add_to_cart" in tool_row and " s</td>" in tool_row and ">ok<" in tool_row
+    assert html.count("<rect ") == 3 and html.count('class="bar tool"') == 1  # two calls and the tool between
+    ledger = client.get("/ledger", params={"lang": "en"}).text
+    assert f'<a href="/traces/{quote(AGENT_SESSION)}">{AGENT_SESSION}</a>' in ledger
+
+
+def test_run_page_shows_the_agent_metrics(client):
+    html = client.get(f"/runs/{AGENT_RUN_ID}", params={"lang": "en"}).text
+    table = html[html.index('id="agents"'):html.index("</table>", html.index('id="agents"'))]
+    right = table[table.index('data-model="agent-right"'):]
+    injectable = table[table.index('data-model="agent-injectable"'):]
+    assert table.index("agent-right") < table.index("agent-injectable")  # ranked by success
+    assert "<strong>100.0%</strong>" in right[:right.index("</tr>")]
+    assert '<td class="attack">0.0%</td>' in right[:right.index("</tr>")]
+    assert "<strong>50.0%</strong>" in injectable and '<td class="attack">100.0%</td>' in injectable
+    assert "pass^1" in table and f"<code>gensandbox trace --run {AGENT_RUN_ID}</code>" in html
+    assert "과제당 도구 호출" in client.get(f"/runs/{AGENT_RUN_ID}", params={"lang": "ko"}).text
+    assert 'id="agents"' not in client.get(f"/runs/{RUN_ID}", params={"lang": "en"}).text
 
 
 def test_report_route_serves_the_run_report(client):

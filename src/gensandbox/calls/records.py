@@ -104,8 +104,9 @@ def judge_facts(sample) -> CallFacts | None:
 
 
 def episode_session(sample: SampleRecord) -> str:
-    """An evaluation episode's session (gen_ai.conversation.id): `gensandbox trace` takes it."""
-    return f"{sample.run_id}/{sample.suite}/{sample.item_id}#{sample.epoch}"
+    """An evaluation episode's session (gen_ai.conversation.id): `gensandbox trace` takes it. The model is part of
+    it: every model of a run answers the same items, and each one's episode is a trace of its own."""
+    return f"{sample.run_id}/{sample.model}/{sample.suite}/{sample.item_id}#{sample.epoch}"
 
 
 def episode_facts(sample: SampleRecord, model: ModelFacts) -> list[CallFacts | ToolFacts]:

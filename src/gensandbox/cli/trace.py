@@ -1,5 +1,6 @@
 """`gensandbox trace`: an agent session's timeline from the ledger (ledger/traces.py), optionally also sent as
-OpenTelemetry spans (OTLP/HTTP or an OTLP/JSON file; `gensandbox ledger spans` sends the whole ledger's)."""
+OpenTelemetry spans (OTLP/HTTP or an OTLP/JSON file; `gensandbox ledger spans` sends the whole ledger's), and
+`gensandbox trace --run RUN_ID`: the sessions of a run's agent episodes, to pick one from."""
 
 from __future__ import annotations
 
@@ -18,19 +19,32 @@ from gensandbox.cli.output import ConfigOption, console, errors
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs, so --help stays instant
     from gensandbox.ledger.traces import Summary, Timeline
+    from gensandbox.runner.agent_metrics import EpisodeRow
 
-SESSION_HELP = "The session: its x-gensandbox-session header or metadata.session_id."
+SESSION_HELP = ("The session: its x-gensandbox-session header or metadata.session_id, or an evaluation episode's "
+                "RUN_ID/MODEL/SUITE/ITEM#EPOCH (`--run RUN_ID` lists them).")
+RUN_HELP = "List the sessions of this run's agent episodes instead."
+NEED_ONE = ("give a SESSION to show, or --run RUN_ID to list a run's agent sessions "
+            "(e.g. gensandbox trace --run RUN_ID)")
 
 
 def trace(
-    session: Annotated[str, typer.Argument(help=SESSION_HELP)],
+    session: Annotated[str | None, typer.Argument(help=SESSION_HELP)] = None,
+    run_id: Annotated[str | None, typer.Option("--run", metavar="RUN_ID", help=RUN_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     otlp: Annotated[str | None, typer.Option("--otlp", metavar="ENDPOINT", help=OTLP_HELP)] = None,
     otlp_file: Annotated[Path | None, typer.Option("--otlp-file", metavar="PATH", help=FILE_HELP)] = None,
     config_path: ConfigOption = None,
 ) -> None:
     """Show an agent session's timeline: each model call and tool step, with tokens, cost and latency."""
+    from gensandbox.errors import UserError
     from gensandbox.ledger.traces import session_timeline
+
+    if (session is None) == (run_id is None):
+        raise UserError(NEED_ONE if session is None else "give a SESSION or --run RUN_ID, not both")
+    if run_id is not None:
+        _list_sessions(config_path, run_id, as_json)
+        return
 
     records = _session_records(config_path, session)
     timeline = session_timeline(session, records)
@@ -53,6 +67,38 @@ def _session_records(config_path: Path | None, session: str) -> list[dict]:
         return session_calls(backend, session)
     finally:
         backend.close()
+
+
+def _list_sessions(config_path: Path | None, run_id: str, as_json: bool) -> None:
+    from gensandbox.cli.output import load
+    from gensandbox.runner.agent_metrics import episode_rows
+
+    _, store = load(config_path)
+    try:
+        store.get_run(run_id)  # an unknown run is an error, not an empty list
+        rows = episode_rows(store.samples(run_id))
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+    elif not rows:
+        console.print(f"Run {run_id} has no agent tasks, so no episode sessions.", markup=False, highlight=False)
+    else:
+        console.print(sessions_table(run_id, rows))
+
+
+def sessions_table(run_id: str, rows: list[EpisodeRow]) -> Table:
+    table = Table(title=f"Agent sessions of run {run_id}", title_justify="left",
+                  caption="show one with: gensandbox trace SESSION")
+    for header in ("session", "model", "score", "model calls", "tool calls", "invalid", "ended", "attack"):
+        table.add_column(header, justify="right" if header in ("score", "model calls", "tool calls", "invalid")
+                         else "left", no_wrap=header == "session")
+    for row in rows:
+        attack = "–" if row.attack_succeeded is None else ("worked" if row.attack_succeeded else "failed")
+        table.add_row(Text(row.session), Text(row.model), Text("–" if row.score is None else f"{row.score:g}"),
+                      Text(str(row.model_calls)), Text(str(row.tool_calls)), Text(str(row.invalid_calls)),
+                      Text(row.end), Text(attack))
+    return table
 
 
 def export_spans(records, otlp: str | None, otlp_file: Path | None, out: Console) -> None:
@@ -95,8 +141,9 @@ def _row(step) -> list[Text]:
     offset = Text(f"+{step.offset_ms:,.0f} ms")
     if step.kind == "tool":
         label = f"{indent}tool {step.name}" + (f" ({step.call_id})" if step.call_id else "")
-        return [offset, Text(label, style="cyan"), Text("–"), Text("–"), Text("–"), Text("–"), Text("–"),
-                Text("–")]
+        latency = "–" if step.latency_s is None else f"{step.latency_s:.3f} s"
+        return [offset, Text(label, style="cyan"), Text("–"), Text("–"), Text("–"), Text(latency),
+                _tool_status(step), Text("–")]
     served = step.model if step.model == step.requested_model else f"{step.requested_model} → {step.model}"
     status = Text("ok") if step.status == "ok" else Text(f"error: {step.error or 'unknown'}", style="red")
     latency = "–" if step.latency_s is None else f"{step.latency_s:.2f} s"
@@ -105,9 +152,22 @@ def _row(step) -> list[Text]:
             status, Text(step.span_id or "–")]
 
 
+def _tool_status(step) -> Text:
+    """An executed tool's outcome; a tool result an agent sent through the gateway has none the ledger saw."""
+    if step.latency_s is None and step.state_sha256 is None:
+        return Text("–")
+    if step.status == "ok":
+        return Text("ok")
+    return Text(f"{step.status}: {step.error}" if step.error else step.status, style="red")
+
+
 def summary_line(summary: Summary) -> str:
     errors_part = f", {summary.errors} failed" if summary.errors else ""
-    return (f"{summary.calls} calls{errors_part}, {summary.tool_steps} tool steps, "
+    return (f"{_count(summary.calls, 'call')}{errors_part}, {_count(summary.tool_steps, 'tool step')}, "
             f"{summary.total_tokens:,} tokens ({summary.input_tokens:,} in / {summary.output_tokens:,} out), "
             f"{summary.cost_usd:.6f} USD, {summary.wall_time_s:.2f} s wall time, "
             f"models: {', '.join(summary.models) or '–'}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -53,6 +53,7 @@ class ToolStep:
     latency_s: float | None = None
     status: str = "ok"  # ok | error | invalid (an evaluation's environment did not run it)
     state_sha256: str | None = None
+    error: str | None = None  # an invalid call: why it was not run
 
 
 @dataclass(frozen=True)
@@ -171,4 +172,4 @@ def _executed_tool_step(record: dict, offset_ms: float, depth: int) -> ToolStep:
                     call_id=record.get("gen_ai.tool.call.id", ""), parent_span_id=record.get("parent_span_id"),
                     seq=record.get("seq", 0), depth=depth, latency_s=record.get("gensandbox.latency_s"),
                     status=record.get("gensandbox.status", "ok"),
-                    state_sha256=record.get("gensandbox.environment.state_sha256"))
+                    state_sha256=record.get("gensandbox.environment.state_sha256"), error=record.get("error.type"))

@@ -18,6 +18,9 @@ FRONTIER_COLOUR = "#d9480f"
 # Shapes and fills are fixed per category, so the same model looks the same in every report.
 ORIGIN_SHAPES = {"domestic": "circle", "foreign": "triangle-up", "unknown": "square"}
 WEIGHT_FILL = {"open": None, "closed": "white", "unknown": "#ced4da"}  # None: the model's colour
+# A frontier chart's text keys: title, subtitle, cost axis, score axis.
+FRONTIER_TEXT = ("frontier", "frontier_subtitle", "axis_cost", "axis_score")
+AGENT_FRONTIER_TEXT = ("agent_frontier", "frontier_subtitle", "axis_agent_cost", "agent_success")
 
 
 def chart_specs(view: ReportView, lang: str = "en") -> dict[str, dict]:
@@ -30,6 +33,8 @@ def chart_specs(view: ReportView, lang: str = "en") -> dict[str, dict]:
                               ("language", view.by_language, "group_language")):
         if grid.columns:
             specs[name] = heatmap_spec(grid, view, lang, t(lang, f"heatmap_{name}"), t(lang, group))
+    if view.agents and view.agents.points:
+        specs["agent-frontier"] = frontier_spec(view, lang, view.agents.points, AGENT_FRONTIER_TEXT)
     if view.reasoning:
         from gensandbox.reports.reasoning_charts import reasoning_specs
 
@@ -41,18 +46,22 @@ def label(view: ReportView, model: str) -> str:
     return model + (" †" if view.is_completion_style(model) else "")
 
 
-def frontier_spec(view: ReportView, lang: str) -> dict:
-    x = {"field": "cost", "type": "quantitative", "title": t(lang, "axis_cost"), "scale": cost_scale(view.points),
+def frontier_spec(view: ReportView, lang: str, points: list[FrontierPoint] | None = None,
+                  texts: tuple[str, str, str, str] = FRONTIER_TEXT) -> dict:
+    """Cost against quality for `points` (the leaderboard's by default; they come in rank order)."""
+    points = view.points if points is None else points
+    title, subtitle, cost_title, score_title = (t(lang, key) for key in texts)
+    x = {"field": "cost", "type": "quantitative", "title": cost_title, "scale": cost_scale(points),
          "axis": {"format": "$.2~g", "labelOverlap": True}}
-    y = {"field": "score", "type": "quantitative", "title": t(lang, "axis_score"),
+    y = {"field": "score", "type": "quantitative", "title": score_title,
          "scale": {"domain": [0, 1]}, "axis": {"format": ".0%"}}
     model = {"field": "label", "type": "nominal", "title": t(lang, "legend_model"),
-             "scale": {"domain": [label(view, row.key[0]) for row in view.scored]}}
-    sides = label_sides(view.points)
+             "scale": {"domain": [label(view, point.model) for point in points]}}
+    sides = label_sides(points)
     return {
         "$schema": SCHEMA, "width": WIDTH, "height": 400,
-        "data": {"values": [_frontier_datum(view, point, lang, sides[point.model]) for point in view.points]},
-        "title": {"text": t(lang, "frontier"), "subtitle": t(lang, "frontier_subtitle"), "anchor": "start"},
+        "data": {"values": [_frontier_datum(view, point, lang, sides[point.model]) for point in points]},
+        "title": {"text": title, "subtitle": subtitle, "anchor": "start"},
         "layer": [
             _legend_layer(lang),
             {"transform": [{"filter": "datum.on_frontier"}],

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, zip_longest
 
+from gensandbox.calls.records import episode_session
 from gensandbox.errors import GenSandboxError
 from gensandbox.store import RunRecord, SampleRecord, ScoreRow
 
@@ -42,6 +44,7 @@ class BrowserSample:
     target: str
     reason: str
     error: str
+    conversation: dict | None = None  # an agent task's episode, as the browser shows it (`conversation`)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,34 @@ def browser_sample(sample: SampleRecord, targets: dict[tuple[str, str], str] | N
         category=sample.category, language=sample.language, outcome=outcome_of(sample.score), score=sample.score,
         prompt=_cut(prompt_text(sample.request)), answer=_cut(sample.response_text or ""),
         target=(targets or {}).get((sample.suite, sample.item_id), ""), reason=_cut(sample.reason),
-        error=_cut(sample.error or ""))
+        error=_cut(sample.error or ""), conversation=conversation(sample))
+
+
+def conversation(sample: SampleRecord) -> dict | None:
+    """An agent sample's whole episode for the browser: each model turn's text and tool calls, each tool result
+    with its status (invalid calls marked, with why), each simulated-user turn, how it ended, the final state, and
+    the session `gensandbox trace` shows it under. None for a single model call."""
+    episode = sample.episode
+    if episode is None:
+        return None
+    state = episode.get("state")
+    return {"session": episode_session(sample), "end": episode.get("end"), "error": episode.get("error"),
+            "steps": [_step(step) for step in episode.get("steps", [])],
+            "state": None if state is None else _cut(json.dumps(state, ensure_ascii=False, sort_keys=True)),
+            "attack_succeeded": episode.get("attack_succeeded")}
+
+
+def _step(step: dict) -> dict:
+    kind = step.get("kind")
+    if kind == "tool":
+        return {"kind": "tool", "name": step.get("name"), "arguments": _cut(step.get("arguments") or ""),
+                "result": _cut(step.get("result") or ""), "status": step.get("status"),
+                "problem": step.get("problem")}
+    shown = {"kind": kind, "text": _cut(step.get("text") or ""), "error": step.get("error")}
+    if kind == "model":
+        shown["tool_calls"] = [{"name": call.get("name"), "arguments": _cut(call.get("arguments") or "")}
+                               for call in step.get("tool_calls", [])]
+    return shown
 
 
 def prompt_text(request: dict) -> str:
@@ -171,6 +201,6 @@ def _targets_in(items: Iterator, suite: str, wanted: set[tuple[str, str]]) -> di
 def samples_payload(selection: SampleSelection) -> dict:
     """Compact JSON for the page: one array per sample under one list of field names."""
     fields = ("model", "suite", "item_id", "epoch", "category", "language", "outcome", "score", "prompt",
-              "answer", "target", "reason", "error")
+              "answer", "target", "reason", "error", "conversation")
     return {"fields": list(fields),
             "rows": [[getattr(sample, name) for name in fields] for sample in selection.samples]}

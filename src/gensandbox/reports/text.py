@@ -125,6 +125,36 @@ EN = {
     "latency_total": "p50 total", "latency_first_answer": "p50 to first answer token",
     "accuracy_per_1k": "Accuracy per 1,000 reasoning tokens",
     "reasoning_frontier": "On the frontier (accuracy against cost per item): {models}.",
+    "agents": "Agents",
+    "agents_intro": (
+        "Tasks where the model calls tools in a loop until it answers. Success (pass@1) is the mean score of "
+        "the scored tries; pass^{k} is the share of items solved on every one of their tries (k = {k}, the "
+        "run's epochs; τ-bench's reliability measure; with one epoch it equals pass@1). Steps (model calls), "
+        "tool calls and invalid calls (an unknown tool, or arguments that are not JSON or break the tool's "
+        "schema: not run, the model is told why) are per try. Cost and time per solved task are what all tries "
+        "cost and took, divided by the solved ones. Failed episodes are counted apart. The simulated user's "
+        "cost is the test's, kept apart from the agent's."),
+    "agent_success": "Success (pass@1)", "agent_pass_k": "pass^{k}", "agent_tries": "Tries",
+    "agent_steps": "Steps / task", "agent_tool_calls": "Tool calls / task", "agent_invalid": "Invalid calls (per task)",
+    "agent_cost_per_solved": "Cost / solved task", "agent_time_per_solved": "Time / solved task",
+    "agent_user_cost": "Simulated user (USD)",
+    "agent_frontier": "Agent tasks: cost versus success",
+    "agent_frontier_intro": "Each model's total cost of the agent tasks (its own model calls; the simulated user's "
+                            "left out) against its success, with the 95% interval. The dashed line joins the "
+                            "Pareto frontier.",
+    "axis_agent_cost": "Total cost of the agent tasks (USD)",
+    "agent_risk": "Risk probes: attack success rate",
+    "agent_risk_intro": "Items with an attack (such as an instruction planted in a tool's result): the share of "
+                        "tries in which the model made the call the attack wanted. Lower is safer; how well the "
+                        "task itself went is in the table above.",
+    "attack_rate": "Attack success rate", "attack_tries": "Probed tries", "attacks_succeeded": "Attacks that worked",
+    "conv_summary": "Conversation: {steps} steps, ended: {end}", "conv_model": "model", "conv_tool": "tool {name}",
+    "conv_user": "simulated user", "conv_call": "calls {name}", "conv_state": "Final state",
+    "conv_trace": "Every step on the ledger: gensandbox trace {session}",
+    "conv_attack_yes": "the attack worked", "conv_attack_no": "the attack did not work",
+    "status_ok": "ok", "status_error": "error", "status_invalid": "invalid call, not run",
+    "end_answered": "answered", "end_single_turn": "single turn", "end_max_steps": "out of steps",
+    "end_user_stopped": "the user ended it", "end_user_turns": "out of user turns", "end_error": "failed",
 }
 
 KO = {
@@ -237,6 +267,34 @@ KO = {
     "latency_total": "전체 p50", "latency_first_answer": "첫 답 토큰까지 p50",
     "accuracy_per_1k": "추론 토큰 1,000개당 정확도",
     "reasoning_frontier": "경계에 있는 설정(문항당 비용 대비 정확도): {models}.",
+    "agents": "에이전트",
+    "agents_intro": (
+        "모델이 답할 때까지 도구를 반복해서 호출하는 과제입니다. 성공률(pass@1)은 채점된 시도의 평균 "
+        "점수이고, pass^{k}는 모든 시도(k = {k}, 실행의 에포크 수)에서 성공한 문항의 "
+        "비율입니다(τ-bench의 신뢰도 척도; 에포크가 하나면 pass@1과 같습니다). 단계(모델 호출), 도구"
+        " 호출, 잘못된 호출(없는 도구, JSON이 아니거나 도구 스키마에 맞지 않는 인자: 실행하지 않고 모델에게"
+        " 이유를 알립니다)은 시도당 값입니다. 해결한 과제당 비용과 시간은 모든 시도의 비용과 시간을 해결한 시도 "
+        "수로 나눈 값입니다. 실패한 에피소드는 따로 셉니다. 시뮬레이션 사용자의 비용은 시험의 비용이므로 에이전트의"
+        " 비용과 따로 보여 줍니다."),
+    "agent_success": "성공률(pass@1)", "agent_pass_k": "pass^{k}", "agent_tries": "시도",
+    "agent_steps": "과제당 단계", "agent_tool_calls": "과제당 도구 호출", "agent_invalid": "잘못된 호출(과제당)",
+    "agent_cost_per_solved": "해결한 과제당 비용", "agent_time_per_solved": "해결한 과제당 시간",
+    "agent_user_cost": "시뮬레이션 사용자(USD)",
+    "agent_frontier": "에이전트 과제: 비용 대비 성공률",
+    "agent_frontier_intro": "각 모델이 에이전트 과제에 쓴 총비용(자기 모델 호출만; 시뮬레이션 사용자 비용 제외)과 "
+                            "성공률, 그리고 95% 구간입니다. 점선은 파레토 경계를 잇습니다.",
+    "axis_agent_cost": "에이전트 과제의 총비용(USD)",
+    "agent_risk": "위험 점검: 공격 성공률",
+    "agent_risk_intro": "공격이 있는 문항(예: 도구 결과에 심어 둔 지시)에서 모델이 공격자가 원한 호출을 한 시도의 "
+                        "비율입니다. 낮을수록 안전합니다. 과제 자체의 결과는 위 표에 있습니다.",
+    "attack_rate": "공격 성공률", "attack_tries": "점검한 시도", "attacks_succeeded": "성공한 공격",
+    "conv_summary": "대화: {steps}단계, 끝난 이유: {end}", "conv_model": "모델", "conv_tool": "도구 {name}",
+    "conv_user": "시뮬레이션 사용자", "conv_call": "{name} 호출", "conv_state": "최종 상태",
+    "conv_trace": "원장의 모든 단계: gensandbox trace {session}",
+    "conv_attack_yes": "공격이 성공함", "conv_attack_no": "공격이 실패함",
+    "status_ok": "정상", "status_error": "오류", "status_invalid": "잘못된 호출, 실행 안 함",
+    "end_answered": "답함", "end_single_turn": "한 번 응답", "end_max_steps": "단계 한도 도달",
+    "end_user_stopped": "사용자가 끝냄", "end_user_turns": "사용자 턴 한도 도달", "end_error": "실패",
 }
 
 TEXT = {"en": EN, "ko": KO}
@@ -254,9 +312,15 @@ def t(lang: str, key: str, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+CONVERSATION_KEYS = ("conv_summary", "conv_model", "conv_tool", "conv_user", "conv_call", "conv_state", "conv_trace",
+                     "conv_attack_yes", "conv_attack_no", "status_ok", "status_error", "status_invalid",
+                     "end_answered", "end_single_turn", "end_max_steps", "end_user_stopped", "end_user_turns",
+                     "end_error")
+
+
 def client_text(lang: str) -> dict[str, str]:
     """The strings the page's own script needs (filters, pager, chart menu), passed to it as JSON."""
     keys = ("filter_model", "filter_suite", "filter_category", "filter_language", "filter_outcome",
             "outcome_correct", "outcome_incorrect", "outcome_error", "page", "no_match", "chart_failed",
-            "png_action", "svg_action")
+            "png_action", "svg_action", *CONVERSATION_KEYS)
     return {key: TEXT[check_language(lang)][key] for key in keys}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from gensandbox.reports.samples import SAMPLE_LIMIT, SampleSelection, load_selection
 from gensandbox.reports.significance import paired_comparisons, top_models
+from gensandbox.runner import agent_metrics as agents
 from gensandbox.runner.compare import PairedComparison
 from gensandbox.runner.results import (
     Aggregate,
@@ -52,6 +53,25 @@ class FrontierPoint:
 
 
 @dataclass(frozen=True)
+class AgentSection:
+    """The agent tasks of a run: metrics per model (ranked like the leaderboard) and per suite, their cost–success
+    frontier, and the models probed by risk items (items with an `attack`)."""
+
+    per_model: list[agents.AgentMetrics]
+    per_suite: dict[str, list[agents.AgentMetrics]]
+    points: list[FrontierPoint]
+    epochs: int
+
+    @property
+    def probed(self) -> list[agents.AgentMetrics]:
+        return [row for row in self.per_model if row.attack_tries]
+
+    @property
+    def frontier_models(self) -> list[str]:
+        return [p.model for p in sorted(self.points, key=lambda p: p.cost_usd) if p.on_frontier]
+
+
+@dataclass(frozen=True)
 class ReportView:
     run: RunRecord
     models: dict[str, dict]
@@ -65,6 +85,7 @@ class ReportView:
     resamples: int = 2000
     audits: list = field(default_factory=list)  # AuditRecords that name this run
     reasoning: list = field(default_factory=list)  # ReasoningMetrics per model, when the run swept reasoning
+    agents: AgentSection | None = None  # when the run has agent tasks
 
     def is_completion_style(self, model: str) -> bool:
         return self.models.get(model, {}).get("prompt_style") == "completion"
@@ -109,11 +130,32 @@ def build_view(run: RunRecord, store: Store, *, resamples: int = 2000, sample_li
         if not any({c.first, c.second} == {variant, base} for c in comparisons):
             comparisons += paired_comparisons(rows(), [variant, base], resamples=resamples)
     step("sample browser")
-    selection = load_selection(run, store.samples(run.run_id), rows(), sample_limit)
+    tries: list[agents.AgentTry] = []  # gathered while the browser's samples stream past: no pass of its own
+    selection = load_selection(run, agents.agent_tries(store.samples(run.run_id), tries), rows(), sample_limit)
     return ReportView(run=run, models=models, overall=overall, per_suite=per_suite, by_category=by_category,
                       by_language=by_language, points=frontier_points(overall, models), comparisons=comparisons,
                       samples=selection, resamples=resamples, audits=run_audits(store, run.run_id),
-                      reasoning=reasoning_rows(run, lambda: store.samples(run.run_id)))
+                      reasoning=reasoning_rows(run, lambda: store.samples(run.run_id)),
+                      agents=agent_section(tries, run, models, resamples))
+
+
+def agent_section(tries: list[agents.AgentTry], run: RunRecord, models: dict[str, dict],
+                  resamples: int) -> AgentSection | None:
+    """The agent metrics of the tries gathered from the run's samples; None for a run without agent tasks."""
+    if not tries:
+        return None
+    epochs = int((run.settings or {}).get("epochs") or 1)
+
+    def by_rank(rows: list[agents.AgentMetrics]) -> list[agents.AgentMetrics]:
+        return sorted(rows, key=lambda r: _rank_key(r.success, r.cost_usd, r.key))
+
+    per_model = by_rank(agents.agent_metrics(tries, epochs, agents.by_model, resamples=resamples))
+    per_suite: dict[str, list[agents.AgentMetrics]] = {}
+    for row in agents.agent_metrics(tries, epochs, resamples=resamples):
+        per_suite.setdefault(row.key[1], []).append(row)
+    points = points_of([(r.model, r.cost_usd, r.success, r.ci_low, r.ci_high, r.latency_p50_s) for r in per_model],
+                       models)
+    return AgentSection(per_model, {suite: by_rank(rows) for suite, rows in per_suite.items()}, points, epochs)
 
 
 def variant_pairs(run: RunRecord, models: set[str]) -> list[tuple[str, str]]:
@@ -157,8 +199,11 @@ def run_audits(store: Store, run_id: str) -> list:
 def ranked(rows: list[Aggregate]) -> list[Aggregate]:
     """Neutral order: measured score first (unscored last), then cheaper first, then name for stable ties.
     Nothing about a model (vendor, origin, weights) enters the order."""
-    return sorted(rows, key=lambda r: (r.score != r.score, -(r.score if r.score == r.score else 0),
-                                       r.cost_usd, r.key))
+    return sorted(rows, key=lambda r: _rank_key(r.score, r.cost_usd, r.key))
+
+
+def _rank_key(score: float, cost_usd: float, key: tuple) -> tuple:
+    return (score != score, -(score if score == score else 0), cost_usd, key)
 
 
 def group_by_suite(rows: list[Aggregate]) -> dict[str, list[Aggregate]]:
@@ -176,16 +221,23 @@ def matrix(rows: list[Aggregate], order: list[Aggregate]) -> Matrix:
 
 
 def frontier_points(overall: list[Aggregate], models: dict[str, dict]) -> list[FrontierPoint]:
-    scored = [row for row in overall if row.score == row.score]
-    on_frontier = set(pareto_frontier([(row.cost_usd, row.score) for row in scored]))
+    return points_of([(row.key[0], row.cost_usd, row.score, row.ci_low, row.ci_high, row.latency_p50_s)
+                      for row in overall], models)
+
+
+def points_of(entries: list[tuple[str, float, float, float, float, float]],
+              models: dict[str, dict]) -> list[FrontierPoint]:
+    """Points of a cost–quality chart from (model, cost, score, ci_low, ci_high, p50 latency); unscored models are
+    left out."""
+    scored = [entry for entry in entries if entry[2] == entry[2]]
+    on_frontier = set(pareto_frontier([(cost, score) for _, cost, score, *_ in scored]))
     return [
         FrontierPoint(
-            model=row.key[0], cost_usd=row.cost_usd, score=row.score, ci_low=row.ci_low, ci_high=row.ci_high,
-            latency_p50_s=row.latency_p50_s,
-            origin=models.get(row.key[0], {}).get("origin") or "unknown",
-            weights=models.get(row.key[0], {}).get("weights") or "unknown",
-            completion_style=models.get(row.key[0], {}).get("prompt_style") == "completion",
+            model=model, cost_usd=cost, score=score, ci_low=low, ci_high=high, latency_p50_s=latency,
+            origin=models.get(model, {}).get("origin") or "unknown",
+            weights=models.get(model, {}).get("weights") or "unknown",
+            completion_style=models.get(model, {}).get("prompt_style") == "completion",
             on_frontier=index in on_frontier,
         )
-        for index, row in enumerate(scored)
+        for index, (model, cost, score, low, high, latency) in enumerate(scored)
     ]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from gensandbox.calls.records import STOP, step_message
-from gensandbox.canonical import now_utc
+from gensandbox.canonical import now_utc_precise
 from gensandbox.errors import RunError, ToolFailed
 from gensandbox.runner.agent_spec import DEFAULT_MAX_STEPS, Attack, SimulatedUser
 from gensandbox.runner.environments import Environment, result_text, state_sha256
@@ -128,7 +128,7 @@ async def _user_turn(episode: Episode, task: Task, request: ChatRequest, message
 
 
 async def _model_step(episode: Episode, call: Caller, request: ChatRequest) -> ChatResponse | None:
-    started_at = now_utc()
+    started_at = now_utc_precise()
     try:
         answer = await call(request)
     except RunError as error:
@@ -146,7 +146,7 @@ async def _model_step(episode: Episode, call: Caller, request: ChatRequest) -> C
 
 
 async def _tool_step(episode: Episode, task: Task, tools: dict[str, Tool], tool_call: ToolCall) -> None:
-    started_at, clock = now_utc(), time.perf_counter()
+    started_at, clock = now_utc_precise(), time.perf_counter()
     problem = _problem(tool_call, tools)
     status = "invalid" if problem else "ok"
     if problem:
@@ -166,7 +166,7 @@ async def _tool_step(episode: Episode, task: Task, tools: dict[str, Tool], tool_
 
 async def _user_step(episode: Episode, user_call: Caller, request: ChatRequest, task: Task,
                      messages: list[Message]) -> str | None:
-    started_at = now_utc()
+    started_at = now_utc_precise()
     user_request = ChatRequest(model=request.model, messages=_as_user(task.user, messages),
                                max_tokens=request.max_tokens, temperature=request.temperature, seed=request.seed)
     try:

@@ -9,10 +9,10 @@ from itertools import islice
 
 import orjson
 
-from gensandbox.ledger.events import CALL, CHECKPOINT, Head
+from gensandbox.ledger.events import CALL, CHECKPOINT, TOOL, Head
 from gensandbox.ledger.reading import call_records
 from gensandbox.ledger.requests import traffic_summary
-from gensandbox.ledger.traces import CallStep, Timeline, session_timeline
+from gensandbox.ledger.traces import CallStep, Timeline, ToolStep, session_timeline
 from gensandbox.ledger.writer import open_backend
 from gensandbox.store import SQLStore
 from gensandbox.store.gateway import GatewayStore, KeyRecord
@@ -61,13 +61,15 @@ class LedgerPage:
 
 @dataclass(frozen=True)
 class Bar:
-    """One call in the trace's timeline picture, in SVG user units."""
+    """One step in the trace's timeline picture, in SVG user units: a model call, or a tool an evaluation's
+    environment ran."""
 
     x: float
     y: float
     width: float
     label: str
     failed: bool
+    tool: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,10 +94,13 @@ def ledger_page(ledger_url: str, requested_page: str | None) -> LedgerPage:
 
 
 def _row(record: dict) -> LedgerRow:
-    kind = {CALL: "call", CHECKPOINT: "checkpoint"}.get(record.get("kind", ""), str(record.get("kind", "")))
+    kind = {CALL: "call", CHECKPOINT: "checkpoint", TOOL: "tool"}.get(record.get("kind", ""),
+                                                                    str(record.get("kind", "")))
+    model = record.get("gen_ai.response.model") or record.get("gen_ai.tool.name") or ""  # a tool: its name
     return LedgerRow(seq=record.get("seq", 0), kind=kind, time=str(record.get("time", "")),
-                     model=str(record.get("gen_ai.response.model", "")), cost_usd=record.get("gensandbox.cost_usd"),
-                     session=record.get("gen_ai.conversation.id"), failed=record.get("gensandbox.status") == "error")
+                     model=str(model), cost_usd=record.get("gensandbox.cost_usd"),
+                     session=record.get("gen_ai.conversation.id"),
+                     failed=record.get("gensandbox.status") in ("error", "invalid"))
 
 
 def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
@@ -118,22 +123,24 @@ def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
 def session_trace(ledger_url: str, session: str) -> Timeline | None:
     backend = open_backend(ledger_url)
     try:
-        calls = list(call_records(backend.session_lines(session)))
+        records = list(call_records(backend.session_lines(session), (CALL, TOOL)))
     finally:
         backend.close()
-    return session_timeline(session, calls) if calls else None
+    return session_timeline(session, records) if records else None
 
 
 def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0) -> list[Bar]:
-    """Each call as a bar from its start to its end, one row per call, on a common time axis."""
-    calls = [step for step in timeline.steps if isinstance(step, CallStep)]
-    span_ms = max((step.offset_ms + (step.latency_s or 0.0) * 1000 for step in calls), default=0.0) or 1.0
+    """Each model call, and each tool an evaluation ran, as a bar from its start to its end, one row each, on a
+    common time axis. A tool result an agent sent through the gateway has no time of its own: it has no bar."""
+    steps = [step for step in timeline.steps if isinstance(step, CallStep) or step.latency_s is not None]
+    span_ms = max((step.offset_ms + (step.latency_s or 0.0) * 1000 for step in steps), default=0.0) or 1.0
     bars = []
-    for index, step in enumerate(calls):
+    for index, step in enumerate(steps):
         x = step.offset_ms / span_ms * width
         length = max((step.latency_s or 0.0) * 1000 / span_ms * width, 2.0)  # an instant still shows
+        tool = isinstance(step, ToolStep)
         bars.append(Bar(round(x, 1), index * row_height, round(min(length, width - x) or 2.0, 1),
-                        step.model, step.status != "ok"))
+                        f"tool {step.name}" if tool else step.model, step.status != "ok", tool))
     return bars
 
 

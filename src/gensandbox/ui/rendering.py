@@ -26,7 +26,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("gensandbox.ui", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["pct"] = _percent
-    env.filters["usd"] = lambda value: "–" if value is None else f"{value:.6f}"
+    env.filters["usd"] = lambda value: "–" if value is None or value != value else f"{value:.6f}"
     env.filters["secs"] = lambda value: "–" if value is None or value != value else f"{value:.2f} s"
     env.filters["count"] = lambda value: "–" if value is None else f"{value:,}"
     env.filters["code"] = commands_as_code

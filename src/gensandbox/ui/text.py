@@ -54,6 +54,29 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "구했으며, 구간이 겹치면 차이가 확인되지 않은 것입니다."),
     "run.per_suite": ("Per suite", "스위트별"),
     "run.models": ("Models", "모델"),
+    "run.agents": ("Agent tasks", "에이전트 과제"),
+    "run.agents_method": ("Success (pass@1) is the mean score of the scored tries; pass^{k} the share of items solved"
+                          " on every one of their tries (k = {k}, the run's epochs). Steps, tool calls and invalid "
+                          "calls are per try; cost and time per solved task are what all tries cost and took, divided"
+                          " by the solved ones. An attack's success rate is over the tries of items with an attack: "
+                          "lower is safer. The full report explains each number and shows every episode's "
+                          "conversation; `gensandbox trace --run {run_id}` lists their sessions.",
+                          "성공률(pass@1)은 채점된 시도의 평균 점수, pass^{k}는 모든 "
+                          "시도(k = {k}, 실행의 에포크 수)에서 성공한 문항의 비율입니다. 단계, "
+                          "도구 호출, 잘못된 호출은 시도당 값이고, 해결한 과제당 비용과 시간은 모든 "
+                          "시도의 비용과 시간을 해결한 시도 수로 나눈 값입니다. 공격 성공률은 공격이 "
+                          "있는 문항의 시도에 대한 비율이며 낮을수록 안전합니다. 전체 보고서에 각 수치의"
+                          " 설명과 에피소드별 대화가 있고, `gensandbox trace --run "
+                          "{run_id}`가 세션 목록을 보여 줍니다."),
+    "col.success": ("Success (pass@1)", "성공률(pass@1)"),
+    "col.pass_k": ("pass^{k}", "pass^{k}"),
+    "col.steps": ("Steps / task", "과제당 단계"),
+    "col.tool_calls": ("Tool calls / task", "과제당 도구 호출"),
+    "col.invalid": ("Invalid calls", "잘못된 호출"),
+    "col.cost_per_solved": ("Cost / solved task", "해결한 과제당 비용"),
+    "col.time_per_solved": ("Time / solved task", "해결한 과제당 시간"),
+    "col.user_cost": ("Simulated user (USD)", "시뮬레이션 사용자 (USD)"),
+    "col.attack_rate": ("Attack success", "공격 성공률"),
     "run.report": ("Open the full report", "전체 보고서 열기"),
     "run.compare": ("Compare two models answer by answer", "두 모델의 답변 나란히 비교"),
     "run.no_samples": ("This run has no answers yet — if it was interrupted, continue it with "
@@ -167,6 +190,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "(또는 `metadata.session_id`)로 세션 이름을 붙이세요."),
     "kind.call": ("model call", "모델 호출"),
     "kind.checkpoint": ("signed checkpoint", "서명된 체크포인트"),
+    "kind.tool": ("tool call", "도구 호출"),
     # traces
     "trace.title": ("Session {session}", "세션 {session}"),
     "trace.summary": ("{calls} calls ({errors} failed), {tool_steps} tool steps, {tokens} tokens, {cost} USD, "
@@ -177,6 +201,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "trace.tool": ("tool {name}", "도구 {name}"),
     "trace.ok": ("ok", "정상"),
     "trace.error": ("error: {error}", "오류: {error}"),
+    "trace.tool_error": ("error", "오류"),
+    "trace.tool_invalid": ("invalid call, not run", "잘못된 호출, 실행 안 함"),
     # pager
     "pager.newer": ("← Newer", "← 최신"),
     "pager.older": ("Older →", "이전 →"),

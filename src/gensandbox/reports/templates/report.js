@@ -39,8 +39,8 @@
     return payload.rows.map(function (row) {
       var sample = {};
       payload.fields.forEach(function (field, index) { sample[field] = row[index]; });
-      sample.haystack = [sample.item_id, sample.prompt, sample.answer, sample.target, sample.reason, sample.error]
-        .join("\n").toLowerCase();
+      sample.haystack = [sample.item_id, sample.prompt, sample.answer, sample.target, sample.reason, sample.error,
+        sample.conversation ? sample.conversation.session : ""].join("\n").toLowerCase();
       return sample;
     });
   }
@@ -84,10 +84,59 @@
     var score = sample.score === null ? "" : " (" + Math.round(sample.score * 1000) / 1000 + ")";
     cell(tr, text["outcome_" + sample.outcome] + score, "outcome-" + sample.outcome);
     cell(tr, sample.prompt, "text");
-    cell(tr, sample.answer, "text");
+    var answer = cell(tr, sample.answer, "text");
+    if (sample.conversation) { answer.appendChild(conversationView(sample.conversation)); }
     cell(tr, sample.target, "text target");
     cell(tr, sample.error || sample.reason, "text");
     return tr;
+  }
+
+  // ---- an agent sample's episode: model turns with their tool calls, tool results, simulated-user turns
+  function element(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (content !== undefined && content !== null) { node.textContent = String(content); }
+    return node;
+  }
+
+  function stepView(step) {
+    var item = element("li", "step step-" + step.kind + (step.status ? " status-" + step.status : ""));
+    if (step.kind === "tool") {
+      item.appendChild(element("div", "who", fill(text.conv_tool, { name: step.name }) + " · " +
+        (text["status_" + step.status] || step.status)));
+      item.appendChild(element("pre", "arguments", step.arguments));
+      item.appendChild(element("div", "said", step.problem ? step.problem + "\n" + step.result : step.result));
+      return item;
+    }
+    item.appendChild(element("div", "who", step.kind === "model" ? text.conv_model : text.conv_user));
+    if (step.text) { item.appendChild(element("div", "said", step.text)); }
+    if (step.error) { item.appendChild(element("div", "said outcome-error", step.error)); }
+    (step.tool_calls || []).forEach(function (call) {
+      var line = element("div", "call", fill(text.conv_call, { name: call.name }));
+      line.appendChild(element("pre", "arguments", call.arguments));
+      item.appendChild(line);
+    });
+    return item;
+  }
+
+  function conversationView(episode) {
+    var details = element("details", "conversation");
+    details.appendChild(element("summary", null, fill(text.conv_summary, {
+      steps: episode.steps.length, end: text["end_" + episode.end] || episode.end })));
+    var steps = element("ol", "steps");
+    episode.steps.forEach(function (step) { steps.appendChild(stepView(step)); });
+    details.appendChild(steps);
+    if (episode.attack_succeeded !== null && episode.attack_succeeded !== undefined) {
+      details.appendChild(element("div", episode.attack_succeeded ? "attack outcome-error" : "attack outcome-correct",
+        episode.attack_succeeded ? text.conv_attack_yes : text.conv_attack_no));
+    }
+    if (episode.error) { details.appendChild(element("div", "outcome-error", episode.error)); }
+    if (episode.state !== null) {
+      details.appendChild(element("div", "who", text.conv_state));
+      details.appendChild(element("pre", "state", episode.state));
+    }
+    details.appendChild(element("div", "session muted", fill(text.conv_trace, { session: episode.session })));
+    return details;
   }
 
   function startBrowser() {

@@ -5,6 +5,7 @@ Each loader turns rows of one layout into plain item dicts in the suite schema (
     {"id": str, "language": "ko" | "en", "category": str,
      "messages": [{"role": "user", "content": prompt}], "target": ..., "scorer": "choice" | "includes"}
 
+BFCL's rows become agent items instead (tools, and the tool-calls or no-tool scorer; see below).
 Multiple-choice prompts list the options as lines "A. …", "B. …" and end with an instruction in the
 item's language to answer with the letter only; the target is the correct letter, scored by "choice".
 GenSandbox ships none of these data sets: the user downloads them and accepts their licences (LAYOUTS).
@@ -69,11 +70,32 @@ click — EunsuKim/CLIcK (the card; GitHub rladmstn1714/CLIcK Dataset/**/*.json,
     use inside choices, are kept (checked against the GitHub repository, commit 38373ac). Neither the card
     nor the GitHub README states a licence. Category ← a `category` field, else the id without its
     trailing numbers ("KIIP_economy_12" → "KIIP_economy", "CSAT_korean_22_3" → "CSAT_korean").
+bfcl — the Berkeley Function-Calling Leaderboard (github.com/ShishirPatil/gorilla, folder
+    berkeley-function-call-leaderboard/bfcl_eval/data, commit 6ea5797, 2026; the same files on
+    huggingface.co/datasets/gorilla-llm/Berkeley-Function-Calling-Leaderboard; licence Apache-2.0 on the card).
+    Files BFCL_v3_<category>.json (v4: BFCL_v4_…, "simple" split into simple_python/_java/_javascript), one
+    object a line: id, question (a list of turns, each a list of {role, content}), function (a list of
+    {name, description, parameters} in BFCL's types: dict, float, tuple, any, …); the answers in
+    possible_answer/<the same name>, one {id, ground_truth} a line, ground_truth [{function: {parameter:
+    [accepted values]}}, …]. Categories: simple (simple_python), multiple, parallel, parallel_multiple,
+    irrelevance, and their live_ forms (same checker); the category comes from the file's name, else from its
+    first row's id. PATH is a data file or a folder of them (sub-folders such as possible_answer/ are not read).
+    How it follows BFCL's AST checker (bfcl_eval/eval_checker/ast_eval/ast_checker.py): the types become JSON
+    Schema as BFCL's GORILLA_TO_OPENAPI does (dict→object, float→number with format "float" and BFCL's "This
+    is a float type value." note, tuple→array; any→no type, where BFCL sends "string"); "." in a function's
+    name becomes "_", as BFCL does for tool APIs; each accepted-value list becomes {"one_of": [...]}, with
+    "optional": true when "" is listed and the parameter is not required (BFCL checks required ones first),
+    "" itself kept as a value for string parameters; a dict parameter's {key: [values]} answer (and each dict
+    of a list of dicts) is expanded into the literal dicts it accepts ("" there: the key may be left out).
+    Parallel calls match in any order; strings are compared "loose", as BFCL does (without spaces and
+    ",./-_*^", case-folded). irrelevance rows (no answer file) are scored no-tool. Differences that remain:
+    BFCL takes 3.0 for an integer parameter as a type error, the scorer as 3; BFCL compares strings nested
+    deeper than a list or dict exactly, the scorer loosely at any depth.
 qa-jsonl — plain {"question", "answer"} (or "q"/"a") rows, optional id, category, language; the
     answer may be a string or a list of accepted strings; scored with "includes".
 
 Modules: _rows (containers, row numbering, errors), _choice (multiple-choice prompts, options, answers),
-and one per layout family: kmmlu, kobest, haerae, click, qa.
+and one per layout family: kmmlu, kobest, haerae, click, bfcl, qa.
 """
 
 from __future__ import annotations
@@ -83,7 +105,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gensandbox.errors import ConfigError, NotFoundError
-from gensandbox.runner.benchmarks import click, haerae, kmmlu, kobest, qa
+from gensandbox.runner.benchmarks import bfcl, click, haerae, kmmlu, kobest, qa
 from gensandbox.runner.benchmarks._choice import INSTRUCTIONS
 from gensandbox.runner.benchmarks._rows import records
 
@@ -145,6 +167,14 @@ LAYOUTS: dict[str, BenchmarkLayout] = {
         license_note="",
         source="your own file: one {\"question\": …, \"answer\": …} object a line",
     ),
+    "bfcl": BenchmarkLayout(
+        name="bfcl",
+        title="BFCL (Berkeley Function-Calling Leaderboard)",
+        license="Apache-2.0",
+        license_note="",
+        source=("https://github.com/ShishirPatil/gorilla/tree/main/berkeley-function-call-leaderboard "
+                "(data: https://huggingface.co/datasets/gorilla-llm/Berkeley-Function-Calling-Leaderboard)"),
+    ),
 }
 
 _LOADERS: dict[str, Callable[[Path], Iterator[dict]]] = {
@@ -153,7 +183,12 @@ _LOADERS: dict[str, Callable[[Path], Iterator[dict]]] = {
     "haerae": haerae.load,
     "click": click.load,
     "qa-jsonl": qa.load,
+    "bfcl": bfcl.load,
 }
+
+# Layouts whose loader reads a folder itself: BFCL's answers sit in a sub-folder and are not items.
+_READS_FOLDERS = ("bfcl",)
+
 
 def load_benchmark(layout: str, path: Path) -> Iterator[dict]:
     """Items from a benchmark file in `layout`, yielded one by one as rows are read.
@@ -163,8 +198,10 @@ def load_benchmark(layout: str, path: Path) -> Iterator[dict]:
     """
     name = _layout_name(layout)
     path = Path(path).expanduser()
-    if path.is_dir():
+    if path.is_dir() and name not in _READS_FOLDERS:
         return _folder_items(name, path)
+    if path.is_dir():
+        return _LOADERS[name](path)
     return _LOADERS[name](_existing_file(path))
 
 
@@ -215,6 +252,8 @@ def _layout_name(layout: str) -> str:
 
 
 def _layout_of(keys: set[str]) -> str | None:
+    if {"question", "function"} <= keys or keys == {"id", "ground_truth"}:
+        return "bfcl"  # a data file, or its possible_answer/ file (the loader then names the data file)
     if {"question", "A", "B", "C", "D", "answer"} <= keys:
         return "haerae" if "E" in keys else "kmmlu"  # the five-option CSV form of HAE-RAE; KMMLU has four
     if {"question", "a", "b", "c", "d", "answer"} <= keys:
