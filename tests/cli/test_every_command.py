@@ -57,7 +57,7 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
              (["NO-SUCH-RUN", "--by", "vendor"], 2, "Error: Invalid value for '--by': ")],
     "runs": [([], 0, "No runs yet. Start one with: gensandbox run")],
     "models": [([], 0, ("local/qwen2.5-coder-0.5b-instruct", "exaone-ollama"))],
-    "suites": [([], 0, ("basics-ko │ 48    │ jsonl  │ ko", "support.csv not found"))],
+    "suites": [([], 0, ("basics-ko     │ 48    │ jsonl  │ ko", "support.csv not found"))],
     "report": [([], 2, MISSING + "argument 'run_id'."), (["NO-SUCH-RUN"], 1, NO_RUN),
                (["NO-SUCH-RUN", "--lang", "fr"], 1, "error: unknown report language `fr`")],
     "rerun": [([], 2, MISSING + "argument 'run_id'."), (["NO-SUCH-RUN"], 1, NO_RUN)],
