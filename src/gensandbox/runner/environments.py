@@ -22,7 +22,9 @@ from gensandbox.errors import ConfigError, ToolFailed
 from gensandbox.runner.agent_scorers import argument_matches
 from gensandbox.runner.agent_spec import EnvironmentSpec, Rule
 
-_LOADED: dict[tuple[Path, str], object] = {}  # module per file and content: loaded once, again when edited
+# Module per file version (its modification time and size): loaded once, again when edited. A stat, not a read of the
+# file, since every episode opens its environment.
+_LOADED: dict[tuple[Path, int, int], object] = {}
 
 
 class Environment(Protocol):
@@ -139,9 +141,10 @@ def _rule_matches(rule: Rule, arguments: dict) -> bool:
 
 
 def _module(path: Path):
-    key = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+    version = path.stat()
+    key = (path, version.st_mtime_ns, version.st_size)
     if key not in _LOADED:
-        name = f"gensandbox_env_{hashlib.sha256(f'{path}:{key[1]}'.encode()).hexdigest()[:12]}"
+        name = f"gensandbox_env_{hashlib.sha256(repr(key).encode()).hexdigest()[:12]}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses and pickling look modules up by name

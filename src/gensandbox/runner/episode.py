@@ -76,7 +76,8 @@ class Task:
 async def run_episode(request: ChatRequest, task: Task, call: Caller, user_call: Caller | None = None) -> Episode:
     """Run the loop from `request` (the item's messages, with the tools). `user_call` plays the simulated user."""
     episode, messages = Episode(), list(request.messages)
-    while await _turn(episode, task, request, messages, call, user_call):
+    tools = {tool.name: tool for tool in task.tools}
+    while await _turn(episode, task, tools, request, messages, call, user_call):
         pass
     if task.environment is not None:
         episode.state = task.environment.snapshot()
@@ -85,8 +86,8 @@ async def run_episode(request: ChatRequest, task: Task, call: Caller, user_call:
     return episode
 
 
-async def _turn(episode: Episode, task: Task, request: ChatRequest, messages: list[Message], call: Caller,
-                user_call: Caller | None) -> bool:
+async def _turn(episode: Episode, task: Task, tools: dict[str, Tool], request: ChatRequest, messages: list[Message],
+                call: Caller, user_call: Caller | None) -> bool:
     """One model call and what follows it (its tool calls run, or the simulated user's reply); False at the end."""
     if _count(episode, "model") >= task.max_steps:
         episode.end = "max_steps"
@@ -97,7 +98,6 @@ async def _turn(episode: Episode, task: Task, request: ChatRequest, messages: li
     messages.append(step_message(episode.steps[-1]))
     if task.attack is not None and any(task.attack.succeeded_by(c.name, c.arguments) for c in response.tool_calls):
         episode.attack_succeeded = True
-    tools = {tool.name: tool for tool in task.tools}
     if response.tool_calls and task.environment is None:  # single turn: the calls are the answer
         episode.invalid_calls += sum(_problem(c, tools) is not None for c in response.tool_calls)
         episode.end = "single_turn"
