@@ -98,11 +98,15 @@ class GatewayError(GenSandboxError):
         self.headers = headers or {}
 
 
+_DENIAL_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error"}
+
+
 class Denied(GatewayError):
-    """A request the key may not make: 401 or 429, with a message for a person."""
+    """A request the key may not make: 401 (who?), 403 (not this role), 404 (not this project's), 429 (too much),
+    with a message for a person."""
 
     def __init__(self, status: int, message: str, code: str, retry_after: float | None = None):
-        super().__init__(status, message, "authentication_error" if status == 401 else "rate_limit_error", code,
+        super().__init__(status, message, _DENIAL_TYPES.get(status, "rate_limit_error"), code,
                          headers={"retry-after": f"{retry_after:.0f}"} if retry_after else None)
         self.retry_after = retry_after
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from gensandbox.access.keys import new_key
 from gensandbox.db import parse_database_url
 from gensandbox.errors import ConfigError, DuplicateRecordError
-from gensandbox.gateway.keys import new_key
 from gensandbox.ledger.writer import open_backend
 from gensandbox.store import store_at
 from gensandbox.store.gateway import GatewayStore

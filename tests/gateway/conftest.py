@@ -9,9 +9,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from gensandbox.access.keys import new_key
 from gensandbox.config import load_config
 from gensandbox.gateway import create_app
-from gensandbox.gateway.keys import new_key
 from gensandbox.ledger.requests import newest_requests
 from gensandbox.ledger.sqlite import SQLiteLedger
 from gensandbox.store import SQLiteStore

@@ -104,13 +104,13 @@ def test_serve_and_keys_commands_end_to_end(home, tmp_path, upstream):
     from tests.upstream import unused_port
 
     config = write_config(tmp_path, upstream.url, {"echo": "echo"})
-    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--role", "tester",
+    created = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "create", "--role", "developer",
                               "--budget-usd", "1", "-c", str(config)], capture_output=True, text=True, check=True)
     secret = created.stdout.strip().splitlines()[-1]
-    assert secret.startswith("gsk_") and "role: tester" in created.stdout
+    assert secret.startswith("gsk_") and "role: developer" in created.stdout
     listed = subprocess.run([sys.executable, "-m", "gensandbox", "keys", "list", "-c", str(config)],
                             capture_output=True, text=True, check=True).stdout
-    assert "tester" in listed and secret not in listed
+    assert "developer" in listed and secret not in listed
     port = unused_port()
     server = subprocess.Popen([sys.executable, "-m", "gensandbox", "serve", "-c", str(config), "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)

@@ -9,6 +9,7 @@ from gensandbox.cli import (
     holdout,
     inspect,
     ledger,
+    projects,
     repeat,
     report,
     run,
@@ -41,6 +42,7 @@ app.command()(serve.serve)
 app.command()(serve.traffic)
 app.command()(serve.routes)
 app.add_typer(serve.keys_app, name="keys")
+app.add_typer(projects.projects_app, name="projects")
 app.command()(trace.trace)
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(ledger.receipt_app, name="receipt")

@@ -34,14 +34,15 @@ def create_key(
                                                      callback=finite_usd)] = None,
     rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute allowed.")] = None,
     label: Annotated[str | None, typer.Option("--label", help="A note to recognise the key by.")] = None,
+    project: Annotated[str, typer.Option("--project", help="The project the key belongs to.")] = "default",
     config_path: ConfigOption = None,
 ) -> None:
-    """Create a key; it is shown once, only its hash is stored."""
+    """Create a key; it is shown once, only its hash is stored. The act is recorded on the ledger."""
     from gensandbox.gateway.admin import create_key as create
 
-    _, store = load(config_path)
-    secret, record = create(store, role, budget_usd, rpm, label)
-    console.print(f"key id: {record.key_id}  role: {role}"
+    config, store = load(config_path)
+    secret, record = create(config, store, role, budget_usd, rpm, label, project)
+    console.print(f"key id: {record.key_id}  role: {role}  project: {project}"
                   + (f"  budget: ${budget_usd:g}" if budget_usd is not None else "")
                   + (f"  rpm: {rpm}" if rpm else ""))
     console.print("the key (shown only now; only its hash is stored):")
@@ -60,11 +61,11 @@ def list_keys(config_path: ConfigOption = None) -> None:
     if not keys:
         console.print("No keys yet. Create one with: gensandbox keys create --role developer")
         return
-    table = Table("key id", "role", "label", "budget (USD)", "spent (USD)", "rpm", "created", "status")
+    table = Table("key id", "project", "role", "label", "spent / budget (USD)", "rpm", "status")
     for key in keys:
-        table.add_row(key.key_id, key.role, key.label or "–",
-                      "–" if key.budget_usd is None else f"{key.budget_usd:g}", f"{key.spent_usd:.6f}",
-                      str(key.rpm or "–"), key.created_at, f"revoked {key.revoked_at}" if key.revoked_at else "active")
+        budget = "no limit" if key.budget_usd is None else f"{key.budget_usd:g}"
+        table.add_row(key.key_id, key.project_id, key.role, key.label or "–", f"{key.spent_usd:.4f} / {budget}",
+                      str(key.rpm or "–"), f"revoked {key.revoked_at[:10]}" if key.revoked_at else "active")
     console.print(table)
 
 
@@ -73,12 +74,38 @@ def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key's id, as `gensandbox keys list` shows it.")],
     config_path: ConfigOption = None,
 ) -> None:
-    """Revoke a key: the gateway refuses it within a second."""
-    from gensandbox.store.gateway import GatewayStore
+    """Revoke a key: the gateway and the dashboard refuse it within a second. The act is recorded on the ledger."""
+    from gensandbox.access import OPERATOR
+    from gensandbox.access.keys import KeyAdmin
+    from gensandbox.access.record import AdminRecorder
 
-    _, store = load(config_path)
-    GatewayStore(store).revoke_key(key_id)
+    config, store = load(config_path)
+    KeyAdmin(store, AdminRecorder(config)).revoke(OPERATOR, key_id)
     console.print(f"revoked {key_id}")
+
+
+@keys_app.command("set")
+def set_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `gensandbox keys list` shows it.")],
+    role: Annotated[str | None, typer.Option("--role", help="developer, tester, regulator or admin.")] = None,
+    budget_usd: Annotated[float | None, typer.Option("--budget-usd", min=0.0, help=BUDGET_HELP,
+                                                     callback=finite_usd)] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute allowed.")] = None,
+    config_path: ConfigOption = None,
+) -> None:
+    """Change a key's role, budget or rate limit. The change is recorded on the ledger."""
+    from gensandbox.access import OPERATOR
+    from gensandbox.access.keys import KeyAdmin
+    from gensandbox.access.record import AdminRecorder
+
+    changes = {name: value for name, value in (("role", role), ("budget_usd", budget_usd), ("rpm", rpm))
+               if value is not None}
+    if not changes:
+        raise typer.BadParameter("say what to change: --role, --budget-usd or --rpm")
+    config, store = load(config_path)
+    record = KeyAdmin(store, AdminRecorder(config)).change(OPERATOR, key_id, changes)
+    console.print(f"{record.key_id}: role {record.role}, budget "
+                  f"{'none' if record.budget_usd is None else f'${record.budget_usd:g}'}, rpm {record.rpm or '–'}")
 
 
 

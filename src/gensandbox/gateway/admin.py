@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from gensandbox.access import OPERATOR, Principal
+from gensandbox.access.keys import KeyAdmin
+from gensandbox.access.record import AdminRecorder
 from gensandbox.config import ROUTE_PREFIX, Config
-from gensandbox.errors import UserError
-from gensandbox.gateway.keys import ROLES, new_key
 from gensandbox.gateway.routing import Breaker, Cooling, Router, recorded_cooling
 from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.writer import open_backend
@@ -18,14 +19,12 @@ from gensandbox.store.gateway import GatewayStore, KeyRecord
 __all__ = ["RouteNow", "create_key", "route_status", "traffic"]
 
 
-def create_key(store: SQLStore, role: str, budget_usd: float | None = None, rpm: int | None = None,
-               label: str | None = None) -> tuple[str, KeyRecord]:
-    """A new key: (the secret, to show once; its record, of which the store keeps the hash)."""
-    if role not in ROLES:
-        raise UserError(f"unknown role `{role}`; choose one of {', '.join(ROLES)}")
-    secret, record = new_key(role, budget_usd, rpm, label)
-    GatewayStore(store).add_key(record)
-    return secret, record
+def create_key(config: Config, store: SQLStore, role: str, budget_usd: float | None = None, rpm: int | None = None,
+               label: str | None = None, project_id: str = "default",
+               actor: Principal = OPERATOR) -> tuple[str, KeyRecord]:
+    """A new key: (the secret, to show once; its record, of which the store keeps the hash). On the record."""
+    return KeyAdmin(store, AdminRecorder(config)).create(actor, role, project_id, budget_usd=budget_usd, rpm=rpm,
+                                                         label=label)
 
 
 def traffic(config: Config, since: str | None = None) -> list[dict]:

@@ -15,12 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gensandbox.access import ProjectStore
 from gensandbox.config import ROUTE_PREFIX, VARIANT_PREFIX, Config
-from gensandbox.errors import RunError
-from gensandbox.gateway.answers import Asking, EventStreamAnswer, answer_headers, error_json, guarded, receipted
+from gensandbox.errors import GatewayError, RunError
+from gensandbox.gateway.answers import (
+    Asking,
+    EventStreamAnswer,
+    answer_headers,
+    error_json,
+    error_response,
+    guarded,
+    receipted,
+)
 from gensandbox.gateway.embeddings_api import Embeddings
 from gensandbox.gateway.keys import KeyGate
-from gensandbox.gateway.messages_endpoint import answer_messages
+from gensandbox.gateway.messages_endpoint import answer_messages, authorization_of
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.openapi import openapi_document
 from gensandbox.gateway.recorder import Recorder
@@ -54,7 +63,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
     router = Router(models, config.file.routes, gateway_store, ledger.backend,
                     Breaker(serve.failures_to_cool, serve.cooldown_s), _variant_routes(config, models))
     metrics = Metrics()
-    keys = KeyGate(gateway_store, allow_anonymous)
+    keys = KeyGate(gateway_store, allow_anonymous, ProjectStore(store))
     gateway = Gateway(config, load_price_table(config.price_file), keys, router,
                       Recorder(gateway_store, ledger, keys), metrics, ledger)
     embeddings = Embeddings(gateway)
@@ -103,15 +112,25 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
                                        headers.get(SESSION_HEADER), headers.get(PARENT_HEADER))
 
     async def list_models(request: Request) -> Response:
+        """The models the caller's project shares with it (every one on an open gateway)."""
+        try:
+            key = keys.authenticate(authorization_of(request.headers))
+        except GatewayError as error:
+            return error_response(error)
         created = int(time.time())
         data = [{"id": name, "object": "model", "created": created, "owned_by": _owner(config, name)}
-                for name in router.names()]
+                for name in router.names() if keys.allows(key, name)]
         return JSONResponse({"object": "list", "data": data})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "models": len(router.names()), "open_access": gateway.keys.open})
 
     async def metrics_endpoint(request: Request) -> Response:
+        """Every project's totals at once: for admins and regulators (aggregated traffic) once keys exist."""
+        try:
+            keys.authorize(authorization_of(request.headers), "traffic.aggregate", every_project=True)
+        except GatewayError as error:
+            return error_response(error)
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     async def openapi(request: Request) -> Response:

@@ -95,6 +95,7 @@ class Embeddings:
     async def _embed(self, body: EmbeddingsRequest, authorization: str | None, trace) -> Response:
         gateway, texts = self.gateway, body.texts()
         key = gateway.keys.authenticate(authorization)
+        gateway.keys.check_model(key, body.model)
         embedder = self.embedder(body.model)
         gateway.keys.admit(key)
         target = gateway.target(body.model)

@@ -13,7 +13,6 @@ is dropped after LEASE_TTL_S.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import socket
@@ -21,27 +20,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from gensandbox.canonical import now_utc
+from gensandbox.access import ProjectRecord, ProjectStore, require
+from gensandbox.access.keys import RELOAD_AFTER_S, hash_key, principal_of
 from gensandbox.errors import Denied
 from gensandbox.store.gateway import GatewayStore, KeyRecord
 
-ROLES = ("developer", "tester", "regulator", "admin")
-KEY_PREFIX = "gsk_"
-RELOAD_AFTER_S = 1.0
 LEASE_CALLS = 20  # a lease covers about this many worst-case requests
 LEASE_TTL_S = 30.0  # a lease not renewed for this long belongs to a process that is gone
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def new_key(role: str, budget_usd: float | None, rpm: int | None, label: str | None) -> tuple[str, KeyRecord]:
-    """(the secret to show once, the record to store)."""
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    record = KeyRecord(key_id=f"key_{secrets.token_hex(4)}", key_hash=hash_key(secret), role=role, label=label,
-                       budget_usd=budget_usd, spent_usd=0.0, rpm=rpm, created_at=now_utc())
-    return secret, record
 
 
 @dataclass
@@ -56,8 +41,10 @@ class KeyState:
 class KeyGate:
     """Who may call, and how much. With no keys in the store the gateway is open (loopback only)."""
 
-    def __init__(self, store: GatewayStore, allow_anonymous: bool):
+    def __init__(self, store: GatewayStore, allow_anonymous: bool, projects: ProjectStore | None = None):
         self._store = store
+        self._projects_store = projects
+        self._projects: dict[str, ProjectRecord] = {}
         self._allow_anonymous = allow_anonymous
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._by_hash: dict[str, KeyState] = {}
@@ -78,6 +65,8 @@ class KeyGate:
                 known.record = record  # e.g. a new budget applies at once
             states[record.key_hash] = known or KeyState(record)
         self._by_hash = states
+        if self._projects_store is not None:
+            self._projects = {project.project_id: project for project in self._projects_store.list()}
         self._loaded_at = time.monotonic()
 
     @property
@@ -97,7 +86,42 @@ class KeyGate:
         if state is None:
             raise Denied(401, "this API key is not valid (unknown or revoked); `gensandbox keys list` shows "
                          "the active ones", "invalid_api_key")
+        require(principal_of(state.record), "gateway.call")
         return state
+
+    def authorize(self, authorization: str | None, action: str, *, every_project: bool = False) -> None:
+        """For endpoints other than model calls: the key's role must grant `action` (and, for data of every
+        project at once, the key must be an admin's or a regulator's). Open when the gateway is open."""
+        self._reload_when_due()
+        if self.open:
+            return
+        token = _bearer(authorization)
+        state = self._by_hash.get(hash_key(token)) if token else None
+        if state is None:
+            raise Denied(401, "this endpoint needs an API key: send `Authorization: Bearer <key>`",
+                         "missing_api_key" if token is None else "invalid_api_key")
+        principal = principal_of(state.record)
+        require(principal, action)
+        if every_project and principal.role not in ("admin", "regulator"):
+            raise Denied(403, "this endpoint shows every project's traffic: it takes an admin or a regulator key",
+                         "permission_denied")
+
+    def check_model(self, state: KeyState | None, model: str) -> None:
+        """A key calls only the models, routes and variants its project shares with it. Refused as "not found",
+        as if the model did not exist, so a key cannot learn what other projects use."""
+        if state is None or self._projects_store is None:
+            return
+        project = self._projects.get(state.record.project_id)
+        if project is None or not project.allows_model(model):
+            raise Denied(404, f"model `{model}` is not available to project `{state.record.project_id}`; an admin "
+                         "can add it to the project's models", "model_not_found")
+
+    def allows(self, state: KeyState | None, model: str) -> bool:
+        try:
+            self.check_model(state, model)
+        except Denied:
+            return False
+        return True
 
     def admit(self, state: KeyState | None) -> None:
         """Rate limit: at most `rpm` requests in any 60 seconds."""

@@ -117,6 +117,7 @@ class Gateway:
     def admit(self, authorization: str | None, asked: Asked) -> Admitted:
         """Who asks, and which models can answer what they ask."""
         key = self.keys.authenticate(authorization)
+        self.keys.check_model(key, asked.model)
         try:
             decision = self.router.decide(asked.model)
         except GenSandboxError as error:

@@ -29,6 +29,7 @@ class KeyRecord:
     rpm: int | None
     created_at: str
     revoked_at: str | None = None
+    project_id: str = "default"
 
 
 _KEY_COLUMNS = [f.name for f in fields(KeyRecord)]
@@ -54,6 +55,26 @@ class GatewayStore:
                                   (now_utc(), key_id))
         if cursor.rowcount == 0:
             raise NotFoundError(f"no active key `{key_id}`; `gensandbox keys list` shows them")
+
+    def change_key(self, key_id: str, changes: dict) -> KeyRecord:
+        """Set a key's role, budget, rate limit or label (`changes`: column → value, checked by the caller)."""
+        allowed = {"role", "budget_usd", "rpm", "label"}
+        if not changes or set(changes) - allowed:
+            raise ValueError(f"a key's changes are among {sorted(allowed)}, not {sorted(changes)}")
+        columns = sorted(changes)
+        cursor = self._db.execute(f"UPDATE api_keys SET {', '.join(f'{name} = ?' for name in columns)} "
+                                  "WHERE key_id = ? AND revoked_at IS NULL",
+                                  (*(changes[name] for name in columns), key_id))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no active key `{key_id}`; `gensandbox keys list` shows them")
+        return self.key(key_id)
+
+    def key(self, key_id: str) -> KeyRecord:
+        row = self._db.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys WHERE key_id = ?",
+                               (key_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no key `{key_id}`; `gensandbox keys list` shows them")
+        return KeyRecord(*row)
 
     def record_spending(self, spent_by_key: dict[str, float], holder: str = "", now: float = 0.0) -> None:
         """One transaction for what each key spent since the last one: the spending moves from the holder's

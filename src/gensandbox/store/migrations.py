@@ -156,4 +156,21 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     # An agent task's whole episode (its steps, final state and counts), kept with its sample.
     ("009_agent_episodes", ["ALTER TABLE samples ADD COLUMN episode TEXT"]),
+    # Projects (tenants): each key, run and audit belongs to one; what existed before belongs to "default".
+    ("010_projects", [
+        """CREATE TABLE projects (
+            project_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            privacy TEXT NOT NULL DEFAULT 'hashes',
+            regulator_text INTEGER NOT NULL DEFAULT 0,
+            models TEXT NOT NULL DEFAULT '["*"]',
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        )""",
+        "ALTER TABLE api_keys ADD COLUMN project_id TEXT NOT NULL DEFAULT 'default'",
+        "ALTER TABLE runs ADD COLUMN project_id TEXT NOT NULL DEFAULT 'default'",
+        "ALTER TABLE runs ADD COLUMN started_by TEXT",
+        "ALTER TABLE audits ADD COLUMN project_id TEXT NOT NULL DEFAULT 'default'",
+        "CREATE INDEX runs_by_project ON runs (project_id, created_at)",
+    ]),
 ]

@@ -7,20 +7,22 @@ names no internals. Neither ever shows a traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
-from gensandbox.errors import GenSandboxError, NotFoundError
+from gensandbox.errors import Denied, GatewayError, GenSandboxError, NotFoundError
 from gensandbox.store import SQLStore
-from gensandbox.ui import audits_pages, ledger_pages, runs_pages
+from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages
 from gensandbox.ui.rendering import language
 from gensandbox.ui.state import Dashboard, dashboard
 from gensandbox.ui.text import t
@@ -32,6 +34,12 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
     """`allowed_hosts`: the Host headers answered. Others get a 400, so a web page cannot read the dashboard
     through a DNS name it rebinds to 127.0.0.1; "*" answers any (for a dashboard served on 0.0.0.0)."""
     routes = [
+        Route("/signin", signin_pages.signin_page),
+        Route("/signin", signin_pages.signin, methods=["POST"]),
+        Route("/signout", signin_pages.signout, methods=["POST"]),
+        Route("/api/signin", signin_pages.api_signin, methods=["POST"]),
+        Route("/api/signout", signin_pages.signout, methods=["POST"]),
+        Route("/api/me", signin_pages.me),
         Route("/", runs_pages.runs_list),
         Route("/runs/{run_id}", runs_pages.run_detail),
         Route("/runs/{run_id}/compare", runs_pages.compare),
@@ -48,9 +56,32 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
     ]
     trusted = Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
     app = Starlette(routes=routes, middleware=[trusted], exception_handlers={
-        NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable, Exception: _crashed})
-    app.state.dashboard = Dashboard(config, store)
+        Denied: _denied, NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable,
+        Exception: _crashed})
+    app.state.dashboard = Dashboard(config, store, KeyRing(store))
     return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+async def _denied(request: Request, error: Exception) -> Response:
+    """The API answers in OpenAI's error shape; a page without a session goes to sign-in, other refusals are a
+    page saying why."""
+    assert isinstance(error, GatewayError)
+    if _wants_json(request):
+        return api_error(error)
+    if error.status == 401:
+        return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+    lang = language(request)
+    title = t(lang, "error.not_found") if error.status == 404 else t(lang, "error.denied")
+    return _error_page(request, error.status, title, str(error))
+
+
+def api_error(error: GatewayError) -> Response:
+    return JSONResponse({"error": {"message": str(error), "type": error.error_type, "code": error.code,
+                                   "param": error.param}}, status_code=error.status, headers=error.headers)
 
 
 async def _favicon(request: Request) -> Response:
@@ -59,6 +90,8 @@ async def _favicon(request: Request) -> Response:
 
 
 async def _not_found(request: Request, error: Exception) -> Response:
+    if _wants_json(request):
+        return api_error(GatewayError(404, str(error), "not_found_error", "not_found"))
     return _error_page(request, 404, t(language(request), "error.not_found"), str(error))
 
 

@@ -3,7 +3,7 @@ holds no connection that a gateway writing the same ledger could trip over."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
@@ -78,16 +78,20 @@ class Traffic:
     keys: list[KeyRecord]
 
 
-def ledger_page(ledger_url: str, requested_page: str | None) -> LedgerPage:
+def ledger_page(ledger_url: str, requested_page: str | None,
+                visible: Callable[[dict], bool] = lambda record: True) -> LedgerPage:
+    """`visible`: which records the reader may see listed (another project's are left out; the chain's head and
+    its verification cover every record all the same)."""
     backend = open_backend(ledger_url)
     try:
         head = backend.head()
         pager = make_pager(head.seq, RECORDS_PER_PAGE, requested_page)
         # Newest first: page 1 holds the last records of the chain.
         newest, oldest = head.seq - pager.start, max(0, head.seq - pager.stop)
-        rows = [_row(orjson.loads(line)) for line in islice(backend.lines(oldest), newest - oldest)]
+        records = (orjson.loads(line) for line in islice(backend.lines(oldest), newest - oldest))
+        rows = [_row(record) for record in records if record.get("kind") == CHECKPOINT or visible(record)]
         scanned = min(head.seq, SESSION_SCAN)
-        sessions = _sessions(backend.lines(head.seq - scanned))
+        sessions = _sessions(backend.lines(head.seq - scanned), visible)
         return LedgerPage(backend.location, head, rows[::-1], pager, sessions, scanned)
     finally:
         backend.close()
@@ -103,14 +107,14 @@ def _row(record: dict) -> LedgerRow:
                      failed=record.get("gensandbox.status") in ("error", "invalid"))
 
 
-def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
+def _sessions(lines: Iterator[bytes], visible: Callable[[dict], bool]) -> list[SessionRow]:
     found: dict[str, SessionRow] = {}
     for line in lines:
         if _SESSION_FIELD not in line:  # most records belong to no session: skip them unparsed
             continue
         record = orjson.loads(line)
         session = record.get("gen_ai.conversation.id")
-        if record.get("kind") != CALL or not session:
+        if record.get("kind") != CALL or not session or not visible(record):
             continue
         seen = found.get(session)
         calls, cost = (seen.calls, seen.cost_usd) if seen else (0, 0.0)
@@ -120,10 +124,14 @@ def _sessions(lines: Iterator[bytes]) -> list[SessionRow]:
     return newest[:SESSIONS_SHOWN]
 
 
-def session_trace(ledger_url: str, session: str) -> Timeline | None:
+def session_trace(ledger_url: str, session: str,
+                  visible: Callable[[dict], bool] = lambda record: True) -> Timeline | None:
+    """The session's calls the reader may see: anyone can name any session (an app sets its own session ids), so
+    another project's calls under the same name are left out."""
     backend = open_backend(ledger_url)
     try:
-        records = list(call_records(backend.session_lines(session), (CALL, TOOL)))
+        records = [record for record in call_records(backend.session_lines(session), (CALL, TOOL))
+                   if visible(record)]
     finally:
         backend.close()
     return session_timeline(session, records) if records else None
@@ -144,11 +152,16 @@ def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0
     return bars
 
 
-def traffic(store: SQLStore, ledger_url: str) -> Traffic:
-    """Requests from the ledger's gateway events (their one record), keys from the store."""
+def traffic(store: SQLStore, ledger_url: str, key_ids: set[str] | None = None) -> Traffic:
+    """Requests from the ledger's gateway events (their one record), keys from the store; `key_ids`: only these
+    keys' (a project's), None for all."""
     backend = open_backend(ledger_url)
     try:
         rows = traffic_summary(backend)
     finally:
         backend.close()
-    return Traffic(rows, GatewayStore(store).keys())
+    keys = GatewayStore(store).keys()
+    if key_ids is not None:
+        rows = [row for row in rows if row.get("key_id") in key_ids]
+        keys = [key for key in keys if key.key_id in key_ids]
+    return Traffic(rows, keys)

@@ -4,7 +4,7 @@ iterators), because the handlers run them in a worker thread that holds the stor
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from gensandbox.errors import NotFoundError
@@ -66,9 +66,10 @@ def find_run(store: SQLStore, run_id: str, lang: str) -> RunRecord:
         raise NotFoundError(t(lang, "error.no_run", run_id=run_id)) from None
 
 
-def runs_page(store: SQLStore, requested_page: str | None) -> tuple[list[RunRow], Pager]:
+def runs_page(store: SQLStore, requested_page: str | None,
+              visible: Callable[[str], bool] = lambda run_id: True) -> tuple[list[RunRow], Pager]:
     """Totals only for the runs on this page: each costs a pass over that run's rows."""
-    runs = store.list_runs()
+    runs = [run for run in store.list_runs() if visible(run.run_id)]
     pager = make_pager(len(runs), RUNS_PER_PAGE, requested_page)
     return [_run_row(store, run) for run in runs[pager.start:pager.stop]], pager
 
@@ -85,16 +86,16 @@ def _run_row(store: SQLStore, run: RunRecord) -> RunRow:
     return RunRow(run, len(items), samples, errors, cost)
 
 
-def run_view(store: SQLStore, run: RunRecord, resamples: int):
+def run_view(store: SQLStore, run: RunRecord, resamples: int, with_samples: bool = True):
     from gensandbox.reports import build_view  # lazily: the report package may change under us
 
-    return build_view(run, store, resamples=resamples)
+    return build_view(run, store, resamples=resamples, **({} if with_samples else {"sample_limit": 0}))
 
 
-def report_html(store: SQLStore, run: RunRecord, resamples: int, lang: str) -> str:
+def report_html(store: SQLStore, run: RunRecord, resamples: int, lang: str, with_samples: bool = True) -> str:
     from gensandbox.reports import build_view, render_report
 
-    view = build_view(run, store, resamples=resamples)
+    view = build_view(run, store, resamples=resamples, **({} if with_samples else {"sample_limit": 0}))
     # Reports learn languages in a later change; until then an English report beats an error.
     if "lang" in inspect.signature(render_report).parameters:
         return render_report(view, lang=lang)

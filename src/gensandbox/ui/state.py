@@ -12,10 +12,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
 from gensandbox.store import SQLStore
+from gensandbox.ui.guard import SignIns, csrf_token
 from gensandbox.ui.rendering import environment, render
 from gensandbox.ui.verifying import VerifyJobs
+
+# The top bar's sections: (path, section, label key, the right that shows it).
+NAV_ITEMS = (("/", "runs", "nav.runs", "runs.read"),
+             ("/workbench", "workbench", "nav.workbench", "runs.start"),
+             ("/traffic", "traffic", "nav.traffic", "traffic.aggregate"),
+             ("/ledger", "ledger", "nav.ledger", "ledger.read"),
+             ("/audits", "audits", "nav.audits", "audits.read"),
+             ("/keys", "keys", "nav.keys", "keys.manage"))
 
 T = TypeVar("T")
 
@@ -26,8 +36,10 @@ class Dashboard:
 
     config: Config
     store: SQLStore
+    keys: KeyRing
     templates: Environment = field(default_factory=environment)
     jobs: VerifyJobs = field(default_factory=VerifyJobs)
+    sign_ins: SignIns = field(default_factory=SignIns)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def read(self, function: Callable[..., T], *args) -> T:
@@ -40,7 +52,9 @@ class Dashboard:
         return await run_in_threadpool(locked)
 
     def page(self, request: Request, template: str, **context) -> Response:
-        return render(request, self.templates, template, **context)
+        caller = getattr(request.state, "caller", None)
+        return render(request, self.templates, template, who=caller.principal if caller else None,
+                      csrf=csrf_token(request), nav_items=NAV_ITEMS, **context)
 
 
 def dashboard(request: Request) -> Dashboard:

@@ -264,3 +264,14 @@ def preferred_language(header: str) -> str:
         if primary in LANGUAGES:
             return primary
     return DEFAULT_LANGUAGE
+
+
+def _merge_workbench() -> None:
+    from gensandbox.ui.text_workbench import WORKBENCH_STRINGS
+
+    clash = set(STRINGS) & set(WORKBENCH_STRINGS)
+    assert not clash, f"strings defined twice: {sorted(clash)}"
+    STRINGS.update(WORKBENCH_STRINGS)
+
+
+_merge_workbench()

@@ -44,8 +44,15 @@ function showJob(job) {
   }
 }
 
+// Every change a signed-in browser makes carries the session's CSRF token (the page's <meta name="csrf-token">).
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
 async function getJSON(url, options = {}) {
-  const response = await fetch(url, { ...options, headers: { accept: "application/json" } });
+  const headers = { accept: "application/json", "x-csrf-token": csrfToken(), ...(options.headers || {}) };
+  const response = await fetch(url, { ...options, headers, credentials: "same-origin" });
   return response.json();
 }
 

@@ -1,0 +1,66 @@
+"""What one principal may see of the store and the ledger: its project's runs, audits, keys and events (an admin:
+everything). Built per request from two small lookups, so a key revoked or moved is seen at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gensandbox.access import DEFAULT_PROJECT, Principal, ProjectRecord, ProjectStore, may_read_text
+from gensandbox.errors import NotFoundError
+from gensandbox.store import SQLStore
+from gensandbox.store.gateway import GatewayStore
+
+
+@dataclass(frozen=True)
+class Scope:
+    principal: Principal
+    key_projects: dict[str, str]  # key id → project
+    run_projects: dict[str, str]  # run id → project
+
+    @property
+    def everything(self) -> bool:
+        return self.principal.is_admin
+
+    def sees_project(self, project_id: str | None) -> bool:
+        return self.everything or project_id == self.principal.project_id
+
+    def sees_run(self, run_id: str) -> bool:
+        return self.sees_project(self.run_projects.get(run_id))
+
+    def event_project(self, record: dict) -> str:
+        """An event's project: written on it (newer events), else its key's or its run's."""
+        if record.get("gensandbox.project"):
+            return record["gensandbox.project"]
+        key_id, run_id = record.get("gensandbox.key_id"), record.get("gensandbox.run_id")
+        if key_id and key_id in self.key_projects:
+            return self.key_projects[key_id]
+        if run_id and run_id in self.run_projects:
+            return self.run_projects[run_id]
+        return DEFAULT_PROJECT
+
+    def sees_event(self, record: dict) -> bool:
+        return self.everything or self.event_project(record) == self.principal.project_id
+
+    def project_keys(self) -> set[str] | None:
+        """The key ids whose traffic the principal may count (None: every key, anonymous requests included)."""
+        if self.everything:
+            return None
+        return {key for key, project in self.key_projects.items() if project == self.principal.project_id}
+
+
+def scope_of(store: SQLStore, principal: Principal) -> Scope:
+    keys = {record.key_id: record.project_id for record in GatewayStore(store).keys()}
+    return Scope(principal, keys, ProjectStore(store).run_projects())
+
+
+def run_in_scope(store: SQLStore, principal: Principal, run_id: str, not_found: str) -> ProjectRecord:
+    """The run's project, when the principal may see the run; otherwise the same "not found" as a missing run, so
+    another project's ids cannot be confirmed by guessing."""
+    project_id = ProjectStore(store).run_project(run_id)
+    if project_id is None or not (principal.is_admin or project_id == principal.project_id):
+        raise NotFoundError(not_found)
+    return ProjectStore(store).get(project_id)
+
+
+def reads_text(store: SQLStore, principal: Principal, project: ProjectRecord) -> bool:
+    return may_read_text(principal, project.privacy, project.regulator_text)
