@@ -9,9 +9,9 @@ from gensandbox.access import OPERATOR, RIGHTS, ROLES, Principal, ProjectStore, 
 from gensandbox.access.keys import KeyAdmin, KeyRing
 from gensandbox.access.projects import ProjectAdmin
 from gensandbox.access.record import ADMIN, AdminRecorder
+from gensandbox.audits.record import verify_home
 from gensandbox.config import load_config
 from gensandbox.errors import Denied, UserError
-from gensandbox.audits.record import verify_home
 from gensandbox.ledger.writer import open_backend
 from gensandbox.store import open_store
 

@@ -97,7 +97,7 @@ def _keep_smallest(heap: list, entry: tuple, limit: int) -> None:
     """A max-heap (ranks negated) of at most `limit` entries: the smallest ranks seen so far."""
     if len(heap) < limit:
         heapq.heappush(heap, entry)
-    elif entry > heap[0]:
+    elif heap and entry > heap[0]:  # limit 0 (a reader without the run's text): nothing is kept
         heapq.heapreplace(heap, entry)
 
 

@@ -23,6 +23,8 @@ from gensandbox.config import Config
 from gensandbox.errors import Denied, GatewayError, GenSandboxError, NotFoundError
 from gensandbox.store import SQLStore
 from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages
+from gensandbox.ui.api_routes import api_routes
+from gensandbox.ui.guard import public
 from gensandbox.ui.rendering import language
 from gensandbox.ui.state import Dashboard, dashboard
 from gensandbox.ui.text import t
@@ -37,9 +39,7 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
         Route("/signin", signin_pages.signin_page),
         Route("/signin", signin_pages.signin, methods=["POST"]),
         Route("/signout", signin_pages.signout, methods=["POST"]),
-        Route("/api/signin", signin_pages.api_signin, methods=["POST"]),
-        Route("/api/signout", signin_pages.signout, methods=["POST"]),
-        Route("/api/me", signin_pages.me),
+        *api_routes(),
         Route("/", runs_pages.runs_list),
         Route("/runs/{run_id}", runs_pages.run_detail),
         Route("/runs/{run_id}/compare", runs_pages.compare),
@@ -84,6 +84,7 @@ def api_error(error: GatewayError) -> Response:
                                    "param": error.param}}, status_code=error.status, headers=error.headers)
 
 
+@public
 async def _favicon(request: Request) -> Response:
     """Browsers ask for it on pages without an icon link, such as the served report; a 404 is a console error."""
     return RedirectResponse("/static/icon.svg", status_code=301)

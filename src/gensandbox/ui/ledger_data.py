@@ -152,12 +152,12 @@ def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0
     return bars
 
 
-def traffic(store: SQLStore, ledger_url: str, key_ids: set[str] | None = None) -> Traffic:
+def traffic(store: SQLStore, ledger_url: str, key_ids: set[str] | None = None, since: str | None = None) -> Traffic:
     """Requests from the ledger's gateway events (their one record), keys from the store; `key_ids`: only these
-    keys' (a project's), None for all."""
+    keys' (a project's), None for all; `since`: the store's time form."""
     backend = open_backend(ledger_url)
     try:
-        rows = traffic_summary(backend)
+        rows = traffic_summary(backend, since)
     finally:
         backend.close()
     keys = GatewayStore(store).keys()

@@ -1,0 +1,130 @@
+"""The management API's admin half: projects, keys and the models a caller may use. Each change is checked by the
+rights table and recorded on the ledger (gensandbox.access does both)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gensandbox.access import ProjectStore
+from gensandbox.access.keys import KeyAdmin
+from gensandbox.access.projects import ProjectAdmin
+from gensandbox.access.record import AdminRecorder
+from gensandbox.store.gateway import KeyRecord
+from gensandbox.ui.api_common import Body, body_of, json_response
+from gensandbox.ui.guard import needs, principal
+from gensandbox.ui.state import dashboard
+
+
+class NewProject(Body):
+    project_id: str
+    title: str = ""
+    privacy: str = "hashes"
+    regulator_text: bool = False
+    models: list[str] | None = None
+
+
+class ProjectChanges(Body):
+    title: str | None = None
+    privacy: str | None = None
+    regulator_text: bool | None = None
+    models: list[str] | None = None
+
+
+class NewKey(Body):
+    role: str
+    project: str = "default"
+    budget_usd: float | None = None
+    rpm: int | None = None
+    label: str | None = None
+
+
+class KeyChanges(Body):
+    role: str | None = None
+    budget_usd: float | None = None
+    rpm: int | None = None
+    label: str | None = None
+
+
+@needs(None)
+async def list_projects(request: Request) -> Response:
+    """Every project for an admin; one's own project for anyone else."""
+    board, who = dashboard(request), principal(request)
+    projects = await board.read(lambda: ProjectStore(board.store).list())
+    return json_response([asdict(p) for p in projects if who.is_admin or p.project_id == who.project_id])
+
+
+@needs("projects.manage")
+async def create_project(request: Request) -> Response:
+    board, body = dashboard(request), await body_of(request, NewProject)
+    admin = ProjectAdmin(board.store, AdminRecorder(board.config))
+    record = await board.read(lambda: admin.create(principal(request), body.project_id, body.title,
+                                                   privacy=body.privacy, regulator_text=body.regulator_text,
+                                                   models=body.models))
+    return json_response(asdict(record), 201)
+
+
+@needs("projects.manage")
+async def change_project(request: Request) -> Response:
+    board, body = dashboard(request), await body_of(request, ProjectChanges)
+    admin = ProjectAdmin(board.store, AdminRecorder(board.config))
+    changes = body.model_dump(exclude_none=True)
+    record = await board.read(lambda: admin.change(principal(request), request.path_params["project_id"], changes))
+    return json_response(asdict(record))
+
+
+@needs("keys.manage")
+async def list_keys(request: Request) -> Response:
+    board = dashboard(request)
+    keys = await board.read(lambda: KeyAdmin(board.store, AdminRecorder(board.config)).list(principal(request)))
+    return json_response([key_json(key) for key in keys])
+
+
+@needs("keys.manage")
+async def create_key(request: Request) -> Response:
+    """The key's secret is in this answer and nowhere else, ever."""
+    board, body = dashboard(request), await body_of(request, NewKey)
+    admin = KeyAdmin(board.store, AdminRecorder(board.config))
+    secret, record = await board.read(lambda: admin.create(principal(request), body.role, body.project,
+                                                           budget_usd=body.budget_usd, rpm=body.rpm,
+                                                           label=body.label))
+    board.keys.reload()
+    return json_response({"key": secret, **key_json(record)}, 201)
+
+
+@needs("keys.manage")
+async def change_key(request: Request) -> Response:
+    board, body = dashboard(request), await body_of(request, KeyChanges)
+    admin = KeyAdmin(board.store, AdminRecorder(board.config))
+    changes = body.model_dump(exclude_unset=True)
+    record = await board.read(lambda: admin.change(principal(request), request.path_params["key_id"], changes))
+    board.keys.reload()
+    return json_response(key_json(record))
+
+
+@needs("keys.manage")
+async def revoke_key(request: Request) -> Response:
+    board = dashboard(request)
+    admin = KeyAdmin(board.store, AdminRecorder(board.config))
+    record = await board.read(lambda: admin.revoke(principal(request), request.path_params["key_id"]))
+    board.keys.reload()  # its sessions end with it, now rather than within the second
+    return json_response(key_json(record))
+
+
+@needs(None)
+async def list_models(request: Request) -> Response:
+    """The models the caller's project shares with it (every configured model for an admin)."""
+    board, who = dashboard(request), principal(request)
+    project = await board.read(lambda: ProjectStore(board.store).get(who.project_id))
+    shown = [{"name": name, "provider": model.provider, "vendor": model.vendor, "origin": model.origin}
+             for name, model in board.config.models.items() if who.is_admin or project.allows_model(name)]
+    return json_response(shown)
+
+
+def key_json(key: KeyRecord) -> dict:
+    """A key as the API shows it: never its hash, which would let a holder test guesses offline."""
+    record = asdict(key)
+    record.pop("key_hash")
+    return record
