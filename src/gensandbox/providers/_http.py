@@ -104,11 +104,23 @@ async def send(session: aiohttp.ClientSession, url: str, data: bytes, headers: d
     failure after the request was written is the caller's to handle, as before."""
     for attempt in range(UNSENT_RETRIES + 1):
         try:
-            return await session.post(url, data=data, headers=headers, timeout=timeout)
+            # Never follow a redirect: a model endpoint that answers 3xx would otherwise send our request (and its
+            # key) wherever the Location header says, inside our network included (server-side request forgery).
+            response = await session.post(url, data=data, headers=headers, timeout=timeout, allow_redirects=False)
+            if 300 <= response.status < 400:
+                response.release()
+                raise redirect_refused(url, response.status, response.headers.get("location"))
+            return response
         except aiohttp.ClientOSError as error:
             if attempt == UNSENT_RETRIES or not never_sent(error):
                 raise
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def redirect_refused(url: str, status: int, location: str | None) -> ProviderResponseError:
+    return ProviderResponseError(f"{url} answered HTTP {status}, a redirect to {location or '(no Location)'}; "
+                                 "GenSandbox does not follow redirects from model endpoints: set the model's base_url "
+                                 "to the address that answers")
 
 
 def never_sent(error: BaseException) -> bool:
