@@ -45,7 +45,7 @@ def check_endpoint_url(url: str, *, allow_internal: bool) -> None:
 
 def address_problem(address: IPAddress, *, allow_internal: bool) -> str | None:
     """Why the server may not connect to `address` (a phrase), or None when it may."""
-    for candidate in (address, *_embedded_ipv4(address)):
+    for candidate in _judged_as(address):
         if any(candidate in network for network in ALWAYS_REFUSED):
             return "a link-local address (where cloud metadata services answer); no model server may be there"
         if candidate.is_unspecified:
@@ -76,17 +76,18 @@ def _internal(address: IPAddress) -> bool:
             or address.is_link_local)
 
 
-def _embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
-    """The IPv4 address an IPv6 one stands for (::ffff:a.b.c.d, 6to4, Teredo, NAT64, ::a.b.c.d): each reaches,
-    or may reach, that IPv4 host, so each is judged as that host too."""
+def _judged_as(address: IPAddress) -> list[IPAddress]:
+    """The addresses a connection to `address` may reach. An IPv6 address that only wraps an IPv4 one
+    (::ffff:a.b.c.d, NAT64's 64:ff9b::/96, the old ::a.b.c.d) is that IPv4 host; 6to4 and Teredo addresses are
+    judged both as themselves and as the IPv4 host inside."""
     if address.version == 4:
-        return []
-    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
-    if address.teredo:
-        found.append(address.teredo[1])
+        return [address]
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
     if address in NAT64 or (address in IPV4_COMPATIBLE and int(address) > 1):
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return found
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    inside = [address.sixtofour] if address.sixtofour is not None else []
+    return [address, *inside, *([address.teredo[1]] if address.teredo else [])]
 
 
 def _host_and_port(url: str) -> tuple[str, int]:
