@@ -113,3 +113,16 @@ def test_a_registered_model_on_a_loopback_upstream_answers_a_run(home, tmp_path,
     assert row.key == ("echo-registered", "capitals") and row.n == 2 and row.cost_usd > 0 and row.errors == 0
     assert sorted(request["model"] for request in recorder.requests) == ["echo", "echo"]  # the upstream's own id
     assert all(headers.get("authorization") == "Bearer sk-echo-registered" for headers in recorder.headers)
+
+
+def test_registrations_travel_with_a_copied_store(store, tmp_path):
+    from gensandbox.store import store_at
+    from gensandbox.store.copying import copy_store
+
+    record = register_model(store, PUBLIC, "alice")
+    target = store_at(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        copy_store(store.db, target.db)
+        assert registered_models(target) == [record]
+    finally:
+        target.close()
