@@ -87,6 +87,7 @@ def test_registered_models_join_the_config_and_a_clash_names_both(home, store, t
     config = with_registered_models(load_config(), store)
     assert config.models["acme-large"].base_url == "https://8.8.8.8/v1"
     assert "local/gemma-3-270m" in config.models  # the built-in ones are still there
+    assert with_registered_models(config, store) == config  # joining again changes nothing
     path = tmp_path / "gensandbox.toml"  # later, someone adds the same name to the file
     path.write_text('[[models]]\nname = "acme-large"\nprovider = "openai"\nbase_url = "https://1.1.1.1/v1"\n')
     with pytest.raises(ConfigError, match=f"`acme-large` is defined twice: by \\[\\[models\\]\\] in {path} and by a "
@@ -103,11 +104,10 @@ def test_a_registered_model_on_a_loopback_upstream_answers_a_run(home, tmp_path,
                                "base_url": f"{upstream.url}/v1", "api_key_env": "ECHO_KEY",
                                "price_per_million_input_tokens": 1.0, "price_per_million_output_tokens": 2.0},
                        "admin", config=config, allow_internal=True)
-        config = with_registered_models(config, store)
     finally:
         store.close()
     suite = write_suite(tmp_path, "capitals", SMALL_ITEMS[:2])
-    result = gensandbox.evaluate(["echo-registered"], [str(suite)], config=config, run_id="registered")
+    result = gensandbox.evaluate(["echo-registered"], [str(suite)], config=config, run_id="registered")  # joins them
     assert result.status == "finished"
     (row,) = result.rows
     assert row.key == ("echo-registered", "capitals") and row.n == 2 and row.cost_usd > 0 and row.errors == 0

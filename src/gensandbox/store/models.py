@@ -122,9 +122,11 @@ def remove_model(store: SQLStore, name: str) -> ModelRecord:
 
 def with_registered_models(config: Config, store: SQLStore) -> Config:
     """`config` with the store's registered models beside gensandbox.toml's and the built-in ones; a name both
-    define is an error naming both, so no model silently shadows another."""
+    define differently is an error naming both, so no model silently shadows another."""
     models = dict(config.models)
     for record in registered_models(store):
+        if models.get(record.name) == record.model:
+            continue  # already joined (a config that came through here once)
         if record.name in models:
             raise ConfigError(f"model `{record.name}` is defined twice: by {origin_of(record.name, config)} and "
                               f"by a registration ({record.registered_by}, {record.registered_at}); rename the "
