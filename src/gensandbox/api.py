@@ -12,6 +12,7 @@ from gensandbox.runner import Aggregate, aggregate
 from gensandbox.runner.results import by_model_and_suite
 from gensandbox.runner.session import Evaluation, QuietObserver, RunObserver, evaluate_plan, start_evaluation
 from gensandbox.store import open_store
+from gensandbox.store.models import with_registered_models
 
 __all__ = ["EvaluationResult", "evaluate", "serve", "verify_ledger"]
 
@@ -36,6 +37,7 @@ def evaluate(models: list[str] | None = None, suites: list[str] | None = None, *
     observer = observer or QuietObserver()
     store = open_store(config)
     try:
+        config = with_registered_models(config, store)  # the models admins registered, beside gensandbox.toml's
         started = start_evaluation(config, store, Evaluation(models=models or [], suites=suites or [], **settings),
                                    observer)
         if started is None:

@@ -51,11 +51,13 @@ from gensandbox.ledger.writer import Ledger, open_ledger
 from gensandbox.providers import load_price_table
 from gensandbox.store import SQLStore
 from gensandbox.store.gateway import GatewayStore
+from gensandbox.store.models import with_registered_models
 from gensandbox.types import StreamDelta, ToolCallDelta, join_tool_calls
 
 
 def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True, ledger: Ledger | None = None):
     """`ledger`: by default the one `config` names, opened here and closed (with a signed checkpoint) at shutdown."""
+    config = with_registered_models(config, store)  # the models admins registered, beside gensandbox.toml's
     ledger = ledger or open_ledger(config)
     gateway_store = GatewayStore(store)
     serve = config.file.serve

@@ -75,6 +75,7 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: dict, hea
     try:
         async with await send(session, url, json_bytes(payload), {"content-type": "application/json", **headers},
                               _total_timeout(timeout_s)) as response:
+            refuse_redirect(response, url)
             body = await response.read()
             status, retry_after = response.status, response.headers.get("retry-after")
     except (aiohttp.ClientError, TimeoutError) as error:
@@ -104,11 +105,22 @@ async def send(session: aiohttp.ClientSession, url: str, data: bytes, headers: d
     failure after the request was written is the caller's to handle, as before."""
     for attempt in range(UNSENT_RETRIES + 1):
         try:
-            return await session.post(url, data=data, headers=headers, timeout=timeout)
+            # Never follow a redirect: a model endpoint that answers 3xx would otherwise send our request (and its
+            # key) wherever the Location header says, inside our network included (server-side request forgery).
+            # (post_json and post_events refuse the 3xx answer itself, in words.)
+            return await session.post(url, data=data, headers=headers, timeout=timeout, allow_redirects=False)
         except aiohttp.ClientOSError as error:
             if attempt == UNSENT_RETRIES or not never_sent(error):
                 raise
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def refuse_redirect(response: aiohttp.ClientResponse, url: str) -> None:
+    if 300 <= response.status < 400:
+        location = response.headers.get("location") or "(no Location)"
+        raise ProviderResponseError(f"{url} answered HTTP {response.status}, a redirect to {location}; GenSandbox "
+                                    "does not follow redirects from model endpoints: set the model's base_url to the "
+                                    "address that answers")
 
 
 def never_sent(error: BaseException) -> bool:
@@ -133,6 +145,7 @@ async def post_events(session: aiohttp.ClientSession, url: str, payload: dict, h
         async with await send(session, url, json_bytes(payload),
                               {"content-type": "application/json", "accept": "text/event-stream", **headers},
                               timeout) as response:
+            refuse_redirect(response, url)
             if response.status >= 400:
                 text = (await response.read()).decode("utf-8", errors="replace")
                 raise ProviderHTTPError(f"{url} answered HTTP {response.status}: {error_message(text)}",

@@ -31,6 +31,7 @@ STORE_TABLES: dict[str, str] = {
     "budget_leases": "key_id, holder",
     "stored_responses": "response_id",
     "projects": "project_id",
+    "registered_models": "name",
 }
 MIGRATIONS_TABLE = "_migrations"  # copied too, so the target records when the source's schema was built
 _ALL_TABLES = {**STORE_TABLES, MIGRATIONS_TABLE: "name"}

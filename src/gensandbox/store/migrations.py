@@ -173,4 +173,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE audits ADD COLUMN project_id TEXT NOT NULL DEFAULT 'default'",
         "CREATE INDEX runs_by_project ON runs (project_id, created_at)",
     ]),
+    # Models an admin registered at runtime (store/models.py), served beside gensandbox.toml's. The definition is
+    # the [[models]] entry as JSON; the key itself is never stored, only the name of the variable that holds it.
+    ("011_registered_models", [
+        """CREATE TABLE registered_models (
+            name TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            base_url TEXT,
+            upstream_model TEXT NOT NULL,
+            api_key_env TEXT,
+            definition TEXT NOT NULL,
+            allow_internal INTEGER NOT NULL DEFAULT 0,
+            registered_by TEXT NOT NULL,
+            registered_at TEXT NOT NULL
+        )""",
+    ]),
 ]
