@@ -223,3 +223,20 @@ def test_every_gateway_endpoint_with_every_caller(world):
         assert {model["id"] for model in gateway.get("/v1/models", headers=world.headers("foreign")).json()["data"]
                 } == {"echo", "pricey"}
     assert not failures, "\n".join(failures)
+
+
+def test_only_admins_register_models_and_never_at_a_link_local_address(world, ui):
+    model = {"name": "team-llm", "provider": "openai", "model": "m", "base_url": "http://10.0.0.7:8000/v1"}
+    for who in ("developer", "tester", "regulator", "foreign"):
+        assert ui.post("/api/models", headers=world.headers(who), json={"model": model}).status_code == 403
+    admin = world.headers("admin")
+    internal = ui.post("/api/models", headers=admin, json={"model": model})
+    assert internal.status_code == 400 and "10.0.0.7" in internal.json()["error"]["message"]
+    metadata = {**model, "name": "meta", "base_url": "http://169.254.169.254/latest"}
+    refused = ui.post("/api/models", headers=admin, json={"model": metadata, "allow_internal": True})
+    assert refused.status_code == 400 and "link-local" in refused.json()["error"]["message"]
+    made = ui.post("/api/models", headers=admin, json={"model": model, "allow_internal": True})
+    assert made.status_code == 201, made.text
+    assert "team-llm" in [m["name"] for m in ui.get("/api/models", headers=admin).json()]
+    assert ui.delete("/api/models/team-llm", headers=world.headers("tester")).status_code == 403
+    assert ui.delete("/api/models/team-llm", headers=admin).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,6 +14,7 @@ from gensandbox.access.keys import KeyAdmin
 from gensandbox.access.projects import ProjectAdmin
 from gensandbox.access.record import AdminRecorder
 from gensandbox.store.gateway import KeyRecord
+from gensandbox.store.models import register_model, remove_model, with_registered_models
 from gensandbox.ui.api_common import Body, body_of, json_response
 from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.state import dashboard
@@ -113,14 +115,45 @@ async def revoke_key(request: Request) -> Response:
     return json_response(key_json(record))
 
 
+class NewModel(Body):
+    """A [[models]] entry (validated by gensandbox.toml's own schema), and whether a loopback or LAN endpoint is
+    meant (never a link-local one, such as a cloud's metadata address)."""
+
+    model: dict
+    allow_internal: bool = False
+
+
 @needs(None)
 async def list_models(request: Request) -> Response:
-    """The models the caller's project shares with it (every configured model for an admin)."""
+    """The models the caller's project shares with it (every configured and registered model for an admin)."""
     board, who = dashboard(request), principal(request)
     project = await board.read(lambda: ProjectStore(board.store).get(who.project_id))
+    config = await board.read(with_registered_models, board.config, board.store)
     shown = [{"name": name, "provider": model.provider, "vendor": model.vendor, "origin": model.origin}
-             for name, model in board.config.models.items() if who.is_admin or project.allows_model(name)]
+             for name, model in config.models.items() if who.is_admin or project.allows_model(name)]
     return json_response(shown)
+
+
+@needs("models.register")
+async def register(request: Request) -> Response:
+    """Register a model endpoint: its address is checked (no internal address unless the admin says so, never a
+    link-local one) off the event loop, since that resolves the host."""
+    board, who, body = dashboard(request), principal(request), await body_of(request, NewModel)
+    record = await run_in_threadpool(register_model, board.store, body.model, who.key_id, config=board.config,
+                                     allow_internal=body.allow_internal)
+    await run_in_threadpool(AdminRecorder(board.config).record, who, "model.registered", who.project_id,
+                            {"model": record.name, "provider": record.model.provider,
+                             "base_url": record.model.base_url, "allow_internal": body.allow_internal})
+    return json_response(record.public(), 201)
+
+
+@needs("models.register")
+async def unregister(request: Request) -> Response:
+    board, who, name = dashboard(request), principal(request), request.path_params["name"]
+    record = await board.read(remove_model, board.store, name)
+    await run_in_threadpool(AdminRecorder(board.config).record, who, "model.removed", who.project_id,
+                            {"model": record.name})
+    return json_response(record.public())
 
 
 def key_json(key: KeyRecord) -> dict:

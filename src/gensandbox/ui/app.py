@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
-from gensandbox.errors import Denied, GatewayError, GenSandboxError, NotFoundError
+from gensandbox.errors import GatewayError, GenSandboxError, NotFoundError, UserError
 from gensandbox.store import SQLStore
 from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages
 from gensandbox.ui.api_routes import api_routes
@@ -56,7 +56,7 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
     ]
     trusted = Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
     app = Starlette(routes=routes, middleware=[trusted], exception_handlers={
-        Denied: _denied, NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable,
+        GatewayError: _refused, NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable,
         Exception: _crashed})
     app.state.dashboard = Dashboard(config, store, KeyRing(store))
     return app
@@ -66,9 +66,9 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-async def _denied(request: Request, error: Exception) -> Response:
-    """The API answers in OpenAI's error shape; a page without a session goes to sign-in, other refusals are a
-    page saying why."""
+async def _refused(request: Request, error: Exception) -> Response:
+    """A refusal (a denial or a bad request). The API answers in OpenAI's error shape; a page without a session
+    goes to sign-in; other refusals are a page saying why."""
     assert isinstance(error, GatewayError)
     if _wants_json(request):
         return api_error(error)
@@ -105,7 +105,12 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _unavailable(request: Request, error: Exception) -> Response:
-    """A GenSandbox error says what is wrong and how to fix it (e.g. a ledger URL that cannot be opened)."""
+    """A GenSandbox error says what is wrong and how to fix it (e.g. a ledger URL that cannot be opened). To the
+    API a user's mistake is a 400; anything else a 503."""
+    if _wants_json(request):
+        if isinstance(error, UserError):
+            return api_error(GatewayError(400, str(error), "invalid_request_error", "invalid_value"))
+        return api_error(GatewayError(503, str(error), "server_error", "unavailable"))
     return _error_page(request, 503, t(language(request), "error.unavailable"), str(error))
 
 
