@@ -22,7 +22,7 @@ from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
 from gensandbox.errors import GatewayError, GenSandboxError, NotFoundError, UserError
 from gensandbox.store import SQLStore
-from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages
+from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages, workbench_pages
 from gensandbox.ui.api_routes import api_routes
 from gensandbox.ui.guard import public
 from gensandbox.ui.rendering import language
@@ -41,6 +41,9 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
         Route("/signout", signin_pages.signout, methods=["POST"]),
         *api_routes(),
         Route("/", runs_pages.runs_list),
+        Route("/workbench", workbench_pages.workbench),
+        Route("/keys", workbench_pages.keys_page),
+        Route("/runs/{run_id}/live", workbench_pages.live),
         Route("/runs/{run_id}", runs_pages.run_detail),
         Route("/runs/{run_id}/compare", runs_pages.compare),
         Route("/runs/{run_id}/report", runs_pages.report),

@@ -20,6 +20,9 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) {
+    return; // the workbench's forms send their own requests
+  }
   if (event.target.id === "verify") {
     event.preventDefault();
     verify(event.target);
