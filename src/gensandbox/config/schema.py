@@ -168,6 +168,7 @@ class ServeConfig(_Strict):
     request_timeout_s: float = Field(default=120.0, gt=0)
     cooldown_s: float = Field(default=30.0, ge=0)  # how long a failing model is skipped
     failures_to_cool: int = Field(default=3, ge=1)
+    concurrent_runs: int = Field(default=2, ge=1, le=64)  # evaluations a server runs at once; later ones wait
 
 
 class RunConfig(_Strict):

@@ -137,15 +137,22 @@ class LocalProvider:
         self._formatter = None  # the chat template, for counting prompt tokens (built on first use)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        return await asyncio.get_running_loop().run_in_executor(inference_thread, self.complete_blocking, request)
+        # Set when the caller stops waiting (a run cancelled from the workbench): generation ends at the next token
+        # instead of going on to max_tokens with nobody to read the answer, and holding the model meanwhile.
+        abandoned = threading.Event()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(inference_thread, self.complete_blocking,
+                                                                    request, abandoned)
+        finally:
+            abandoned.set()
 
-    def complete_blocking(self, request: ChatRequest) -> ChatResponse:
+    def complete_blocking(self, request: ChatRequest, abandoned: threading.Event | None = None) -> ChatResponse:
         llama, lock = load_llama(self.path, self.n_ctx)
         with lock:
             started = time.perf_counter()
             recorder = LogprobRecorder(llama, request.top_logprobs or 0) if request.logprobs else None
             try:
-                body = self._generate(llama, request, self._processors(llama, started, recorder))
+                body = self._generate(llama, request, self._processors(llama, started, recorder, abandoned))
             except (ValueError, RuntimeError) as error:  # e.g. prompt longer than the context
                 raise ProviderResponseError(f"llama.cpp could not answer: {error}") from None
             latency_s = time.perf_counter() - started
@@ -190,23 +197,25 @@ class LocalProvider:
             self._formatter = Jinja2ChatFormatter(self.template, text_of(llama.token_eos()), text_of(llama.token_bos()))
         return self._formatter
 
-    def _processors(self, llama, started: float, recorder: LogprobRecorder | None):
+    def _processors(self, llama, started: float, recorder: LogprobRecorder | None,
+                    abandoned: threading.Event | None = None):
         """The logits processors a request needs: the logprob recorder first (it must see the model's own
         distribution), then the deadline."""
         from llama_cpp import LogitsProcessorList
 
-        chosen = [step for step in (recorder, self._deadline(llama, started)) if step is not None]
+        chosen = [step for step in (recorder, self._deadline(llama, started, abandoned)) if step is not None]
         return LogitsProcessorList(chosen) if chosen else None
 
-    def _deadline(self, llama, started: float):
-        """End generation at the item timeout (a thread cannot be cancelled): past the deadline, every
-        token but end-of-sequence is masked out, so llama.cpp stops at its next step."""
-        if self.timeout_s is None:
+    def _deadline(self, llama, started: float, abandoned: threading.Event | None = None):
+        """End generation at the item timeout, or once the caller has gone (a thread cannot be cancelled): then
+        every token but end-of-sequence is masked out, so llama.cpp stops at its next step."""
+        if self.timeout_s is None and abandoned is None:
             return None
-        deadline, end_of_sequence = started + self.timeout_s, llama.token_eos()
+        deadline = started + self.timeout_s if self.timeout_s is not None else float("inf")
+        end_of_sequence = llama.token_eos()
 
         def stop_when_late(input_ids, scores):
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or (abandoned is not None and abandoned.is_set()):
                 scores[:] = -float("inf")
                 scores[end_of_sequence] = 0.0
             return scores

@@ -13,11 +13,14 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from gensandbox.calls.budget import estimate_cost
+from gensandbox.calls.budget import Estimate, estimate_cost
+from gensandbox.calls.targets import Target
 from gensandbox.config import Config
 from gensandbox.errors import GenSandboxError, UserError
+from gensandbox.providers import PriceTable
 from gensandbox.runner.agent_jobs import most_calls
 from gensandbox.runner.benchmarks import LAYOUTS
+from gensandbox.runner.cancellation import Cancellation
 from gensandbox.runner.execute import RunPlan, execute, runs_on
 from gensandbox.runner.plan import (
     build_plan,
@@ -33,7 +36,8 @@ from gensandbox.runner.scoring import ScoringContext
 from gensandbox.runner.selection import Selection
 from gensandbox.store import RunRecord, SampleRecord, SQLStore
 
-__all__ = ["Evaluation", "QuietObserver", "RunObserver", "evaluate_plan", "start_evaluation"]
+__all__ = ["Evaluation", "QuietObserver", "RunObserver", "evaluate_plan", "plan_evaluation", "remaining_estimate",
+           "start_evaluation"]
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,9 @@ def start_evaluation(config: Config, store: SQLStore, evaluation: Evaluation,
     return plan, ScoringContext(judges=judges, default_judge=default_judge)
 
 
-def _new_plan(config: Config, store: SQLStore, evaluation: Evaluation):
+def plan_evaluation(config: Config, evaluation: Evaluation) -> tuple[RunPlan, PriceTable]:
+    """A new run's plan, every model and suite resolved, nothing stored yet (the estimate shown before a start is
+    made from it too)."""
     options = options_from(config.file.run, temperature=evaluation.temperature, epochs=evaluation.epochs,
                            seed=evaluation.seed, use_cache=evaluation.use_cache,
                            max_cost_usd=evaluation.max_cost_usd)
@@ -114,8 +120,12 @@ def _new_plan(config: Config, store: SQLStore, evaluation: Evaluation):
     if evaluation.limit or evaluation.sample:  # a sample is drawn with the run's seed: --seed, or [run] seed
         selection = Selection(limit=evaluation.limit) if evaluation.limit else Selection(
             sample=evaluation.sample, seed=options.seed)
-    plan, prices = build_plan(config, model_names, evaluation.suites or config.file.run.suites, options,
-                              evaluation.run_id, mutators=evaluation.mutate, selection=selection)
+    return build_plan(config, model_names, evaluation.suites or config.file.run.suites, options, evaluation.run_id,
+                      mutators=evaluation.mutate, selection=selection)
+
+
+def _new_plan(config: Config, store: SQLStore, evaluation: Evaluation):
+    plan, prices = plan_evaluation(config, evaluation)
     judges = judge_targets(config, prices, evaluation.judge or config.file.run.judge, plan.suites)
     record = run_record(plan, prices, list(judges.values()), default_judge=evaluation.judge)
     if evaluation.on_cluster is not None:  # where it ran, for the record; results do not depend on it
@@ -156,9 +166,10 @@ def _reemit_missing_events(config: Config, store: SQLStore, record: RunRecord, o
 
 
 def evaluate_plan(plan: RunPlan, store: SQLStore, config: Config, scoring: ScoringContext, observer: RunObserver,
-                  on_cluster: RayOptions | None = None) -> str:
+                  on_cluster: RayOptions | None = None, cancellation: Cancellation | None = None) -> str:
     """Check the estimate, run with the ledger open, and store the run's status (returned): finished, capped,
-    interrupted (Ctrl-C; finished items are kept) or failed (raised)."""
+    interrupted (Ctrl-C, or `cancellation` cancelled from another thread; finished items are kept) or failed
+    (raised)."""
     _warn_licenses(plan, observer)
     already_spent = spent_so_far(store, plan.run_id)
     _check_estimate(plan, store, config, already_spent, observer)
@@ -172,7 +183,7 @@ def evaluate_plan(plan: RunPlan, store: SQLStore, config: Config, scoring: Scori
     ledger = open_ledger(config)
     try:
         with _calls_on(plan, scoring, config, on_cluster, observer) as (calling_plan, calling_scoring):
-            status = _execute(calling_plan, store, calling_scoring, already_spent, ledger, observer)
+            status = _execute(calling_plan, store, calling_scoring, already_spent, ledger, observer, cancellation)
     finally:
         ledger.close()  # signs the chain head: this run's calls are covered by a checkpoint
     store.set_run_status(plan.run_id, status)
@@ -196,12 +207,7 @@ def _check_estimate(plan: RunPlan, store: SQLStore, config: Config, already_spen
     cap = plan.options.max_cost_usd
     if cap is None:
         return
-    from gensandbox.providers import load_price_table
-
-    compute = load_price_table(config.price_file).compute
-    estimate = estimate_cost(plan.jobs_for(plan.targets, store.done_keys(plan.run_id)), plan.request_for,
-                             (compute.assumed_prompt_tokens_per_s, compute.assumed_output_tokens_per_s),
-                             calls_for=lambda job: most_calls(job.item))
+    estimate = remaining_estimate(plan, config, store.done_keys(plan.run_id))
     observer.note(f"estimate: at most ${estimate.usd:.6f} for {estimate.calls} calls ({estimate.prompt_tokens:,} "
                   f"prompt tokens, ≤ {estimate.max_output_tokens:,} output tokens); cap ${cap:g}"
                   + (f", ${already_spent:.6f} already spent" if already_spent else ""))
@@ -211,14 +217,27 @@ def _check_estimate(plan: RunPlan, store: SQLStore, config: Config, already_spen
                         "raise the cap, or run fewer models, suites or epochs")
 
 
+def remaining_estimate(plan: RunPlan, config: Config, done: set, targets: list[Target] | None = None) -> Estimate:
+    """The most the items not yet `done` can cost (of `targets`, default all): what --max-cost is checked against."""
+    from gensandbox.providers import load_price_table
+
+    compute = load_price_table(config.price_file).compute
+    return estimate_cost(plan.jobs_for(plan.targets if targets is None else targets, done), plan.request_for,
+                         (compute.assumed_prompt_tokens_per_s, compute.assumed_output_tokens_per_s),
+                         calls_for=lambda job: most_calls(job.item))
+
+
 def _execute(plan: RunPlan, store: SQLStore, scoring: ScoringContext, already_spent: float, ledger,
-             observer: RunObserver) -> str:
+             observer: RunObserver, cancellation: Cancellation | None = None) -> str:
     with observer.progress(plan.total, store.count_samples(plan.run_id)) as advance:
         try:
-            outcome = asyncio.run(_execute_then_close(plan, store, scoring, advance, already_spent, ledger))
-        except KeyboardInterrupt:
-            observer.warn(f"interrupted: finished items are kept; continue with: gensandbox run --resume "
-                          f"{plan.run_id}")
+            outcome = asyncio.run(_execute_then_close(plan, store, scoring, advance, already_spent, ledger,
+                                                      cancellation))
+        except (KeyboardInterrupt, asyncio.CancelledError) as stopped:
+            if isinstance(stopped, asyncio.CancelledError) and not (cancellation and cancellation.requested):
+                raise
+            observer.warn(f"{'cancelled' if cancellation and cancellation.requested else 'interrupted'}: finished "
+                          f"items are kept; continue with: gensandbox run --resume {plan.run_id}")
             return "interrupted"
         except GenSandboxError:
             store.set_run_status(plan.run_id, "failed")
@@ -226,12 +245,16 @@ def _execute(plan: RunPlan, store: SQLStore, scoring: ScoringContext, already_sp
     return outcome.status
 
 
-async def _execute_then_close(plan, store, scoring, on_sample, already_spent, ledger):
+async def _execute_then_close(plan, store, scoring, on_sample, already_spent, ledger, cancellation=None):
     """One event loop for the calls and the clean-up: HTTP connections belong to the loop that made them."""
     try:
+        if cancellation is not None:
+            cancellation.attach()
         return await execute(plan, store, cache=store, on_sample=on_sample, scoring=scoring,
                              already_spent=already_spent, ledger=ledger)
     finally:
+        if cancellation is not None:
+            cancellation.detach()  # closing the connections is not to be cut short
         for target in [*plan.targets, *scoring.judges.values(), *plan.users.values()]:
             await target.provider.aclose()
 
