@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gensandbox.access import RIGHTS
-from gensandbox.ui import api_admin, api_read, signin_pages
+from gensandbox.ui import api_admin, api_read, api_work, signin_pages
 from gensandbox.ui.guard import public
 
 
@@ -40,6 +40,13 @@ ENDPOINTS: list[Endpoint] = [
              "Register a model endpoint (checked: no internal address unless allowed, never link-local)"),
     Endpoint("DELETE", "/api/models/{name}", api_admin.unregister, "Remove a registered model"),
     Endpoint("GET", "/api/runs", api_read.list_runs, "The project's evaluations"),
+    Endpoint("POST", "/api/suites", api_work.upload_suite,
+             "Upload a suite file (multipart `file`: JSONL, CSV or YAML, at most 5 MB); checked as the CLI checks it"),
+    Endpoint("POST", "/api/estimate", api_work.estimate_run, "The most a run of these models and suites can cost"),
+    Endpoint("POST", "/api/runs", api_work.start_run, "Start an evaluation (models, suites, cost cap, limit)"),
+    Endpoint("GET", "/api/runs/{run_id}/progress", api_work.run_progress, "A run's live progress"),
+    Endpoint("POST", "/api/runs/{run_id}/cancel", api_work.cancel_run,
+             "Cancel a run started here (finished items are kept; resumable)"),
     Endpoint("GET", "/api/runs/{run_id}", api_read.run_results, "An evaluation's results per model and suite"),
     Endpoint("GET", "/api/runs/{run_id}/samples", api_read.run_samples,
              "An evaluation's prompts, answers and scores (?offset=&limit=)"),

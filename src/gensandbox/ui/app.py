@@ -7,9 +7,11 @@ names no internals. Neither ever shows a traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -21,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
 from gensandbox.errors import GatewayError, GenSandboxError, NotFoundError, UserError
+from gensandbox.runner.jobs import RunJobs
 from gensandbox.store import SQLStore
 from gensandbox.ui import audits_pages, ledger_pages, runs_pages, signin_pages, workbench_pages
 from gensandbox.ui.api_routes import api_routes
@@ -58,10 +61,17 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
         Mount("/static", StaticFiles(packages=[("gensandbox.ui", "static")]), name="static"),
     ]
     trusted = Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
-    app = Starlette(routes=routes, middleware=[trusted], exception_handlers={
+    runs = RunJobs(config.file.serve.concurrent_runs)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        await run_in_threadpool(runs.shutdown, True)  # each run stops and keeps what it finished (resumable)
+
+    app = Starlette(routes=routes, middleware=[trusted], lifespan=lifespan, exception_handlers={
         GatewayError: _refused, NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable,
         Exception: _crashed})
-    app.state.dashboard = Dashboard(config, store, KeyRing(store))
+    app.state.dashboard = Dashboard(config, store, KeyRing(store), runs=runs)
     return app
 
 

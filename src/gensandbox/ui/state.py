@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from gensandbox.access.keys import KeyRing
 from gensandbox.config import Config
+from gensandbox.runner.jobs import RunJobs
 from gensandbox.store import SQLStore
 from gensandbox.ui.guard import SignIns, csrf_token
 from gensandbox.ui.rendering import environment, render
@@ -40,6 +41,8 @@ class Dashboard:
     templates: Environment = field(default_factory=environment)
     jobs: VerifyJobs = field(default_factory=VerifyJobs)
     sign_ins: SignIns = field(default_factory=SignIns)
+    runs: RunJobs | None = None  # evaluations started from the workbench (made with the app, from [serve])
+    run_owners: dict[str, str] = field(default_factory=dict)  # run id → the project that started it here
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def read(self, function: Callable[..., T], *args) -> T:

@@ -1,0 +1,111 @@
+"""The workbench's engine through its API: a tester uploads a Korean suite, sees the estimate, starts a capped run
+on the project's model and watches it finish; uploads that carry code, reach outside or are too big are refused;
+other roles and other projects cannot start, watch or cancel."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from gensandbox.store import SQLiteStore
+from gensandbox.ui import create_ui_app
+from tests.ui.access_world import World, build_world
+from tests.upstream import UpstreamServer
+
+ITEMS = [{"id": f"k{n}", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
+          "messages": [{"role": "user", "content": f"대한민국의 수도는 서울입니다 ({n})."}]} for n in range(3)]
+
+
+def jsonl(rows) -> bytes:
+    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> World:
+    home = tmp_path_factory.mktemp("workbench")
+    upstream = UpstreamServer().start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GENSANDBOX_HOME", str(home))
+        try:
+            yield build_world(home, upstream.url)
+        finally:
+            upstream.stop()
+
+
+@pytest.fixture(scope="module")
+def ui(world):
+    with TestClient(create_ui_app(world.config, SQLiteStore(world.config.database_path)),
+                    base_url="http://127.0.0.1", follow_redirects=False) as client:
+        yield client
+
+
+def upload(ui, world, who: str, name: str, data: bytes):
+    return ui.post("/api/suites", headers=world.headers(who), files={"file": (name, data, "application/x-ndjson")})
+
+
+def wait_until_ended(ui, world, run_id: str, who: str = "tester") -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        progress = ui.get(f"/api/runs/{run_id}/progress?lang=ko", headers=world.headers(who)).json()
+        if progress["status"] in ("finished", "capped", "cancelled", "failed"):
+            return progress
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not end: {progress}")
+
+
+def test_a_tester_uploads_a_korean_suite_and_runs_it_with_a_cap(world, ui):
+    uploaded = upload(ui, world, "tester", "수도.jsonl", jsonl(ITEMS))
+    assert uploaded.status_code == 201, uploaded.text
+    suite = uploaded.json()
+    assert suite["items"] == 3 and suite["suite"].startswith("upload:") and str(world.config.home) not in uploaded.text
+    request = {"models": ["echo"], "suites": [suite["suite"]], "max_cost_usd": 1.0}
+    estimated = ui.post("/api/estimate?lang=ko", headers=world.headers("tester"), json=request)
+    assert estimated.status_code == 200 and estimated.json()["items"] == 3 and "문항 3개" in estimated.json()["message"]
+    started = ui.post("/api/runs", headers=world.headers("tester"), json=request)
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    progress = wait_until_ended(ui, world, run_id)
+    assert progress["status"] == "finished" and progress["done"] == progress["total"] == 3 and progress["errors"] == 0
+    assert progress["message"] == "완료"
+    results = ui.get(f"/api/runs/{run_id}", headers=world.headers("regulator")).json()
+    assert results["results"][0]["score"] == 1.0  # the echo model repeats the prompt, which holds the target
+    assert run_id in [run["run_id"] for run in ui.get("/api/runs", headers=world.headers("tester")).json()]
+    # Another project's parties cannot see it, watch it or cancel it; those who may not start runs cannot either.
+    assert ui.get(f"/api/runs/{run_id}/progress", headers=world.headers("foreign")).status_code == 403
+    assert ui.get(f"/api/runs/{run_id}", headers=world.headers("admin")).status_code == 200
+    for who in ("developer", "regulator", "foreign"):
+        assert ui.post("/api/runs", headers=world.headers(who), json=request).status_code == 403
+        assert ui.post(f"/api/runs/{run_id}/cancel", headers=world.headers(who)).status_code == 403
+
+
+def test_a_run_names_only_its_projects_models_and_suites(world, ui):
+    tester = world.headers("tester")
+    refused = ui.post("/api/runs", headers=tester, json={"models": ["pricey"], "suites": ["basics-ko"]})
+    assert refused.status_code == 400 and "not one your project may run" in refused.json()["error"]["message"]
+    for suite in ("../../../etc/passwd", "/etc/passwd", str(world.config.database_path),
+                  "upload:0123456789abcdef/../../gensandbox.db"):
+        answer = ui.post("/api/runs", headers=tester, json={"models": ["echo"], "suites": [suite]})
+        assert answer.status_code == 400 and "unknown suite" in answer.json()["error"]["message"], suite
+    # Another project's upload is not this project's, even with its token.
+    theirs = upload(ui, world, "admin", "theirs.jsonl", jsonl(ITEMS)).json()["suite"]
+    assert ui.post("/api/estimate", headers=tester, json={"models": ["echo"], "suites": [theirs]}).status_code == 400
+    bad = ui.post("/api/runs", headers=tester, json={"models": ["echo"], "suites": ["basics-ko"], "max_cost_usd": -1})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "max_cost_usd"
+
+
+def test_uploads_that_carry_code_reach_outside_or_are_too_big_are_refused(world, ui):
+    agent = {**ITEMS[0], "scorer": {"name": "no-tool"}, "tools": [], "environment": {"class": "env.py:Env"}}
+    python_env = upload(ui, world, "tester", "agent.jsonl", jsonl([agent]))
+    assert python_env.status_code == 400 and "Python environment" in python_env.json()["error"]["message"]
+    escaping = upload(ui, world, "tester", "../../escape.jsonl", jsonl(ITEMS))
+    assert escaping.status_code == 201 and "escape" in escaping.json()["name"]  # stored under its plain name
+    assert not (world.config.home / "escape.jsonl").exists()
+    big = upload(ui, world, "tester", "big.jsonl", b"x" * 5_100_000)
+    assert big.status_code == 413
+    wrong = upload(ui, world, "tester", "suite.exe", b"MZ")
+    assert wrong.status_code == 400 and "not a suite file" in wrong.json()["error"]["message"]
+    for who in ("developer", "regulator"):
+        assert upload(ui, world, who, "s.jsonl", jsonl(ITEMS)).status_code == 403
