@@ -109,3 +109,20 @@ def test_uploads_that_carry_code_reach_outside_or_are_too_big_are_refused(world,
     assert wrong.status_code == 400 and "not a suite file" in wrong.json()["error"]["message"]
     for who in ("developer", "regulator"):
         assert upload(ui, world, who, "s.jsonl", jsonl(ITEMS)).status_code == 403
+
+
+def test_no_page_shows_a_path_on_the_server(world, ui):
+    """The run of an uploaded suite, its report, progress and every listing: names, never where the server keeps
+    files (the home folder holds the store, the ledger, the keys and the uploads)."""
+    suite = upload(ui, world, "tester", "paths.jsonl", jsonl(ITEMS)).json()["suite"]
+    run_id = ui.post("/api/runs", headers=world.headers("tester"),
+                     json={"models": ["echo"], "suites": [suite]}).json()["run_id"]
+    wait_until_ended(ui, world, run_id)
+    admin = world.headers("admin")
+    home = str(world.config.home)
+    for path in ("/", f"/runs/{run_id}", f"/runs/{run_id}/report", f"/runs/{run_id}/live", "/workbench", "/keys",
+                 "/ledger", "/traffic", "/audits", f"/api/runs/{run_id}", f"/api/runs/{run_id}/progress",
+                 "/api/runs", f"/api/runs/{run_id}/samples", "/api/models", "/api/projects", "/api/me"):
+        answer = ui.get(path, headers=admin)
+        assert answer.status_code == 200, path
+        assert home not in answer.text and "/tmp/" not in answer.text, path

@@ -92,9 +92,14 @@ def ledger_page(ledger_url: str, requested_page: str | None,
         rows = [_row(record) for record in records if record.get("kind") == CHECKPOINT or visible(record)]
         scanned = min(head.seq, SESSION_SCAN)
         sessions = _sessions(backend.lines(head.seq - scanned), visible)
-        return LedgerPage(backend.location, head, rows[::-1], pager, sessions, scanned)
+        return LedgerPage(engine_name(ledger_url), head, rows[::-1], pager, sessions, scanned)
     finally:
         backend.close()
+
+
+def engine_name(ledger_url: str) -> str:
+    """Where the ledger is, as a page may say it: its engine, never a path or an address on the server."""
+    return "PostgreSQL" if ledger_url.startswith(("postgres", "postgresql")) else "SQLite"
 
 
 def _row(record: dict) -> LedgerRow:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from gensandbox.errors import NotFoundError
 from gensandbox.store import RunRecord, SampleRecord, SQLStore
@@ -86,16 +87,23 @@ def _run_row(store: SQLStore, run: RunRecord) -> RunRow:
     return RunRow(run, len(items), samples, errors, cost)
 
 
+def without_paths(run: RunRecord) -> RunRecord:
+    """The run as a page shows it: each suite's file by its name, not where the server keeps it."""
+    return replace(run, suites=[{**suite, "path": Path(suite["path"]).name} if suite.get("path") else suite
+                                for suite in run.suites])
+
+
 def run_view(store: SQLStore, run: RunRecord, resamples: int, with_samples: bool = True):
     from gensandbox.reports import build_view  # lazily: the report package may change under us
 
-    return build_view(run, store, resamples=resamples, **({} if with_samples else {"sample_limit": 0}))
+    return build_view(without_paths(run), store, resamples=resamples, **({} if with_samples else {"sample_limit": 0}))
 
 
 def report_html(store: SQLStore, run: RunRecord, resamples: int, lang: str, with_samples: bool = True) -> str:
     from gensandbox.reports import build_view, render_report
 
-    view = build_view(run, store, resamples=resamples, **({} if with_samples else {"sample_limit": 0}))
+    view = build_view(without_paths(run), store, resamples=resamples,
+                      **({} if with_samples else {"sample_limit": 0}))
     # Reports learn languages in a later change; until then an English report beats an error.
     if "lang" in inspect.signature(render_report).parameters:
         return render_report(view, lang=lang)
