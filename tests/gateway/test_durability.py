@@ -148,7 +148,7 @@ class FailingBackend:
 def failing_gateway(gateway):
     config = load_config(gateway.config_path)
     backend = FailingBackend(SQLiteLedger(gateway.home / "ledger-2.db"))
-    ledger = Ledger(backend, Signer.load_or_create(config.signing_key_path), config.file.ledger)
+    ledger = Ledger(backend, Signer.load_or_create(config.signing_key_path), config.file.ledger, None)
     server = BackgroundServer(create_app(config, SQLiteStore(config.database_path), ledger=ledger),
                               lifespan="on").start()
     yield server, backend

@@ -23,6 +23,9 @@ from pathlib import Path
 import pytest
 
 from gensandbox.cli.app import main
+from gensandbox.config import load_config
+from gensandbox.ledger.digests import event_digest
+from gensandbox.ledger.writer import open_digest_keys
 from tests.gateway.conftest import ledger_events
 
 TASK_FILE = Path(__file__).with_name("inspect_agent_task.py")
@@ -63,11 +66,14 @@ def test_an_inspect_agent_task_runs_through_the_gateway_and_its_steps_are_traced
     assert_the_tool_ran_in_inspect(recorder.requests)
     assert_the_trace_shows_each_step(_trace(gateway, capsys))
 
-    # The ledger holds each tool result's hash: the very text the task's tool returned.
+    # The ledger holds each tool result's keyed digest: the very text the task's tool returned, checked with the
+    # project's key (and not its plain sha256, which would let anyone holding the ledger test guesses).
     events = ledger_events(gateway.home)
     assert {event["gen_ai.conversation.id"] for event in events} == {SESSION}
     recorded = {step["sha256"] for event in events for step in event.get("gensandbox.tool_steps") or []}
-    assert recorded == {hashlib.sha256(text.encode()).hexdigest() for text in TOOL_RESULTS.values()}
+    key = open_digest_keys(load_config(gateway.config_path)).for_project("default")
+    assert recorded == {event_digest(events[0], key, text.encode()) for text in TOOL_RESULTS.values()}
+    assert not recorded & {hashlib.sha256(text.encode()).hexdigest() for text in TOOL_RESULTS.values()}
 
 
 def assert_the_tool_ran_in_inspect(requests: list[dict]) -> None:

@@ -193,7 +193,7 @@ from gensandbox.ledger.signing import Signer
 from gensandbox.ledger.writer import Ledger, open_backend
 
 ledger = Ledger(open_backend(sys.argv[1]), Signer.load_or_create(Path(sys.argv[2])),
-                LedgerConfig(checkpoint_every=70, checkpoint_interval_s=3600))
+                LedgerConfig(checkpoint_every=70, checkpoint_interval_s=3600), None)
 while True:
     for n in range(25):
         ledger.record_call(CallFacts("run", "openai", "m", "m", "2025-01-01T00:00:00+00:00", 0.1, n, n, 0.0,

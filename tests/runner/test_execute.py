@@ -195,7 +195,7 @@ async def test_calls_go_on_while_the_ledger_commits(home, tmp_path, upstream, re
     """The ledger's commit waits for the disk: the writer runs it in a thread, and the workers' calls go on."""
     plan, store = prepare(tmp_path, upstream.url, {"echo": "echo"}, items=many(6), model_options="concurrency = 1")
     backend = SlowLedgerBackend(SQLiteLedger(home / "ledger.db"), recorder)
-    ledger = Ledger(backend, Signer.load_or_create(home / "signing.key"), LedgerConfig())
+    ledger = Ledger(backend, Signer.load_or_create(home / "signing.key"), LedgerConfig(), None)
     outcome = await execute(plan, store, ledger=ledger)
     ledger.close()
     assert outcome.status == "finished" and store.count_samples(plan.run_id) == 6

@@ -116,15 +116,17 @@ class Embeddings:
         cost = target.price.cost_usd(Usage(input_tokens, 0), time.perf_counter() - started)
         gateway.keys.settle(key, reserved, cost)
         payload = orjson.dumps(embeddings_body(vectors, body.model, body.encoding_format, input_tokens))
-        event = await self._record(key, body, target, trace, started_at, started, input_tokens, cost, payload, None,
-                                   summary=f"{len(vectors)} embeddings of {vectors.shape[1]} dimensions")
+        summary = f"{len(vectors)} embeddings of {vectors.shape[1]} dimensions"
+        body_sha256 = sha256_hex(payload)
+        event = await self._record(key, body, target, trace, started_at, started, input_tokens, cost, body_sha256,
+                                   None, summary=summary)
         headers = {"x-gensandbox-model": body.model, SPAN_HEADER: trace.span_id,
                    "x-gensandbox-cost-usd": f"{cost:.8f}",
-                   "x-gensandbox-receipt": gateway.ledger.event_receipt(event, body.model)}
+                   "x-gensandbox-receipt": gateway.ledger.event_receipt(event, body.model, summary, body_sha256)}
         return JSONAnswer(payload, headers)
 
     async def _record(self, key, body: EmbeddingsRequest, target, trace, started_at: str, started: float,
-                      input_tokens: int, cost: float, payload: bytes | None, error: str | None,
+                      input_tokens: int, cost: float, body_sha256: str | None, error: str | None,
                       summary: str | None = None) -> dict:
         """The call's ledger event, durable before the answer goes out (its receipt names it)."""
         gateway, latency = self.gateway, time.perf_counter() - started
@@ -137,7 +139,7 @@ class Embeddings:
             temperature=None, latency_s=latency, input_tokens=input_tokens, output_tokens=0, reasoning_tokens=0,
             cost_usd=cost, response_text=summary, finish_reason=None, ok=error is None, error=error, key_id=key_id,
             route="direct", route_reason="the model named in the request",
-            body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
+            body_sha256=body_sha256, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             http_status=None if error is None else 502, operation="embeddings"))
         await gateway.recorder.commit(key_id, cost if key else None, event)

@@ -267,13 +267,14 @@ class Gateway:
         """Settle, record, and once the event is durable return the receipt that names it."""
         self.keys.settle(attempt.key, attempt.reserved, cost)
         self.router.breaker.succeeded(attempt.name)
-        key_id, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, payload, None,
+        body_sha256 = sha256_hex(payload) if payload is not None else None
+        key_id, spent, event = self._records(attempt, 200, usage, cost, text, finish_reason, body_sha256, None,
                                              tool_calls)
         await self.recorder.commit(key_id, spent, event)
-        return self.ledger.event_receipt(event, attempt.name)
+        return self.ledger.event_receipt(event, attempt.name, text, body_sha256)
 
     def _records(self, attempt: Attempt, status: int, usage: Usage, cost: float, text: str | None,
-                 finish_reason: str | None, payload: bytes | None, error: str | None,
+                 finish_reason: str | None, body_sha256: str | None, error: str | None,
                  tool_calls: tuple[ToolCall, ...] = ()) -> tuple[str, float | None, dict]:
         """The key, what the attempt cost it, and the attempt's ledger event: its one record (`gensandbox traffic`
         reads it too)."""
@@ -289,7 +290,7 @@ class Gateway:
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             reasoning_tokens=usage.reasoning_tokens, cost_usd=cost, response_text=text, finish_reason=finish_reason,
             ok=error is None, error=error, key_id=key_id, route=decision.route, route_reason=decision.reason,
-            body_sha256=sha256_hex(payload) if payload is not None else None, session=trace.session,
+            body_sha256=body_sha256, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             tool_steps=tool_steps(request.messages), features=request_features(request, asked.stream),
             http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls),

@@ -36,7 +36,8 @@ def trace_context(session_header: str | None, parent_header: str | None, metadat
 
 def tool_steps(messages: tuple[Message, ...]) -> tuple[dict, ...]:
     """The tool results at the end of the conversation: the steps the agent ran since the model last answered.
-    Only their ids, names and content hashes go into the ledger, whatever its privacy setting."""
+    Only their ids, names and content digests go into the ledger, whatever its privacy setting: the event's
+    builder digests each `content` with the call's key (ledger.events.call_event)."""
     names = {call.id: call.name for message in messages for call in message.tool_calls}
     steps = []
     for message in reversed(messages):
@@ -44,7 +45,7 @@ def tool_steps(messages: tuple[Message, ...]) -> tuple[dict, ...]:
             break
         call_id = message.tool_call_id or ""
         steps.append({"id": call_id, "name": names.get(call_id) or message.name or "tool",
-                      "sha256": hashlib.sha256(message.content.encode()).hexdigest()})
+                      "content": message.content})
     return tuple(reversed(steps))
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from gensandbox.canonical import canonical, sha256_hex
+from gensandbox.ledger.digests import DEFAULT_PROJECT, DigestKeys, keyed_digest
 
 GENESIS = "0" * 64
 CALL, CHECKPOINT, REFUSAL = "gen_ai.call", "gensandbox.checkpoint", "gensandbox.refusal"
@@ -135,10 +136,34 @@ class CallFacts:
     tool_calls: tuple[dict, ...] = ()  # the tools the model called: {id, name, arguments}
     operation: str = "chat"  # gen_ai.operation.name: "chat", or "embeddings"
     end_user: str | None = None  # the app's `user`: its own id for the person it serves
+    project: str = DEFAULT_PROJECT  # whose call it was: its digests are keyed with this project's key
 
 
-def call_event(facts: CallFacts, privacy: str) -> dict:
-    """The ledger content of one call. With privacy "hashes" the prompt and answer appear only as sha256."""
+class _Digester:
+    """Digests of one event's user content: keyed (HMAC-SHA256 under the event's run or project key) when the
+    ledger has keys, plain sha256 without (the pure functions' callers that pass none, and old tests)."""
+
+    __slots__ = ("key", "how")
+
+    def __init__(self, keys: DigestKeys | None, project: str, run_id: str | None):
+        self.key, self.how = keys.for_event(project, run_id) if keys is not None else (None, None)
+
+    def __call__(self, data: bytes) -> str:
+        return sha256_hex(data) if self.key is None else keyed_digest(self.key, data)
+
+    def text(self, text: str | None) -> str | None:
+        return None if text is None else self(text.encode())
+
+    def body(self, body_sha256: str | None) -> str | None:
+        if body_sha256 is None or self.key is None:
+            return body_sha256
+        return keyed_digest(self.key, body_sha256.encode())
+
+
+def call_event(facts: CallFacts, privacy: str, keys: DigestKeys | None = None) -> dict:
+    """The ledger content of one call. With privacy "hashes" the prompt and answer appear only as digests, keyed
+    with the call's run or project key when `keys` is given (see ledger/digests.py)."""
+    digest = _Digester(keys, facts.project, facts.run_id)
     prompt_bytes = canonical({"messages": facts.prompt})
     event = {
         "kind": CALL,
@@ -153,33 +178,37 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
         "gensandbox.status": facts.status,
         "gensandbox.cost_usd": round(facts.cost_usd, 10),
         "gensandbox.price_table": facts.price_table,
-        "gensandbox.prompt_sha256": sha256_hex(prompt_bytes),
+        "gensandbox.prompt_sha256": digest(prompt_bytes),
         "gensandbox.privacy": privacy,
     }
     optional = {
+        "gensandbox.project": facts.project if keys is not None else None,
+        "gensandbox.digest": digest.how,
         "gen_ai.request.max_tokens": facts.max_tokens,
         "gen_ai.request.temperature": facts.temperature,
         "gen_ai.response.finish_reasons": [facts.finish_reason] if facts.finish_reason else None,
         "gen_ai.conversation.id": facts.session,
         "error.type": facts.error,
         "gensandbox.latency_s": None if facts.latency_s is None else round(facts.latency_s, 6),
-        "gensandbox.response_sha256": None if facts.response_text is None
-        else sha256_hex(facts.response_text.encode()),
+        "gensandbox.response_sha256": digest.text(facts.response_text),
         # The calls' arguments are the model's output: hashed like the answer text, in full only with "full".
         "gensandbox.tool_calls": [{"id": call["id"], "name": call["name"],
-                                   "arguments_sha256": sha256_hex(call["arguments"].encode())}
+                                   "arguments_sha256": digest.text(call["arguments"])}
                                   for call in facts.tool_calls] or None,
-        "gensandbox.body_sha256": facts.body_sha256,
+        # The exact response body holds the answer text, so it is keyed too (over the body's sha256, which the
+        # gateway already has: see digests.body_digest). Receipts are not affected: a receipt carries its own plain
+        # hashes of the body and the text (the app that got them checks them) and names this event by its hash.
+        "gensandbox.body_sha256": digest.body(facts.body_sha256),
         "gensandbox.key_id": facts.key_id,
         "gensandbox.route": facts.route,
         "gensandbox.route_reason": facts.route_reason,
         "gensandbox.run_id": facts.run_id,
         "gensandbox.item_id": facts.item_id,
         "gensandbox.judged_model": facts.judged_model,
-        "gensandbox.tool_steps": list(facts.tool_steps) or None,
+        "gensandbox.tool_steps": [_tool_step(step, digest) for step in facts.tool_steps] or None,
         "gensandbox.features": list(facts.features) or None,
         # An app's id for its user may identify a person: only its hash, whatever the privacy setting.
-        "gensandbox.end_user_sha256": None if facts.end_user is None else sha256_hex(facts.end_user.encode()),
+        "gensandbox.end_user_sha256": digest.text(facts.end_user),
         "gensandbox.variant": facts.variant,
         "gensandbox.variant_version": facts.variant_version,
         # No OTel GenAI name yet. Left out when zero, so events of calls without reasoning hash as before.
@@ -198,6 +227,13 @@ def call_event(facts: CallFacts, privacy: str) -> dict:
             | ({"tool_calls": list(facts.tool_calls)} if facts.tool_calls else {})]
     event.update({key: value for key, value in optional.items() if value is not None})
     return event
+
+
+def _tool_step(step: dict, digest: _Digester) -> dict:
+    """A tool result the caller sent back: its id, name and the digest of its content (never the content)."""
+    if "content" not in step:
+        return step  # already digested
+    return {"id": step["id"], "name": step["name"], "sha256": digest.text(step["content"])}
 
 
 def refusal_event(started_at: str, status: int, code: str | None, message: str, key_id: str | None,
@@ -233,10 +269,14 @@ class ToolFacts:
     item_id: str | None = None
     model: str | None = None  # the model whose call it was
     problem: str | None = None
+    project: str = DEFAULT_PROJECT
 
 
-def tool_event(facts: ToolFacts, privacy: str) -> dict:
-    """The ledger content of one tool call. Arguments and result appear only as sha256 unless privacy is "full"."""
+def tool_event(facts: ToolFacts, privacy: str, keys: DigestKeys | None = None) -> dict:
+    """The ledger content of one tool call. Arguments and result appear only as digests unless privacy is "full"
+    (keyed as a call's are). The environment's state hash stays plain: the state is the environment's, built by
+    the suite's own code from its fixtures, not text a person wrote."""
+    digest = _Digester(keys, facts.project, facts.run_id)
     event = {
         "kind": TOOL,
         "time": facts.started_at,
@@ -247,8 +287,8 @@ def tool_event(facts: ToolFacts, privacy: str) -> dict:
         "gensandbox.source": "run",
         "gensandbox.status": facts.status,
         "gensandbox.privacy": privacy,
-        "gensandbox.tool.arguments_sha256": sha256_hex(facts.arguments.encode()),
-        "gensandbox.tool.result_sha256": sha256_hex(facts.result.encode()),
+        "gensandbox.tool.arguments_sha256": digest.text(facts.arguments),
+        "gensandbox.tool.result_sha256": digest.text(facts.result),
         "trace_id": facts.trace_id,
         "span_id": facts.span_id,
     }
@@ -260,6 +300,8 @@ def tool_event(facts: ToolFacts, privacy: str) -> dict:
         "gen_ai.request.model": facts.model,
         "error.type": facts.problem,
         "parent_span_id": facts.parent_span_id,
+        "gensandbox.project": facts.project if keys is not None else None,
+        "gensandbox.digest": digest.how,
     }
     if privacy == "full":
         optional["gen_ai.tool.call.arguments"] = facts.arguments

@@ -13,13 +13,17 @@ from gensandbox.config import Config, LedgerConfig
 from gensandbox.db.urls import parse_database_url
 from gensandbox.errors import MissingDependencyError
 from gensandbox.ledger.base import LedgerBackend
+from gensandbox.ledger.digests import DigestKeys, digest_key_path
 from gensandbox.ledger.events import CallFacts, Head, Record, ToolFacts, call_event, content_hash, tool_event
 from gensandbox.ledger.signing import Signer
 
 
 class Ledger:
-    def __init__(self, backend: LedgerBackend, signer: Signer, settings: LedgerConfig):
-        self.backend, self.signer, self.settings = backend, signer, settings
+    def __init__(self, backend: LedgerBackend, signer: Signer, settings: LedgerConfig,
+                 digest_keys: DigestKeys | None):
+        """`digest_keys`: what keys the digests of prompts and answers (ledger/digests.py); None writes plain
+        sha256, as ledgers did before keys (a benchmark's or a test's throwaway ledger)."""
+        self.backend, self.signer, self.settings, self.digest_keys = backend, signer, settings, digest_keys
         self._pending: list[dict] = []
         self._lock = threading.Lock()  # guards the queue: events arrive from any thread
         self._flushing = threading.Lock()  # one flush at a time (a timer and shutdown may meet)
@@ -35,13 +39,13 @@ class Ledger:
 
     def record_tool(self, facts: ToolFacts) -> None:
         """Queue one tool call's event (an agent episode's step)."""
-        event = tool_event(facts, self.settings.privacy)
+        event = tool_event(facts, self.settings.privacy, self.digest_keys)
         with self._lock:
             self._pending.append(event)
 
     def call_event(self, facts: CallFacts) -> dict:
         """One call's event, not yet queued (the gateway commits it itself, after its key's spending)."""
-        return call_event(facts, self.settings.privacy)
+        return call_event(facts, self.settings.privacy, self.digest_keys)
 
     def commit(self, events: list[dict]) -> None:
         """Append these events (and anything queued) now, in one transaction: durable when this returns. Raises
@@ -58,11 +62,11 @@ class Ledger:
         return self.signer.receipt(event_hash, model, sha256_hex(response_text.encode()),
                                    sha256_hex(body) if body is not None else None, now_utc())
 
-    def event_receipt(self, event: dict, model: str) -> str:
-        """receipt() for a call event that has an answer: the same receipt, from the hashes of the answer text and
-        the response body that the event already holds (rather than hashing them again)."""
-        return self.signer.receipt(content_hash(event), model, event["gensandbox.response_sha256"],
-                                   event.get("gensandbox.body_sha256"), now_utc())
+    def event_receipt(self, event: dict, model: str, response_text: str, body_sha256: str | None) -> str:
+        """receipt() for a call event that has an answer. The receipt carries plain sha256 of the answer text and
+        of the body (the app holding them checks them without any key), not the event's keyed digests."""
+        return self.signer.receipt(content_hash(event), model, sha256_hex(response_text.encode()), body_sha256,
+                                   now_utc())
 
     def flush(self, force_checkpoint: bool = False) -> None:
         """Append what is queued in one transaction, with a checkpoint when one is due."""
@@ -120,4 +124,10 @@ def open_backend(url: str) -> LedgerBackend:
 
 
 def open_ledger(config: Config) -> Ledger:
-    return Ledger(open_backend(config.ledger_url), Signer.load_or_create(config.signing_key_path), config.file.ledger)
+    return Ledger(open_backend(config.ledger_url), Signer.load_or_create(config.signing_key_path), config.file.ledger,
+                  open_digest_keys(config))
+
+
+def open_digest_keys(config: Config) -> DigestKeys:
+    """This home's digest keys, beside its signing key (created with it on first use)."""
+    return DigestKeys.load_or_create(digest_key_path(config.signing_key_path))
