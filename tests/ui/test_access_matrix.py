@@ -244,3 +244,28 @@ def test_only_admins_register_models_and_never_at_a_link_local_address(world, ui
     assert "team-llm" in [m["name"] for m in ui.get("/api/models", headers=admin).json()]
     assert ui.delete("/api/models/team-llm", headers=world.headers("tester")).status_code == 403
     assert ui.delete("/api/models/team-llm", headers=admin).status_code == 200
+
+
+def test_gateway_events_carry_their_projects_keyed_digests(world):
+    """Each project's calls are digested with its own key: a holder of the ledger cannot test a guessed prompt
+    against it (no plain sha256), a holder of the project's key can, and another project's key cannot."""
+    import hashlib
+
+    import orjson
+
+    from gensandbox.ledger.digests import DigestKeys, digest_key_path, event_digest, prompt_bytes
+    from gensandbox.ledger.writer import open_backend
+
+    backend = open_backend(world.config.ledger_url)
+    try:
+        calls = [r for r in map(orjson.loads, backend.lines(0)) if r.get("kind") == "gen_ai.call"]
+    finally:
+        backend.close()
+    keys = DigestKeys.load_or_create(digest_key_path(world.config.signing_key_path))
+    for who, project, other in (("developer", "acme", "other"), ("foreign", "other", "acme")):
+        call = next(c for c in calls if c.get("gensandbox.key_id") == world.key_ids[who])
+        assert call["gensandbox.project"] == project
+        prompt = prompt_bytes([{"role": "user", "content": f"{who} says hi"}])
+        assert call["gensandbox.prompt_sha256"] != hashlib.sha256(prompt).hexdigest()
+        assert call["gensandbox.prompt_sha256"] == event_digest(call, keys.for_project(project), prompt)
+        assert call["gensandbox.prompt_sha256"] != event_digest(call, keys.for_project(other), prompt)

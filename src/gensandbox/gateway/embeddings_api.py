@@ -12,6 +12,7 @@ import orjson
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from gensandbox.access import DEFAULT_PROJECT
 from gensandbox.calls.budget import estimate_tokens, worst_case_cost
 from gensandbox.calls.models import embedder_for
 from gensandbox.calls.records import call_facts
@@ -138,10 +139,13 @@ class Embeddings:
             started_at=started_at, prompt=[{"role": "user", "content": text} for text in texts], max_tokens=None,
             temperature=None, latency_s=latency, input_tokens=input_tokens, output_tokens=0, reasoning_tokens=0,
             cost_usd=cost, response_text=summary, finish_reason=None, ok=error is None, error=error, key_id=key_id,
-            route="direct", route_reason="the model named in the request",
+            route="direct", route_reason="the model named in the request", project=_project(key),
             body_sha256=body_sha256, session=trace.session,
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             http_status=None if error is None else 502, operation="embeddings"))
         await gateway.recorder.commit(key_id, cost if key else None, event)
         return event
 
+
+def _project(key) -> str:
+    return key.record.project_id if key else DEFAULT_PROJECT

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import orjson
 
+from gensandbox.access import DEFAULT_PROJECT
 from gensandbox.calls.budget import estimate_prompt_tokens, estimate_tokens, worst_case_cost
 from gensandbox.calls.call import RetryPolicy, call_model, is_retryable
 from gensandbox.calls.models import resolve_model
@@ -294,7 +295,7 @@ class Gateway:
             trace_id=trace.trace_id, span_id=trace.span_id, parent_span_id=trace.parent_span_id,
             tool_steps=tool_steps(request.messages), features=request_features(request, asked.stream),
             http_status=None if status == 200 else status, tool_calls=tuple(c.to_record() for c in tool_calls),
-            end_user=request.user))
+            end_user=request.user, project=key.record.project_id if key else DEFAULT_PROJECT))
         return key_id, cost if key else None, event
 
     def _all_failed(self, failures: list[str]) -> GatewayError:
