@@ -126,3 +126,26 @@ def test_no_page_shows_a_path_on_the_server(world, ui):
         answer = ui.get(path, headers=admin)
         assert answer.status_code == 200, path
         assert home not in answer.text and "/tmp/" not in answer.text, path
+
+
+def test_a_switching_audit_starts_from_the_api_and_is_saved_to_its_project(world, ui):
+    admin = world.headers("admin")
+    request = {"kind": "switching", "from_model": "echo", "to_model": "pricey", "suite": "basics-ko",
+               "max_items": 3}
+    for who in ("developer", "regulator"):
+        assert ui.post("/api/audits", headers=world.headers(who), json=request).status_code == 403
+    refused = ui.post("/api/audits", headers=world.headers("tester"), json=request)
+    assert refused.status_code == 400 and "pricey" in refused.json()["error"]["message"]  # not acme's model
+    started = ui.post("/api/audits", headers=admin, json=request)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    deadline = time.monotonic() + 60
+    while (job := ui.get(f"/api/audits/jobs/{job_id}", headers=admin).json())["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["status"] == "finished" and job["audit_id"], job
+    assert ui.get(f"/api/audits/jobs/{job_id}", headers=world.headers("tester")).status_code == 404
+    audit = ui.get(f"/api/audits/{job['audit_id']}", headers=admin).json()
+    assert audit["kind"] == "switching" and audit["result"]["alternatives"][0]["model"] == "pricey"
+    # Saved to the admin's project (default): acme's tester does not see it.
+    assert ui.get(f"/api/audits/{job['audit_id']}", headers=world.headers("tester")).status_code == 404

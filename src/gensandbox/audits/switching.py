@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -200,7 +201,8 @@ def workload_items(events: list[dict], judge: str) -> tuple[list[dict], set[str]
 
 def audit_switching(config: Config, current: str, alternatives: list[str], *, workload: str | None = None,
                     suite: str | None = None, judge: str | None = None, max_items: int = 200,
-                    max_cost: float | None = None, observer: RunObserver | None = None) -> SwitchingReport:
+                    max_cost: float | None = None, observer: RunObserver | None = None,
+                    on_saved: Callable[[str], None] | None = None) -> SwitchingReport:
     """Gather the workload (a suite, or calls recorded in the ledger), run the current model and the alternatives
     on it as one evaluation, measure each tokenizer, and keep the report beside the run (AuditStore)."""
     observer = observer or QuietObserver()
@@ -225,8 +227,10 @@ def audit_switching(config: Config, current: str, alternatives: list[str], *, wo
         if status == "interrupted":
             raise KeyboardInterrupt
         report = _report(plan.targets, store, run_id, label, features, longest, tokenizers)
-        AuditStore(store).save("switching", "; ".join(a.summary(current) for a in report.alternatives),
-                               report.to_dict())
+        saved = AuditStore(store).save("switching", "; ".join(a.summary(current) for a in report.alternatives),
+                                       report.to_dict())
+        if on_saved is not None:
+            on_saved(saved.audit_id)
     finally:
         store.close()
     return report

@@ -163,7 +163,7 @@ class RunJobs:
         store, created = None, False
         try:
             store = open_store(config)
-            started = start_evaluation(config, store, job.evaluation, _JobObserver(state, self._recent))
+            started = start_evaluation(config, store, job.evaluation, JobObserver(state, self._recent))
             if started is None:  # a resumed run that had already finished
                 state.end("finished")
                 return
@@ -175,7 +175,7 @@ class RunJobs:
                 on_started(plan.run_id)
             from gensandbox.runner.session import evaluate_plan
 
-            status = evaluate_plan(plan, store, config, scoring, _JobObserver(state, self._recent),
+            status = evaluate_plan(plan, store, config, scoring, JobObserver(state, self._recent),
                                    job.evaluation.on_cluster, cancellation=state.cancellation)
             state.end(*_ending(status, plan))
         except Exception as error:  # noqa: BLE001 - whatever it was, this run ends and the server goes on
@@ -209,7 +209,7 @@ def _mark_failed(store, run_id: str) -> None:
         log.exception("could not mark run %s failed", run_id)
 
 
-class _JobObserver:
+class JobObserver:
     """The run session's observer: notes kept for the person watching, each stored sample counted in memory."""
 
     def __init__(self, state: JobState, recent: int):

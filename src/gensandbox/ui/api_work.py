@@ -180,3 +180,65 @@ def progress_json(progress, lang: str) -> dict:
                        + ("error" if item.error else f"{item.score:.2f}" if item.score is not None else "–")
                        for item in progress.recent],
             "message": message}
+
+
+class AuditRequest(Body):
+    kind: str = Field(pattern="^(switching|self-preference)$")
+    from_model: str | None = None  # switching: the model the app uses now
+    to_model: str | None = None  # switching: the alternative
+    suite: str | None = None  # switching: the workload
+    models: list[str] | None = None  # self-preference: models that answer and recommend (default: from and to)
+    max_items: int = Field(default=20, ge=1, le=500)
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+@needs("audits.start")
+async def start_audit(request: Request) -> Response:
+    """A switching-cost audit (from, to, a suite as workload) or a self-preference audit (models), on the
+    project's models and suites; answered at once with a job to poll."""
+    board, who = dashboard(request), principal(request)
+    body = await body_of(request, AuditRequest)
+    config = board.config
+
+    def owned(audit_id: str) -> None:
+        store = open_store(config)
+        try:
+            ProjectStore(store).assign_audit(audit_id, who.project_id)
+        finally:
+            store.close()
+
+    if body.kind == "switching":
+        if not (body.from_model and body.to_model and body.suite) or body.from_model == body.to_model:
+            raise GatewayError(400, "a switching audit needs `from_model`, a different `to_model` and a `suite`",
+                               "invalid_request_error", "invalid_value", "to_model")
+        await board.read(check_models, board, who, [body.from_model, body.to_model])
+        suite = suite_paths(config, who, [body.suite])[0]
+        job_id = board.audits.start_switching(config, body.from_model, [body.to_model], suite,
+                                              max_items=body.max_items, max_cost=body.max_cost_usd, on_saved=owned)
+    else:
+        models = body.models or [name for name in (body.from_model, body.to_model) if name]
+        if len(models) < 2:
+            raise GatewayError(400, "a self-preference audit needs at least two `models` (from two vendors)",
+                               "invalid_request_error", "invalid_value", "models")
+        await board.read(check_models, board, who, models)
+        job_id = board.audits.start_self_preference(config, models, on_saved=owned)
+    board.audit_owners[job_id] = who.project_id
+    return json_response(audit_job_json(board.audits.progress(job_id), language(request)), 202)
+
+
+@needs("audits.read")
+async def audit_job(request: Request) -> Response:
+    board, who, job_id = dashboard(request), principal(request), request.path_params["job_id"]
+    owner = board.audit_owners.get(job_id)
+    if owner is None or not (who.is_admin or owner == who.project_id):
+        raise NotFoundError(f"no audit job `{job_id}`")
+    return json_response(audit_job_json(board.audits.progress(job_id), language(request)))
+
+
+def audit_job_json(progress, lang: str) -> dict:
+    status = progress.status
+    stage = f" · {progress.stage}" if progress.stage else ""
+    counted = f" ({progress.done}/{progress.total})" if progress.total else ""
+    message = t(lang, f"live.status.{status}", error=progress.message or "") + stage + counted
+    return {"job_id": progress.id, "status": status, "stage": progress.stage, "done": progress.done,
+            "total": progress.total, "audit_id": progress.result_id, "message": message}

@@ -67,6 +67,7 @@ def create_ui_app(config: Config, store: SQLStore, *, allowed_hosts: Sequence[st
     async def lifespan(app):
         yield
         await run_in_threadpool(runs.shutdown, True)  # each run stops and keeps what it finished (resumable)
+        await run_in_threadpool(app.state.dashboard.audits.shutdown)
 
     app = Starlette(routes=routes, middleware=[trusted], lifespan=lifespan, exception_handlers={
         GatewayError: _refused, NotFoundError: _not_found, HTTPException: _http_error, GenSandboxError: _unavailable,

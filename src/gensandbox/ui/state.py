@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gensandbox.access.keys import KeyRing
+from gensandbox.audits.jobs import AuditJobs
 from gensandbox.config import Config
 from gensandbox.runner.jobs import RunJobs
 from gensandbox.store import SQLStore
@@ -43,6 +44,8 @@ class Dashboard:
     sign_ins: SignIns = field(default_factory=SignIns)
     runs: RunJobs | None = None  # evaluations started from the workbench (made with the app, from [serve])
     run_owners: dict[str, str] = field(default_factory=dict)  # run id → the project that started it here
+    audits: AuditJobs = field(default_factory=AuditJobs)  # audits started from the workbench
+    audit_owners: dict[str, str] = field(default_factory=dict)  # audit job id → the project that started it
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def read(self, function: Callable[..., T], *args) -> T:
