@@ -269,3 +269,14 @@ def test_gateway_events_carry_their_projects_keyed_digests(world):
         assert call["gensandbox.prompt_sha256"] != hashlib.sha256(prompt).hexdigest()
         assert call["gensandbox.prompt_sha256"] == event_digest(call, keys.for_project(project), prompt)
         assert call["gensandbox.prompt_sha256"] != event_digest(call, keys.for_project(other), prompt)
+
+
+def test_a_developer_cannot_point_the_upstream_at_an_internal_address(world):
+    app = create_app(world.config, SQLiteStore(world.config.database_path), allow_anonymous=False)
+    image = {"model": "echo", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "http://169.254.169.254/latest/meta-data/"}}]}]}
+    with TestClient(app, base_url="http://127.0.0.1") as gateway:
+        refused = gateway.post("/v1/chat/completions", headers=world.headers("developer"), json=image)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "internal_url"
+        assert "169.254.169.254" in refused.json()["error"]["message"]

@@ -93,6 +93,7 @@ def create_app(config: Config, store: SQLStore, *, allow_anonymous: bool = True,
             asking.model, asking.stream = body.model, body.stream
             admitted = gateway.admit(authorization, Asked(body.model, to_chat_request(body, ""), body.stream,
                                                           body.metadata))
+            await gateway.screen(admitted)
             trace = trace_context(session, parent, body.metadata)
             if body.stream:
                 return _stream_response(gateway, await gateway.open_stream(admitted, trace), body)

@@ -29,6 +29,7 @@ async def answer_messages(gateway: Gateway, raw: bytes, headers: Headers) -> Res
         body = parse_request(raw, MessagesRequest)
         asking.model, asking.stream = body.model, body.stream
         admitted = gateway.admit(authorization, to_asked(body))
+        await gateway.screen(admitted)
         trace = trace_context(headers.get(SESSION_HEADER), headers.get(PARENT_HEADER), None)
         if body.stream:
             return _stream_response(gateway, await gateway.open_stream(admitted, trace))

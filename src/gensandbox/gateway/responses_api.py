@@ -42,6 +42,7 @@ async def answer_responses(gateway: Gateway, store: GatewayStore, raw: bytes, au
         earlier = _earlier(store, body.previous_response_id, key_id)
         request = to_chat_request(body, earlier)
         admitted = gateway.admit(authorization, Asked(body.model, request, body.stream, body.metadata))
+        await gateway.screen(admitted)
         trace = trace_context(session, parent, body.metadata)
         rid, created = response_id(), now()
         conversation = earlier + to_messages(body)

@@ -3,6 +3,7 @@ route, reserve budget, call the model (falling back on failure), settle, record.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -17,7 +18,8 @@ from gensandbox.calls.records import call_facts
 from gensandbox.calls.targets import ModelFacts, Target, output_bound, target_for
 from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config, ModelConfig
-from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError
+from gensandbox.config.untrusted import check_request_urls
+from gensandbox.errors import GatewayError, GenSandboxError, ProviderHTTPError, RunError, UserError
 from gensandbox.gateway.keys import KeyGate, KeyState
 from gensandbox.gateway.metrics import Metrics
 from gensandbox.gateway.recorder import Recorder
@@ -126,6 +128,20 @@ class Gateway:
         decision = self._capable(decision, asked.request)
         self.keys.admit(key)
         return Admitted(key, decision, asked)
+
+    async def screen(self, admitted: Admitted) -> None:
+        """Image URLs from a key that is not an admin's must be inline or public: the upstream that receives one may
+        fetch it from inside this network. Off the event loop, since a host name is resolved. An open gateway (no
+        keys yet) answers this machine's operator only, who is trusted like an admin."""
+        key = admitted.key
+        if key is None or key.record.role == "admin":
+            return
+        if any(part.type == "image" and part.url.startswith(("http:", "https:"))
+               for message in admitted.asked.request.messages for part in message.parts):
+            try:
+                await asyncio.to_thread(check_request_urls, admitted.asked.request, trusted=False)
+            except UserError as error:
+                raise GatewayError(400, str(error), "invalid_request_error", "internal_url", "messages") from None
 
     def _capable(self, decision: Decision, request: ChatRequest) -> Decision:
         """The decision's models that can honour everything the request needs; a route skips the others and says
