@@ -142,16 +142,20 @@ def test_a_tester_uploads_a_korean_suite_runs_it_capped_on_qwen_and_opens_the_re
     page.click("#estimate")
     estimate = page.locator("#estimate-result")
     estimate.wait_for(state="visible")
-    assert estimate.inner_text().startswith(t(lang, "wb.estimate_text", items=2, calls=2, cost="0.0000",
-                                              unpriced="").rstrip("."))
-    assert QWEN in estimate.inner_text()  # priced by compute time only: a local model
-    page.fill("#start-run input[name=max_cost_usd]", "0.5")
+    expected = re.escape(t(lang, "wb.estimate_text", items=2, calls=2, cost="COST", unpriced="")).replace(
+        "COST", r"(\d+\.\d{4})")
+    shown = re.fullmatch(expected, estimate.inner_text())
+    assert shown, estimate.inner_text()
+    cap = float(shown.group(1)) * 10 + 0.01  # the local model's compute time, priced: the cap leaves it room
+    page.fill("#start-run input[name=max_cost_usd]", f"{cap:.4f}")
     lang_tab.check(f"wb-estimated-{lang}")
 
     with page.expect_navigation(url=re.compile(r"/runs/[^/]+/live$")):
         page.click("#start")
     lang_tab.check(f"live-started-{lang}")
     run_id = page.locator("#live").get_attribute("data-run")
+    if "finished" not in page.locator("#live-status").get_attribute("class"):  # not already over
+        assert page.locator("#open-report").is_hidden() and page.locator("#cancel").is_visible()
     page.locator("#live-status.finished").wait_for(timeout=120_000)
     assert page.locator("#live-status").inner_text() == t(lang, "live.status.finished")
     assert page.locator("#live-items").inner_text() == "2 / 2" and page.locator("#live-errors").inner_text() == "0"
@@ -215,6 +219,17 @@ def test_a_wrong_key_is_refused_in_the_pages_language_and_signing_out_ends_the_s
     assert replayed.status_code == 401
     page.goto(f"{sandbox.url}/workbench")
     assert page.url == f"{sandbox.url}/signin?next=/workbench"
+
+
+@LANGS
+def test_the_live_page_of_a_finished_run_offers_its_report_and_no_cancel(lang_tab, sandbox, lang):
+    page = sign_in(lang_tab, sandbox, "tester", f"/runs/{SEEDED_RUN}/live", f"live-seeded-{lang}")
+    page.locator("#live-status.finished").wait_for()
+    assert page.locator("#live-status").inner_text() == t(lang, "live.status.finished")
+    assert page.locator("#cancel").is_hidden()  # the page's CSS gives buttons a display: `hidden` must still win
+    assert page.locator("#open-report").is_visible() and page.locator("#open-run").is_visible()
+    assert page.locator("#open-report").inner_text() == t(lang, "live.report")
+    lang_tab.check(f"live-seeded-finished-{lang}")
 
 
 # Each page and the fewest <th> it shows (the workbench's form has none, but its menu is measured too).
