@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gensandbox.access import ROLES, ProjectStore
-from gensandbox.errors import UserError
+from gensandbox.errors import NotFoundError, UserError
 from gensandbox.runner import builtin_suite_names, resolve_suite
 from gensandbox.store.gateway import GatewayStore
 from gensandbox.store.models import with_registered_models
@@ -55,8 +55,15 @@ async def workbench(request: Request) -> Response:
 
 @needs("runs.read")
 async def live(request: Request) -> Response:
-    board, lang, run_id = dashboard(request), language(request), request.path_params["run_id"]
-    await board.read(run_in_scope, board.store, principal(request), run_id, t(lang, "error.no_run", run_id=run_id))
+    """A run started here is known from the moment it starts; the store learns of it only once its thread has
+    begun, which the browser, sent here by the start's answer, may well beat."""
+    board, lang, run_id, who = dashboard(request), language(request), request.path_params["run_id"], principal(request)
+    not_found = t(lang, "error.no_run", run_id=run_id)
+    owner = board.run_owners.get(run_id)
+    if owner is None:
+        await board.read(run_in_scope, board.store, who, run_id, not_found)
+    elif not (who.is_admin or owner == who.project_id):
+        raise NotFoundError(not_found)
     return board.page(request, "live.html.j2", section="runs", title=t(lang, "live.title", run_id=run_id),
                       run_id=run_id)
 
