@@ -165,6 +165,7 @@ def test_a_tester_uploads_a_korean_suite_runs_it_capped_on_qwen_and_opens_the_re
     page.click("#open-report")
     lang_tab.check(f"wb-report-{lang}")
     assert page.url.startswith(f"{sandbox.url}/runs/{run_id}/report")
+    assert page.get_attribute("html", "lang") == lang
     report = page.content()
     assert run_id in report and QWEN in report and "수도와-덧셈" in report
     for item in KOREAN_ITEMS:
