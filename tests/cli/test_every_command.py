@@ -74,7 +74,6 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
               (["NO-SUCH-SESSION"], 1, "error: no calls recorded for session NO-SUCH-SESSION")],
     "migrate": [([], 0, "gensandbox.db: applied ")],
     "ui": [(["--port", PORT], 0, "GenSandbox dashboard: http://127.0.0.1:"),
-           (["--port", PORT, "--host", "0.0.0.0"], 1, "error: the dashboard can listen on 0.0.0.0 only once keys"),
            (["--port", "70000"], 2, "Error: Invalid value for '--port'")],
     "keys create": [([], 0, "role: developer"), (["--role", "tester", "--budget-usd", "1"], 0, "budget: $1"),
                     (["--budget-usd", "-1"], 2, "Error: Invalid value for '--budget-usd': Input should be greater "
