@@ -55,8 +55,12 @@ async def workbench(request: Request) -> Response:
 
 @needs("runs.read")
 async def live(request: Request) -> Response:
-    board, lang, run_id = dashboard(request), language(request), request.path_params["run_id"]
-    await board.read(run_in_scope, board.store, principal(request), run_id, t(lang, "error.no_run", run_id=run_id))
+    board, lang, run_id, who = dashboard(request), language(request), request.path_params["run_id"], principal(request)
+    # A run started here is known from memory: the workbench opens this page right after POST /api/runs, before the
+    # run's thread has stored it (or while it waits its turn), and the page must not be a 404 then.
+    owner = board.run_owners.get(run_id)
+    if owner is None or not (who.is_admin or owner == who.project_id):
+        await board.read(run_in_scope, board.store, who, run_id, t(lang, "error.no_run", run_id=run_id))
     return board.page(request, "live.html.j2", section="runs", title=t(lang, "live.title", run_id=run_id),
                       run_id=run_id)
 
