@@ -307,6 +307,11 @@ def summarize(a: list[PhaseResult], b: list[PhaseResult]) -> bool:
     print(f"{'ui process CPU (cores)':27}{statistics.median(r.ui_cores for r in a):>17.2f}   "
           f"{statistics.median(r.ui_cores for r in b):>19.2f}")
     problems = [problem for result in a + b for problem in result.problems]
+    # Each B round follows its A round within seconds, so their ratio is less exposed to the machine's drift.
+    pairs = [b_round.load["requests_per_s"] / a_round.load["requests_per_s"]
+             for a_round, b_round in zip(a, b, strict=True)]
+    print("B/A round by round: " + ", ".join(f"{pair:.3f}" for pair in pairs)
+          + f" (median {statistics.median(pairs):.3f})")
     verdict = "ok" if ratio >= MIN_RATIO else "MISSED"
     print(f"\nB/A gateway requests/s: {ratio:.3f} (target >= {MIN_RATIO:.2f}: {verdict})")
     for problem in problems:
