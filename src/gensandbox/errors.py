@@ -12,6 +12,8 @@
     │   ├── ProviderTimeoutError  the endpoint did not answer in time
     │   ├── ProviderResponseError the endpoint answered something we cannot read
     │   └── ToolFailed            an agent's tool call the evaluation's environment refused; the model is told why
+    │       └── EnvironmentBroken a Python environment's process broke a limit, died or could not start; the
+    │                             episode ends with this error
     └── GatewayError              the gateway answers an app's request with an OpenAI-shaped error (status, type)
         ├── Denied                the key may not make this request: 401 (no or bad key) or 429 (rate, budget)
         └── NotRecorded           the request could not be recorded, so it is not answered: 503
@@ -86,6 +88,12 @@ class ProviderResponseError(RunError):
 class ToolFailed(RunError):
     """An agent's tool call that the environment could not carry out: the model reads the message as the tool's
     result, and the episode goes on (runner/environments.py)."""
+
+
+class EnvironmentBroken(ToolFailed):
+    """A Python environment's process was stopped (over its time or memory limit), ended, or could not start the
+    episode: the model reads the message as the tool's result, and the episode ends with it as its error
+    (runner/env_process.py)."""
 
 
 class GatewayError(GenSandboxError):

@@ -26,3 +26,11 @@ def readme_table() -> dict[str, set[str]]:
 
 def test_the_readme_table_is_the_rights_table():
     assert readme_table() == {action: set(roles) for action, roles in RIGHTS.items()}
+
+
+def test_the_readme_lists_every_management_endpoint():
+    from gensandbox.ui.api_routes import ENDPOINTS
+
+    text = README.read_text(encoding="utf-8")
+    missing = [f"{e.method} {e.path}" for e in ENDPOINTS if f"`{e.method} {e.path}`" not in text]
+    assert not missing, f"README's management API table lacks {missing}"

@@ -74,7 +74,6 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
               (["NO-SUCH-SESSION"], 1, "error: no calls recorded for session NO-SUCH-SESSION")],
     "migrate": [([], 0, "gensandbox.db: applied ")],
     "ui": [(["--port", PORT], 0, "GenSandbox dashboard: http://127.0.0.1:"),
-           (["--port", PORT, "--host", "0.0.0.0"], 1, "error: the dashboard can listen on 0.0.0.0 only once keys"),
            (["--port", "70000"], 2, "Error: Invalid value for '--port'")],
     "keys create": [([], 0, "role: developer"), (["--role", "tester", "--budget-usd", "1"], 0, "budget: $1"),
                     (["--budget-usd", "-1"], 2, "Error: Invalid value for '--budget-usd': Input should be greater "
@@ -100,6 +99,10 @@ CASES: dict[str, list[tuple[list[str], int | tuple[int, int], str | tuple[str, s
     "ledger export": [([], 2, MISSING + "option '--output'"), (["-o", "ledger.jsonl"], 1, "is empty: nothing to")],
     "ledger import": [([], 2, MISSING + "argument 'file'."), (["missing.jsonl"], 1, "error: ")],
     "ledger public-key": [([], 0, "-----BEGIN PUBLIC KEY-----"), (["-o", "ledger.pem"], 0, "to ledger.pem")],
+    "ledger project-key": [([], 0, ""), (["--project", "acme"], 0, "")],
+    "ledger digest": [([], 2, MISSING + "argument 'text'."),
+                      (["hi", "--key", "zz", "--seq", "1"], 1, "error: --key is not a digest key"),
+                      (["hi", "--key", "0" * 64, "--seq", "1"], 1, "error: the ledger has no record 1")],
     "ledger spans": [([], 1, "error: say where the spans go"), (["--file", "spans.json"], 0, "wrote 0 spans")],
     "receipt verify": [([], 2, MISSING + "argument 'receipt'."),
                        (["x", "--public-key", "missing.pem"], 1, "error: public key file missing.pem not found")],

@@ -4,14 +4,20 @@ newest first through the backends' newest_lines, traffic, latencies and the brea
 from __future__ import annotations
 
 import orjson
+import pytest
 
+from gensandbox.errors import UserError
 from gensandbox.ledger import requests as requests_module
 from gensandbox.ledger.events import CALL, CHECKPOINT, REFUSAL
 from gensandbox.ledger.requests import (
     RequestRecord,
+    choose_bucket_s,
     newest_requests,
+    oldest_request_time,
+    percentile,
     recent_attempts,
     recent_latencies,
+    traffic_over_time,
     traffic_summary,
 )
 from tests.helpers import request_event
@@ -80,3 +86,63 @@ def test_latest_attempts_and_latencies_per_model(ledger_backend):
     attempts = recent_attempts(ledger_backend, ["a", "b", "c"], 2)
     assert [r.status for r in attempts["a"]] == [200, 502] and len(attempts["b"]) == 1 and attempts["c"] == []
     assert recent_latencies(ledger_backend, ["a", "b"], 5) == {"a": [0.3, 0.1], "b": [0.9]}
+
+
+def at(minute: int, second: int = 0, day: int = 29) -> str:
+    return f"2026-11-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:{second:02d}+00:00"
+
+
+def test_traffic_over_time_adds_up_each_bucket_and_model(ledger_backend):
+    ledger_backend.append(events(
+        request(model="a", latency_s=0.1, created_at=at(0, 5)), request(model="a", latency_s=0.3, created_at=at(4)),
+        request(model="a", status=502, latency_s=None, created_at=at(3)),
+        request(model="b", latency_s=0.9, created_at=at(1)),
+        request(model=None, status=404, created_at=at(2)),  # a refusal: no model
+        request(model="a", latency_s=0.7, created_at=at(5))))  # the next 5-minute bucket
+    rows = traffic_over_time(ledger_backend, at(0), at(60), 300)
+    assert [(r["start"], r["model"], r["requests"], r["errors"]) for r in rows] == [
+        (at(0), "a", 3, 1), (at(0), "b", 1, 0), (at(0), "–", 1, 1), (at(5), "a", 1, 0)]
+    first = rows[0]
+    assert first["bucket_s"] == 300 and first["input_tokens"] == 30 and first["output_tokens"] == 15
+    assert first["cost_usd"] == 0.75 and (first["latency_p50_s"], first["latency_p95_s"]) == (0.3, 0.3)
+    assert rows[2]["latency_p50_s"] is None and rows[2]["cost_usd"] == 0.0
+    hourly = traffic_over_time(ledger_backend, at(0), at(60), 3600)
+    assert [(r["model"], r["requests"]) for r in hourly] == [("a", 4), ("b", 1), ("–", 1)]
+
+
+def test_traffic_over_time_keeps_to_the_span_and_the_keys(ledger_backend):
+    ledger_backend.append(events(request("key_1", created_at=at(0)), request("key_2", created_at=at(10)),
+                                 request("anonymous", created_at=at(20)), request("key_1", created_at=at(30))))
+
+    def counted(since, until, key_ids=None):
+        return sum(r["requests"] for r in traffic_over_time(ledger_backend, since, until, 60, key_ids))
+
+    assert counted(None, None) == 4
+    assert counted(at(10), None) == 3 and counted(None, at(10)) == 1  # since is inclusive, until exclusive
+    assert counted(at(10), at(30)) == 2
+    assert counted(None, None, {"key_1"}) == 2 and counted(at(5), None, {"key_1", "anonymous"}) == 2
+    assert counted(None, None, set()) == 0
+    summary = traffic_summary(ledger_backend, until=at(30), key_ids={"key_1", "key_2"})
+    assert [(s["key_id"], s["requests"]) for s in summary] == [("key_1", 1), ("key_2", 1)]
+
+
+def test_the_bucket_is_chosen_from_the_span(ledger_backend):
+    assert choose_bucket_s(at(0), at(60)) == 60
+    assert choose_bucket_s(at(0, day=28), at(0, day=29)) == 300
+    assert choose_bucket_s(at(0, day=22), at(0, day=29)) == 3600
+    assert choose_bucket_s(at(0, day=1), at(0, day=29)) == 86_400
+    ledger_backend.append(events(request(created_at=at(0, day=1)), request(created_at=at(0, day=28))))
+    assert oldest_request_time(ledger_backend) == at(0, day=1)
+    # No start given: the span runs from the first request, so a month of traffic is drawn day by day.
+    rows = traffic_over_time(ledger_backend, None, at(0, day=29))
+    assert [(r["start"], r["bucket_s"]) for r in rows] == [("2026-11-01T00:00:00+00:00", 86_400),
+                                                           ("2026-11-28T00:00:00+00:00", 86_400)]
+    assert traffic_over_time(ledger_backend, None, None, key_ids={"nobody"}) == []
+    with pytest.raises(UserError, match="bucket width"):
+        traffic_over_time(ledger_backend, None, None, 0)
+
+
+def test_percentiles_take_the_value_at_or_above_the_share():
+    assert percentile([], 0.5) is None
+    assert percentile([1.0, 2.0], 0.5) == 2.0 and percentile([float(n) for n in range(1, 101)], 0.95) == 96.0
+    assert percentile([0.2], 0.95) == 0.2

@@ -204,13 +204,15 @@ def test_a_resumed_run_rebuilds_exactly_the_events_an_episode_wrote(agent_suite)
     from gensandbox.calls.records import episode_facts
     from gensandbox.calls.targets import ModelFacts
     from gensandbox.ledger.events import ToolFacts, call_event, tool_event
+    from gensandbox.ledger.writer import open_digest_keys
 
     config, suite = agent_suite
     gensandbox.evaluate(["agent-right"], [str(suite)], config=config, run_id="rebuilt")
     sample = samples_of(config, "rebuilt")["agent-right", "two-cities"]
     written = [{k: v for k, v in r.items() if k not in ("seq", "prev", "hash")}
                for r in session_records(config, "rebuilt/agent-right/agents/two-cities#0")]
-    rebuilt = [tool_event(f, "hashes") if isinstance(f, ToolFacts) else call_event(f, "hashes")
+    keys = open_digest_keys(load_config(config))  # keyed, as the run's writer keyed them
+    rebuilt = [tool_event(f, "hashes", keys) if isinstance(f, ToolFacts) else call_event(f, "hashes", keys)
                for f in episode_facts(sample, ModelFacts("openai", written[0]["gensandbox.price_table"]))]
     assert rebuilt == written
 

@@ -183,7 +183,8 @@ def test_a_run_on_the_embedded_model_is_cancelled_mid_generation(home, tmp_path)
         done = ended(jobs, "local", timeout_s=300)
         assert (done.status, done.done, done.total) == ("finished", 2, 2) and done.cost_usd > 0
         long = [{"id": f"l{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
-                 "max_tokens": 2000, "messages": [{"role": "user", "content": "Count from 1 to 1000, one per line."}]}
+                 "max_tokens": 2000, "messages": [{"role": "user", "content": "Write the numbers from 1 to 2000 "
+                                                   "separated by commas, with nothing else."}]}
                 for n in range(3)]
         jobs.start(config, ["local/qwen2.5-coder-0.5b-instruct"], [str(write_suite(tmp_path, "long", long))],
                    max_cost_usd=None, run_id="long")
@@ -194,5 +195,8 @@ def test_a_run_on_the_embedded_model_is_cancelled_mid_generation(home, tmp_path)
         final = ended(jobs, "long", timeout_s=30)
         assert final.status == "cancelled" and time.monotonic() - asked < 3
         assert stored_status(config, "long")[0] == "interrupted"
+        # The answer being generated was given up too, not left running to 2,000 tokens holding the model.
+        jobs.start(config, ["local/qwen2.5-coder-0.5b-instruct"], [suite], max_cost_usd=None, limit=1, run_id="next")
+        assert ended(jobs, "next", timeout_s=2 * done.elapsed_s + 10).status == "finished"
     finally:
         jobs.shutdown()

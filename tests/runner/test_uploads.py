@@ -64,3 +64,13 @@ def test_a_bad_row_is_told_with_the_file_name_not_the_servers_path(home, tmp_pat
     with pytest.raises(UserError) as refused:
         open_uploaded_suite(path, load_config(None))
     assert "broken.jsonl" in str(refused.value) and str(tmp_path) not in str(refused.value)
+
+
+@pytest.mark.parametrize("reference", ["file:///etc/passwd", "http://169.254.169.254/schema", "other.json"])
+def test_a_schema_reference_outside_the_row_is_refused(home, tmp_path, reference):
+    tool = {"name": "look", "parameters": {"type": "object", "properties": {"x": {"$ref": reference}}}}
+    row = {**KOREAN_ITEM, "tools": [tool], "environment": {"results": [], "default": "ok"},
+           "scorer": {"name": "no-tool"}}
+    path = save_upload("refs.jsonl", jsonl(row), tmp_path / "uploads")
+    with pytest.raises(UserError, match="points outside the row"):
+        open_uploaded_suite(path, load_config(None))

@@ -280,3 +280,28 @@ def test_a_developer_cannot_point_the_upstream_at_an_internal_address(world):
         refused = gateway.post("/v1/chat/completions", headers=world.headers("developer"), json=image)
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "internal_url"
         assert "169.254.169.254" in refused.json()["error"]["message"]
+
+
+def test_a_project_key_holder_checks_a_text_against_its_events(world, capsys):
+    import orjson
+
+    from gensandbox.cli.app import main
+    from gensandbox.ledger.writer import open_backend
+
+    backend = open_backend(world.config.ledger_url)
+    try:
+        records = [orjson.loads(line) for line in backend.lines(0)]
+    finally:
+        backend.close()
+    seq = next(r["seq"] for r in records if r.get("gensandbox.key_id") == world.key_ids["developer"])
+    config = ["-c", str(world.config.source)]
+    assert main(["ledger", "project-key", "--project", "acme", *config]) == 0
+    acme_key = capsys.readouterr().out.strip()
+    assert main(["ledger", "project-key", "--project", "other", *config]) == 0
+    other_key = capsys.readouterr().out.strip()
+    assert main(["ledger", "digest", "developer says hi", "--key", acme_key, "--seq", str(seq), *config]) == 0
+    assert capsys.readouterr().out.startswith(f"match: the text is record {seq}'s prompt")
+    assert main(["ledger", "digest", "developer says hi", "--key", other_key, "--seq", str(seq), *config]) == 0
+    assert capsys.readouterr().out.startswith("no match")
+    assert main(["ledger", "digest", "a guess", "--key", acme_key, "--seq", str(seq), *config]) == 0
+    assert capsys.readouterr().out.startswith("no match")

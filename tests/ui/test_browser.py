@@ -144,3 +144,30 @@ def test_written_report_opens_offline_with_its_chart(tab, scenario, tmp_path, ca
     assert steps.count() == 5  # read_inbox, its result, the planted send_email, its result, the answer
     assert "send_email" in steps.nth(2).inner_text() and "evil.example" in steps.nth(2).inner_text()
     assert details.locator(".attack").inner_text() == "the attack worked"
+
+
+def test_traffic_charts_draw_and_korean_headers_keep_their_words(browser, dashboard):
+    from tests.ui.conftest import Tab
+
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1024, "height": 900})
+    try:
+        tab = Tab(context.new_page())
+        page = tab.open(f"{dashboard.url}/traffic?range=all", "traffic-ko")
+        page.wait_for_selector("body[data-charts-ready=true]", timeout=20_000)
+        for name in ("requests", "spend", "latency"):  # drawn under the page's policy, fetching nothing
+            assert page.locator(f'#{name}-chart[data-rendered="true"] svg').count() == 1, name
+        assert page.locator("#errors-none").count() == 1  # no errors: said, not drawn as an empty frame
+        tab.check("traffic-charts-ko")
+        assert page.locator("#requests-chart svg path[aria-roledescription=bar]").count() >= 2  # echo, contrarian
+        # Every header cell's text stands on at most two lines (a line: a distinct top among its text's boxes).
+        lines = page.locator("#traffic th, #keys th").evaluate_all("""cells => cells.map(cell => {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            return [cell.textContent, new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+        })""")
+        assert lines and all(count <= 2 for _, count in lines), lines
+        page.click("#spans a[data-span=hour]")  # a plain link: the span is in the address, so a link keeps it
+        tab.check("traffic-last-hour-ko")
+        assert "range=hour" in page.url and page.locator("#spans a.active").get_attribute("data-span") == "hour"
+    finally:
+        context.close()

@@ -56,3 +56,10 @@ def test_help_says_what_it_does():
 
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0 and "web dashboard" in result.output and "--port" in result.output
+
+
+def test_the_dashboard_listens_beyond_this_machine_only_once_keys_exist(home, capsys):
+    from gensandbox.cli.app import main
+
+    assert main(["ui", "--host", "0.0.0.0", "--port", str(unused_port())]) == 1
+    assert "only once keys exist" in capsys.readouterr().err

@@ -247,12 +247,12 @@ def test_a_ledger_that_cannot_be_opened_is_explained_not_crashed(home, monkeypat
 
 
 def test_an_unexpected_error_is_a_short_page_without_internals(home, monkeypatch):
-    from gensandbox.ui import ledger_data
+    from gensandbox.ui import traffic_data
 
-    def broken(store):
+    def broken(*args):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(ledger_data, "traffic", broken)
+    monkeypatch.setattr(traffic_data, "read_traffic", broken)
     client = dashboard_client(load_config(None), raise_server_exceptions=False)
     response = client.get("/traffic", params={"lang": "ko"})
     assert response.status_code == 500 and "문제가 발생했습니다" in response.text

@@ -170,3 +170,33 @@ def test_a_switching_audit_starts_from_the_api_and_is_saved_to_its_project(world
     assert audit["kind"] == "switching" and audit["result"]["alternatives"][0]["model"] == "pricey"
     # Saved to the admin's project (default): acme's tester does not see it.
     assert ui.get(f"/api/audits/{job['audit_id']}", headers=world.headers("tester")).status_code == 404
+
+
+def test_a_workbench_runs_events_belong_to_its_project(world, ui):
+    """The run's ledger events are the project's that started it (the store says who owns a run), so its own
+    parties see them listed and another project's do not."""
+    import orjson
+
+    from gensandbox.access import Principal
+    from gensandbox.ledger.writer import open_backend
+    from gensandbox.store import open_store
+    from gensandbox.ui.scope import scope_of
+
+    # A prompt no earlier run sent: a cached answer would make no call, and so no event.
+    fresh = [{**ITEMS[0], "messages": [{"role": "user", "content": "서울은 처음 묻는 질문입니다."}]}]
+    suite = upload(ui, world, "tester", "trace.jsonl", jsonl(fresh)).json()["suite"]
+    run_id = ui.post("/api/runs", headers=world.headers("tester"),
+                     json={"models": ["echo"], "suites": [suite]}).json()["run_id"]
+    wait_until_ended(ui, world, run_id)
+    backend = open_backend(world.config.ledger_url)
+    try:
+        events = [r for r in map(orjson.loads, backend.lines(0)) if r.get("gensandbox.run_id") == run_id]
+    finally:
+        backend.close()
+    store = open_store(world.config)
+    try:
+        acme = scope_of(store, Principal("k1", "regulator", "acme"))
+        other = scope_of(store, Principal("k2", "regulator", "other"))
+    finally:
+        store.close()
+    assert events and all(acme.sees_event(e) for e in events) and not any(other.sees_event(e) for e in events)

@@ -11,13 +11,22 @@ from pathlib import Path
 from gensandbox.audits import holdout
 from gensandbox.calls.models import resolve_model
 from gensandbox.calls.targets import target_for
-from gensandbox.canonical import now_utc
+from gensandbox.canonical import now_utc, sha256_hex
 from gensandbox.config import Config
 from gensandbox.errors import ConfigError, NotFoundError, UserError
+from gensandbox.ledger.digests import (
+    DEFAULT_PROJECT,
+    DIGEST_RUN,
+    event_digest,
+    keyed_digest,
+    parse_key,
+    run_key,
+    run_prompt_key,
+)
 from gensandbox.ledger.exports import read_export
 from gensandbox.ledger.signing import Signer, key_id, load_public_key
 from gensandbox.ledger.verify import verify_lines
-from gensandbox.ledger.writer import open_backend
+from gensandbox.ledger.writer import open_backend, open_digest_keys
 from gensandbox.providers import load_price_table
 from gensandbox.runner import RunPlan, ScoringContext, new_run_id, run_record
 from gensandbox.runner.plan import judge_targets, options_from
@@ -98,10 +107,17 @@ def _targets(config: Config, specs: list[str]):
     return [target_for(model, config, prices) for model in models.values()], prices
 
 
-def reveal_items(opening_path: Path, output: Path) -> tuple[int, list[str], str]:
-    """Write the committed items with their salts; returns (items, custody runs, the commitment's path)."""
+def reveal_items(opening_path: Path, output: Path, config: Config | None = None) -> tuple[int, list[str], str]:
+    """Write the committed items with their salts; returns (items, custody runs, the commitment's path). With
+    this machine's `config`, each custody run's prompt key goes with them: it opens which prompts the run sent
+    (public by now) and nothing else of the ledger, so anyone can check the run's calls against the items."""
     opening = holdout.read_opening(opening_path)
-    holdout.write_json(output, holdout.revealed_from(opening, now_utc()))
+    revealed = holdout.revealed_from(opening, now_utc())
+    if config is not None and opening.get("runs"):
+        keys = open_digest_keys(config)
+        revealed["prompt_keys"] = {run["run_id"]: run_prompt_key(run_key(keys.for_project(run.get(
+            "project", DEFAULT_PROJECT)), run["run_id"])).hex() for run in opening["runs"]}
+    holdout.write_json(output, revealed)
     return len(opening["items"]), [run["run_id"] for run in opening.get("runs", [])], opening.get("commitment",
                                                                                                  "COMMITMENT")
 
@@ -160,14 +176,35 @@ def _check_run(revealed: dict, run_id: str, ledger_path: Path | None, public_key
         raise ConfigError(f"the ledger does not verify (record {verdict.first_bad}: {verdict.reason}); nothing "
                           f"can be concluded about run {run_id}")
     items = holdout.items_of(revealed, "revealed file")
-    expected = {item.id: holdout.item_prompt_sha256(item) for item in items}
+    expected = {item.id: holdout.item_prompt_bytes(item) for item in items}
     try:  # the tester's own store knows the run's models and epochs; a verifier elsewhere reads them off the ledger
         record = store.get_run(run_id)
         models, epochs = [m["name"] for m in record.models], record.settings.get("epochs")
     except NotFoundError:
         models, epochs = None, None
-    check = holdout.check_run(events, run_id, revealed["suite_name"], expected, models, epochs)
+    check = holdout.check_run(events, run_id, revealed["suite_name"], expected, models, epochs,
+                              _prompt_digest(revealed, run_id, config))
     return check, f"ledger verified ({verdict.records:,} records, key {key_id(public_key)})"
+
+
+def _prompt_digest(revealed: dict, run_id: str, config: Config):
+    """How the run's prompt digests are checked: with the prompt key the reveal published, else (on the tester's
+    own machine) with this machine's keys; events from before keyed digests hold plain sha256."""
+    published = revealed.get("prompt_keys", {}).get(run_id)
+
+    def digest(event: dict, data: bytes) -> str:
+        how = event.get("gensandbox.digest")
+        if how is None:
+            return sha256_hex(data)
+        if how == DIGEST_RUN and published:
+            return keyed_digest(parse_key(published, "the revealed file's prompt key"), data)
+        if not config.signing_key_path.exists():
+            raise ConfigError(f"run {run_id}'s prompts are keyed digests and the revealed file carries no prompt "
+                              "key for it: ask the tester to reveal again with `gensandbox holdout reveal`")
+        project_key = open_digest_keys(config).for_project(event.get("gensandbox.project", DEFAULT_PROJECT))
+        return event_digest(event, project_key, data, prompt=True)
+
+    return digest
 
 
 def _tie_problem(store: SQLStore, run_id: str, root: str) -> str | None:

@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -142,6 +142,11 @@ def prompt_sha256(messages: list[dict]) -> str:
     return sha256_hex(canonical({"messages": messages}))
 
 
+def item_prompt_bytes(item: Item) -> bytes:
+    """What a call's prompt digest covers for this item (ledger/digests.prompt_bytes)."""
+    return canonical({"messages": [{"role": m.role, "content": m.content} for m in item.chat_messages()]})
+
+
 def item_prompt_sha256(item: Item) -> str:
     """The hash of the prompt the runner sends for `item`: RunPlan.request_for takes its messages from
     Item.chat_messages, and the ledger records them as {"role", "content"} pairs."""
@@ -199,7 +204,9 @@ def tap_run_events(lines: Iterable[bytes], run_id: str, found: list[dict]) -> It
     for line in lines:
         if marker in line:
             record = orjson.loads(line)
-            if record.get("kind") == CALL and record.get("gensandbox.run_id") == run_id:
+            # The run's own item calls: a judge's calls name the run too, but send the judge's prompt.
+            if record.get("kind") == CALL and record.get("gensandbox.run_id") == run_id \
+                    and record.get("gensandbox.source", "run") == "run":
                 found.append(record)
         yield line
 
@@ -237,11 +244,14 @@ class RunCheck:
                 "first_problem": self.first_problem() if not self.ok else None}
 
 
-def check_run(events: Iterable[dict], run_id: str, suite_name: str, expected: dict[str, str],
-              models: list[str] | None = None, epochs: int | None = None) -> RunCheck:
+def check_run(events: Iterable[dict], run_id: str, suite_name: str, expected: dict[str, bytes],
+              models: list[str] | None = None, epochs: int | None = None,
+              digest: Callable[[dict, bytes], str] = lambda event, data: sha256_hex(data)) -> RunCheck:
     """Every call of the run must have sent the prompt of the revealed item its item_id names; every item must
-    be called once per model and epoch. `expected`: item id → prompt sha256, in committed order. The run's
-    models and epochs come from the store when it is at hand, else from the events themselves."""
+    be called once per model and epoch. `expected`: item id → the prompt's bytes (prompt_bytes), in committed
+    order; `digest(event, data)`: what that event's prompt digest holds for `data` (keyed, or plain sha256 for an
+    event from before keyed digests). The run's models and epochs come from the store when it is at hand, else
+    from the events themselves."""
     check, seen = RunCheck(run_id, len(expected)), set()
     for event in events:
         check.calls += 1
@@ -254,10 +264,10 @@ def check_run(events: Iterable[dict], run_id: str, suite_name: str, expected: di
             check.problems["added"].append(f"{where} is not a committed item: it was added")
         elif (model, item_id, epoch) in seen:
             check.problems["called twice"].append(f"{where} was called twice")
-        elif event.get("gensandbox.prompt_sha256") != expected[item_id]:
+        elif event.get("gensandbox.prompt_sha256") != (committed := digest(event, expected[item_id])):
             check.problems["swapped"].append(
-                f"{where} was swapped: the prompt sent has sha256 {event.get('gensandbox.prompt_sha256', '')[:12]}…, "
-                f"the committed item's {expected[item_id][:12]}…")
+                f"{where} was swapped: the prompt sent has digest {event.get('gensandbox.prompt_sha256', '')[:12]}…, "
+                f"the committed item's {committed[:12]}…")
         else:
             check.matched += 1
         seen.add((model, item_id, epoch))

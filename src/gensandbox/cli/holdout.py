@@ -69,11 +69,14 @@ def run(
 def reveal(
     opening: OpeningOption,
     output: Annotated[Path, typer.Option("--output", "-o", help="The revealed items to publish.")],
+    config_path: ConfigOption = None,
 ) -> None:
-    """After testing: write the committed items with their salts, for anyone to verify."""
+    """After testing: write the committed items with their salts (and each custody run's prompt key), for anyone
+    to verify."""
     from gensandbox.audits.custody import reveal_items
+    from gensandbox.config import load_config
 
-    items, runs, commitment = reveal_items(opening, output)
+    items, runs, commitment = reveal_items(opening, output, load_config(config_path))
     console.print(f"revealed {items} items with their salts to {output}; anyone can now check "
                   f"them: gensandbox holdout verify --commitment {commitment} "
                   f"--revealed {output} --run {runs[-1] if runs else 'RUN_ID'}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gensandbox.cli import digests
 from gensandbox.cli.output import ConfigOption, console, errors
 
 if TYPE_CHECKING:  # the CLI imports the engine only when a command runs, so --help stays instant
@@ -125,6 +126,10 @@ def verify_receipt(
     payload = result.payload
     console.print(f"VALID: {result.reason}. Model {payload['model']}, issued {payload['time']} by key "
                   f"{payload['key_id']}; ledger event {payload['event'][:16]}…")
+
+
+ledger_app.command("project-key")(digests.project_key)
+ledger_app.command("digest")(digests.digest)
 
 
 @ledger_app.command("spans")

@@ -11,9 +11,14 @@ Keys form a small tree, each level HMAC-SHA256 of its parent, so a key can be ha
     master (32 random bytes, a file beside the ledger's signing key, 0600)
       └ project key = HMAC(master, "gensandbox digest key v1\\0" + project)     `ledger project-key` prints it
           └ run key = HMAC(project key, "gensandbox run digest key v1\\0" + run id)
+              └ run prompt key = HMAC(run key, "gensandbox prompt digest key v1")
 
-Whoever holds a project key can check any text against any event of that project (`ledger digest`); a run key
-opens one run's events only, which is what a held-out custody reveal publishes (its items are public by then).
+A run's item calls (source "run") and its tool calls are keyed under its run: their prompt digest under the run
+prompt key, everything else (answers, tool calls, results) under the run key. Every other event (the gateway's,
+a judge's, an audit's, a simulated user's) is keyed under its project key alone: a judge's prompt quotes the answer
+it grades, so no run-level key may open it. Whoever holds a project key can check any text against any event of
+that project (`ledger digest`). A run prompt key opens only which prompts a run sent: a held-out custody reveal
+publishes it (the items are public by then) and the models' answers stay closed.
 """
 
 from __future__ import annotations
@@ -22,20 +27,22 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from gensandbox.canonical import canonical
 from gensandbox.errors import ConfigError, UserError
 
-__all__ = ["DEFAULT_PROJECT", "DIGEST_PROJECT", "DIGEST_RUN", "DigestKeys", "digest_key_path", "event_body_digest",
-           "event_digest", "key_for_event", "keyed_digest", "parse_key", "project_key", "prompt_bytes", "run_key",
-           "text_digest"]
+__all__ = ["DEFAULT_PROJECT", "DIGEST_PROJECT", "DIGEST_RUN", "DigestKeys", "EventKeys", "digest_key_path",
+           "event_body_digest", "event_digest", "keyed_digest", "keys_of_event", "parse_key", "project_key",
+           "prompt_bytes", "run_key", "run_prompt_key", "text_digest"]
 
 DIGEST_PROJECT, DIGEST_RUN = "hmac-sha256/project", "hmac-sha256/run"
 DEFAULT_PROJECT = "default"
 _PROJECT_LABEL = b"gensandbox digest key v1\0"
 _RUN_LABEL = b"gensandbox run digest key v1\0"
+_PROMPT_LABEL = b"gensandbox prompt digest key v1"
 _MASTER_BYTES = 32
 
 
@@ -55,6 +62,19 @@ def project_key(master: bytes, project: str) -> bytes:
 
 def run_key(project_key_bytes: bytes, run_id: str) -> bytes:
     return hmac.new(project_key_bytes, _RUN_LABEL + run_id.encode(), hashlib.sha256).digest()
+
+
+def run_prompt_key(run_key_bytes: bytes) -> bytes:
+    return hmac.new(run_key_bytes, _PROMPT_LABEL, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class EventKeys:
+    """The keys of one event's digests and the `gensandbox.digest` naming them."""
+
+    prompt: bytes  # for gensandbox.prompt_sha256
+    content: bytes  # for everything else
+    how: str
 
 
 def digest_key_path(signing_key_path: Path) -> Path:
@@ -95,29 +115,46 @@ class DigestKeys:
     def _for_project(self, project: str) -> bytes:
         return project_key(self._master, project)
 
-    def _for_run(self, project: str, run_id: str) -> bytes:
-        return run_key(self.for_project(project), run_id)
+    def _for_run(self, project: str, run_id: str) -> EventKeys:
+        key = run_key(self.for_project(project), run_id)
+        return EventKeys(run_prompt_key(key), key, DIGEST_RUN)
 
-    def for_event(self, project: str, run_id: str | None) -> tuple[bytes, str]:
-        """(the key, the event's `gensandbox.digest`): a run's events take the run key, everything else its
+    def for_event(self, project: str, run_id: str | None) -> EventKeys:
+        """The keys of an event: its run's when `run_id` is given (a run's own item and tool calls), else its
         project's."""
         if run_id:
-            return self.for_run(project, run_id), DIGEST_RUN
-        return self.for_project(project), DIGEST_PROJECT
+            return self.for_run(project, run_id)
+        key = self.for_project(project)
+        return EventKeys(key, key, DIGEST_PROJECT)
 
 
-def event_digest(event: dict, project_key_bytes: bytes, data: bytes) -> str:
-    """What `event`'s digest fields hold for `data` (text.encode(), or prompt_bytes(messages)), computed the way
-    that event was written: how a holder of its project's key checks a text against it."""
-    return _digest(key_for_event(event, project_key_bytes), data)
+def keys_of_event(event: dict, project_key_bytes: bytes) -> EventKeys | None:
+    """The keys `event` was written with, derived from its project's key (None: plain sha256, an old event)."""
+    how = event.get("gensandbox.digest")
+    if how is None:
+        return None
+    if how == DIGEST_RUN:
+        key = run_key(project_key_bytes, event["gensandbox.run_id"])
+        return EventKeys(run_prompt_key(key), key, how)
+    if how == DIGEST_PROJECT:
+        return EventKeys(project_key_bytes, project_key_bytes, how)
+    raise UserError(f"record {event.get('seq', '?')} uses digest `{how}`, which this version does not know; "
+                    "upgrade gensandbox")
+
+
+def event_digest(event: dict, project_key_bytes: bytes, data: bytes, *, prompt: bool = False) -> str:
+    """What `event`'s digest fields hold for `data` (text.encode(); for its prompt, prompt_bytes(messages) and
+    prompt=True), computed the way that event was written: how a holder of its project's key checks a text."""
+    keys = keys_of_event(event, project_key_bytes)
+    return _digest(None if keys is None else keys.prompt if prompt else keys.content, data)
 
 
 def event_body_digest(event: dict, project_key_bytes: bytes, body: bytes) -> str:
     """What `event`'s gensandbox.body_sha256 holds for the exact response body `body`: keyed over the body's
     sha256 (which the gateway computes for the receipt anyway)."""
     plain = hashlib.sha256(body).hexdigest()
-    key = key_for_event(event, project_key_bytes)
-    return plain if key is None else keyed_digest(key, plain.encode())
+    keys = keys_of_event(event, project_key_bytes)
+    return plain if keys is None else keyed_digest(keys.content, plain.encode())
 
 
 def prompt_bytes(messages: list[dict]) -> bytes:
@@ -127,19 +164,6 @@ def prompt_bytes(messages: list[dict]) -> bytes:
 
 def _digest(key: bytes | None, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest() if key is None else keyed_digest(key, data)
-
-
-def key_for_event(event: dict, project_key_bytes: bytes) -> bytes | None:
-    """The key a holder of `event`'s project key checks its digests with (None: plain sha256, an old event)."""
-    how = event.get("gensandbox.digest")
-    if how is None:
-        return None
-    if how == DIGEST_RUN:
-        return run_key(project_key_bytes, event["gensandbox.run_id"])
-    if how == DIGEST_PROJECT:
-        return project_key_bytes
-    raise UserError(f"record {event.get('seq', '?')} uses digest `{how}`, which this version does not know; "
-                    "upgrade gensandbox")
 
 
 def parse_key(text: str, where: str) -> bytes:

@@ -140,16 +140,21 @@ class CallFacts:
 
 
 class _Digester:
-    """Digests of one event's user content: keyed (HMAC-SHA256 under the event's run or project key) when the
-    ledger has keys, plain sha256 without (the pure functions' callers that pass none, and old tests)."""
+    """Digests of one event's user content: keyed (HMAC-SHA256, see ledger/digests.py) when the ledger has keys,
+    plain sha256 without (a throwaway ledger, and events from before keys)."""
 
-    __slots__ = ("key", "how")
+    __slots__ = ("prompt_key", "key", "how")
 
     def __init__(self, keys: DigestKeys | None, project: str, run_id: str | None):
-        self.key, self.how = keys.for_event(project, run_id) if keys is not None else (None, None)
+        event_keys = keys.for_event(project, run_id) if keys is not None else None
+        self.prompt_key, self.key, self.how = (event_keys.prompt, event_keys.content, event_keys.how) \
+            if event_keys is not None else (None, None, None)
 
     def __call__(self, data: bytes) -> str:
         return sha256_hex(data) if self.key is None else keyed_digest(self.key, data)
+
+    def prompt(self, data: bytes) -> str:
+        return sha256_hex(data) if self.prompt_key is None else keyed_digest(self.prompt_key, data)
 
     def text(self, text: str | None) -> str | None:
         return None if text is None else self(text.encode())
@@ -163,7 +168,9 @@ class _Digester:
 def call_event(facts: CallFacts, privacy: str, keys: DigestKeys | None = None) -> dict:
     """The ledger content of one call. With privacy "hashes" the prompt and answer appear only as digests, keyed
     with the call's run or project key when `keys` is given (see ledger/digests.py)."""
-    digest = _Digester(keys, facts.project, facts.run_id)
+    # Only a run's own item calls take its run keys: a judge's prompt quotes the answer it grades, so a judge's,
+    # an audit's or a simulated user's call is keyed with the project's key, which no custody reveal hands out.
+    digest = _Digester(keys, facts.project, facts.run_id if facts.source == "run" else None)
     prompt_bytes = canonical({"messages": facts.prompt})
     event = {
         "kind": CALL,
@@ -178,7 +185,7 @@ def call_event(facts: CallFacts, privacy: str, keys: DigestKeys | None = None) -
         "gensandbox.status": facts.status,
         "gensandbox.cost_usd": round(facts.cost_usd, 10),
         "gensandbox.price_table": facts.price_table,
-        "gensandbox.prompt_sha256": digest(prompt_bytes),
+        "gensandbox.prompt_sha256": digest.prompt(prompt_bytes),
         "gensandbox.privacy": privacy,
     }
     optional = {

@@ -6,7 +6,7 @@ answer, with the ledger facts of each step.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiolimiter import AsyncLimiter
 
@@ -14,10 +14,11 @@ from gensandbox.calls.budget import Budget, estimate_prompt_tokens, worst_case_c
 from gensandbox.calls.call import RetryPolicy, cached_call
 from gensandbox.calls.records import episode_facts
 from gensandbox.calls.targets import ModelFacts, Target
-from gensandbox.errors import RunError
+from gensandbox.errors import EnvironmentBroken, RunError
 from gensandbox.ledger.events import otel_provider_name
 from gensandbox.runner.agent_scorers import AGENT_SCORERS, score_episode
 from gensandbox.runner.agent_spec import DEFAULT_MAX_STEPS
+from gensandbox.runner.env_process import EnvironmentPool
 from gensandbox.runner.environments import open_environment
 from gensandbox.runner.episode import Answer, Caller, Episode, Task, run_episode
 from gensandbox.runner.scoring import Outcome, ScoringContext, score_answer
@@ -27,12 +28,13 @@ from gensandbox.types import ChatRequest
 
 @dataclass
 class CallSettings:
-    """How the run calls models: shared by every step of every episode."""
+    """How the run calls models, and where its Python environments run: shared by every step of every episode."""
 
     cache: ResponseCache | None
     budget: Budget
     retry: RetryPolicy
     limiter: AsyncLimiter | None
+    environments: EnvironmentPool | None = None  # None: a pool of this item's own, closed when it ends
 
 
 async def run_agent_item(job, request: ChatRequest, settings: CallSettings, scoring: ScoringContext,
@@ -43,18 +45,39 @@ async def run_agent_item(job, request: ChatRequest, settings: CallSettings, scor
     caller = _caller(target, settings, entries)
     user_target = user_targets.get(item.user.model) if item.user and item.user.model else target
     user_caller = _caller(user_target, settings, entries) if item.user else None
-    environment = None
-    if item.environment is not None:
-        environment = open_environment(item.environment, job.suite.folder, [tool.name for tool in item.tools])
-    task = Task(tools=request.tools, environment=environment, max_steps=item.max_steps or DEFAULT_MAX_STEPS,
-                user=item.user, attack=item.attack, user_model=_player(user_target) if item.user else None)
-    clock = time.perf_counter()
-    episode = await run_episode(request, task, caller, user_caller)
-    wall_time_s = time.perf_counter() - clock  # what the task took: model calls, tools and the simulated user
+    episode, wall_time_s = await _episode(job, request, settings, caller, user_caller,
+                                          _player(user_target) if item.user else None)
     record = episode.record()
     score = await _score(item, episode, record, target, scoring)
     sample = _sample(common, episode, record, score, wall_time_s)
     return sample, entries, episode_facts(sample, ModelFacts.of(target))
+
+
+async def _episode(job, request: ChatRequest, settings: CallSettings, caller: Caller, user_caller: Caller | None,
+                   user_model: dict | None) -> tuple[Episode, float]:
+    """The item's episode in its environment, and the seconds it took (model calls, tools and the simulated user;
+    not starting the environment). It ends before the first step when the environment cannot start."""
+    item = job.item
+    task = Task(tools=request.tools, environment=None, max_steps=item.max_steps or DEFAULT_MAX_STEPS,
+                user=item.user, attack=item.attack, user_model=user_model)
+    pool = settings.environments or EnvironmentPool()
+    try:
+        if item.environment is None:
+            return await _timed(run_episode(request, task, caller, user_caller))
+        async with open_environment(item.environment, job.suite.folder, [tool.name for tool in item.tools],
+                                    pool) as environment:
+            return await _timed(run_episode(request, replace(task, environment=environment), caller, user_caller))
+    except EnvironmentBroken as error:
+        return Episode(end="error", error=str(error)), 0.0
+    finally:
+        if settings.environments is None:
+            await pool.close()
+
+
+async def _timed(episode_run) -> tuple[Episode, float]:
+    clock = time.perf_counter()
+    episode = await episode_run
+    return episode, time.perf_counter() - clock
 
 
 def most_calls(item) -> int:

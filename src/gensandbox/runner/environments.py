@@ -1,18 +1,22 @@
 """Environments that answer an agent's tool calls: canned results (declarative), or a Python class from the suite's
 own folder with reset(), one method per tool and snapshot().
 
-A Python environment is code the suite's author wrote, run in this process like a pytest conftest: it is loaded
-only from inside the folder of the suite that names it, never from elsewhere. Each episode gets a fresh instance.
+A Python environment is code the suite's author (or the admin who installed the suite) wrote. It is loaded only from
+inside the folder of the suite that names it, and runs in a child process of its own, cut off from the network and
+held to a memory and a time limit (runner/env_process.py): never in the runner's process. Each episode gets a fresh
+instance. `environment_class` loads a class here, in-process, for an author's own unit tests of its logic; the
+runner never calls it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import inspect
 import json
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +25,7 @@ from gensandbox.canonical import canonical, sha256_hex
 from gensandbox.errors import ConfigError, ToolFailed
 from gensandbox.runner.agent_scorers import argument_matches
 from gensandbox.runner.agent_spec import EnvironmentSpec, Rule
+from gensandbox.runner.env_process import EnvironmentPool, describe_class, environment_file
 
 # Module per file version (its modification time and size): loaded once, again when edited. A stat, not a read of the
 # file, since every episode opens its environment.
@@ -55,49 +60,25 @@ class CannedEnvironment:
         return None
 
 
-@dataclass
-class PythonEnvironment:
-    """A suite author's class: tool calls become method calls with keyword arguments."""
-
-    instance: object
-    tool_names: frozenset[str]
-
-    async def call(self, name: str, arguments: dict) -> object:
-        if name not in self.tool_names or not callable(method := getattr(self.instance, name, None)):
-            raise ToolFailed(f"the environment has no tool {name}")
-        try:
-            result = method(**arguments)
-            if inspect.isawaitable(result):
-                result = await result
-        except TypeError as error:  # wrong or missing keyword arguments
-            raise ToolFailed(f"{name}: {error}") from None
-        except Exception as error:  # the environment refusing the call: the model sees why, the episode goes on
-            raise ToolFailed(f"{name}: {error}") from None
-        return result
-
-    def snapshot(self) -> dict | None:
-        return self.instance.snapshot()
-
-
-def open_environment(spec: EnvironmentSpec, suite_folder: Path, tool_names: list[str]) -> Environment:
-    """A fresh environment for one episode."""
+@asynccontextmanager
+async def open_environment(spec: EnvironmentSpec, suite_folder: Path, tool_names: list[str],
+                           processes: EnvironmentPool) -> AsyncIterator[Environment]:
+    """A fresh environment for one episode: canned, or an instance of a Python class in one of the run's processes
+    (given back to `processes` when the episode ends). EnvironmentBroken when the class cannot start."""
     if not spec.is_python:
-        return CannedEnvironment(spec)
-    cls = environment_class(spec.python_class, suite_folder)
-    instance = cls(**spec.args)
-    instance.reset()
-    return PythonEnvironment(instance, frozenset(tool_names))
+        yield CannedEnvironment(spec)
+        return
+    environment = await processes.open(spec.python_class, spec.args, suite_folder, tool_names)
+    try:
+        yield environment
+    finally:
+        processes.release(environment)
 
 
 def environment_class(reference: str, suite_folder: Path) -> type:
-    """The class `reference` ("PATH.py:Class") names, from a file inside `suite_folder`. ConfigError otherwise."""
-    where, _, name = reference.partition(":")
-    folder = suite_folder.resolve()
-    path = (folder / where).resolve()
-    if not path.is_relative_to(folder):
-        raise ConfigError(f"environment {reference}: {path} is outside the suite's folder {folder}")
-    if not path.is_file():
-        raise ConfigError(f"environment {reference}: file {path} not found (paths are relative to {folder})")
+    """The class `reference` ("PATH.py:Class") names, from a file inside `suite_folder`, loaded in this process: for
+    tests of an environment's logic. ConfigError otherwise."""
+    path, name = environment_file(reference, suite_folder)
     module = _module(path)
     cls = getattr(module, name, None)
     if not isinstance(cls, type):
@@ -109,11 +90,12 @@ def environment_class(reference: str, suite_folder: Path) -> type:
 
 
 def check_environment(spec: EnvironmentSpec, suite_folder: Path, tool_names: list[str]) -> None:
-    """When the suite is opened: the class loads, and has a method for every tool the item offers."""
+    """When the suite is opened: the class loads (in a child process, as it will run), and has a method for every
+    tool the item offers."""
     if not spec.is_python:
         return
-    cls = environment_class(spec.python_class, suite_folder)
-    missing = [name for name in tool_names if not callable(getattr(cls, name, None))]
+    methods = describe_class(spec.python_class, suite_folder)
+    missing = [name for name in tool_names if name not in methods]
     if missing:
         raise ConfigError(f"environment {spec.python_class} has no method for the tool(s) {', '.join(missing)}")
 

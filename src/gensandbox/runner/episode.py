@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from gensandbox.calls.records import STOP, step_message
 from gensandbox.canonical import now_utc_precise
-from gensandbox.errors import RunError, ToolFailed
+from gensandbox.errors import EnvironmentBroken, RunError, ToolFailed
 from gensandbox.runner.agent_spec import DEFAULT_MAX_STEPS, Attack, SimulatedUser
 from gensandbox.runner.environments import Environment, result_text, state_sha256
 from gensandbox.types import ChatRequest, ChatResponse, Message, Tool, ToolCall
@@ -106,6 +106,8 @@ async def _turn(episode: Episode, task: Task, tools: dict[str, Tool], request: C
         for tool_call in response.tool_calls:
             await _tool_step(episode, task, tools, tool_call)
             messages.append(step_message(episode.steps[-1]))
+            if episode.end == "error":  # the environment broke: its state is gone, the episode cannot go on
+                return False
         return True
     episode.final_text = response.text
     return await _user_turn(episode, task, request, messages, user_call)
@@ -157,6 +159,8 @@ async def _tool_step(episode: Episode, task: Task, tools: dict[str, Tool], tool_
             text = result_text(await task.environment.call(tool_call.name, json.loads(tool_call.arguments or "{}")))
         except ToolFailed as error:
             status, text = "error", f"error: {error}"
+            if isinstance(error, EnvironmentBroken):
+                episode.end, episode.error = "error", str(error)
     state = task.environment.snapshot()
     episode.steps.append({"kind": "tool", "started_at": started_at, "latency_s": time.perf_counter() - clock,
                           "span_id": _span_id(), "id": tool_call.id, "name": tool_call.name,

@@ -24,6 +24,7 @@ from gensandbox.ledger.events import CallFacts, ToolFacts
 from gensandbox.ledger.writer import Ledger
 from gensandbox.providers.capabilities import TOOLS
 from gensandbox.runner.agent_jobs import CallSettings, run_agent_item
+from gensandbox.runner.env_process import EnvironmentPool
 from gensandbox.runner.scoring import ScoringContext, score_answer
 from gensandbox.runner.suite import Item, Suite
 from gensandbox.store import ResponseCache, SampleRecord, Store
@@ -116,7 +117,7 @@ async def execute(
     scoring = scoring or ScoringContext()
     scoring.budget = budget  # judge calls spend from the same cap
     finished: asyncio.Queue[tuple[SampleRecord, tuple | None] | None] = asyncio.Queue()
-    runner = _Runner(plan, cache if plan.options.use_cache else None, budget, scoring, finished)
+    runner = _Runner(plan, cache if plan.options.use_cache else None, budget, scoring, finished, EnvironmentPool())
     try:
         async with asyncio.TaskGroup() as outer:
             outer.create_task(_record(finished, store, runner.cache, on_sample, ledger))
@@ -126,6 +127,7 @@ async def execute(
                         runner.start_endpoint(group, targets, done)
             finally:
                 finished.put_nowait(None)
+                await runner.environments.close()
     except* UserError as errors:
         raise errors.exceptions[0] from None
     return RunOutcome("capped" if budget.refused else "finished", budget.spent_usd - already_spent)
@@ -198,6 +200,7 @@ class _Runner:
     budget: Budget
     scoring: ScoringContext
     finished: asyncio.Queue
+    environments: EnvironmentPool  # the Python environments' processes, reused episode after episode
 
     def start_endpoint(self, group: asyncio.TaskGroup, targets: list[Target], done: set) -> None:
         """One producer and `concurrency` workers, sharing a rate limiter, for one endpoint."""
@@ -231,7 +234,7 @@ class _Runner:
         None when the cost cap stops the call."""
         target, request = job.target, self.plan.request_for(job)
         if job.item.is_agent_task:
-            settings = CallSettings(self.cache, self.budget, self.plan.options.retry, limiter)
+            settings = CallSettings(self.cache, self.budget, self.plan.options.retry, limiter, self.environments)
             return await run_agent_item(job, request, settings, self.scoring, self.plan.users,
                                         self._common(job, request))
         started_at = now_utc()

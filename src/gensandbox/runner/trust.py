@@ -43,6 +43,22 @@ def check_suite_rows(path: Path, file_format: str, config: Config) -> None:
                             "only an admin may add; use a declarative environment (results, default)")
         for name, what in _model_names(row):
             check_model_name(name, config, trusted=False, where=f"{where}: {what}")
+        if (reference := _outside_reference(row)) is not None:
+            raise UserError(f"{where}: the JSON Schema reference `{reference}` points outside the row (a file or a "
+                            "URL the server would fetch); only references within the schema (`#/…`) are allowed")
+
+
+def _outside_reference(value: object) -> str | None:
+    """The first `$ref` anywhere in a row (tool parameters, a json-schema scorer's schema) that is not a pointer
+    into its own schema: JSON Schema validators resolve other references by fetching them."""
+    if isinstance(value, dict):
+        reference = value.get("$ref")
+        if isinstance(reference, str) and not reference.startswith("#"):
+            return reference
+        return next((found for item in value.values() if (found := _outside_reference(item)) is not None), None)
+    if isinstance(value, list):
+        return next((found for item in value if (found := _outside_reference(item)) is not None), None)
+    return None
 
 
 def _admin_chosen(spec: str, config: Config) -> bool:

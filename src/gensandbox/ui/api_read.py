@@ -14,6 +14,8 @@ from starlette.responses import Response
 from gensandbox.access import ProjectStore
 from gensandbox.canonical import parse_since, stored_form
 from gensandbox.errors import Denied, GatewayError, NotFoundError, UserError
+from gensandbox.ledger.requests import traffic_summary
+from gensandbox.ledger.writer import open_backend
 from gensandbox.runner import aggregate
 from gensandbox.runner.results import by_model_and_suite, results_json
 from gensandbox.store.audits import AuditStore
@@ -113,8 +115,7 @@ async def traffic(request: Request) -> Response:
         raise GatewayError(400, str(error), "invalid_request_error", "invalid_value", "since") from None
     scope = await board.read(scope_of, board.store, principal(request))
     moment = None if since is None else stored_form(since)
-    found = await board.read(ledger_data.traffic, board.store, board.config.ledger_url, scope.project_keys(), moment)
-    rows = found.rows
+    rows = await run_in_threadpool(_traffic_rows, board.config.ledger_url, moment, scope.project_keys())
     return json_response({"since": None if since is None else stored_form(since), "traffic": rows})
 
 
@@ -146,6 +147,14 @@ async def trace(request: Request) -> Response:
     if timeline is None:
         raise NotFoundError(f"no calls recorded for session {session}")
     return json_response(json.loads(json.dumps(asdict(timeline), default=str)))
+
+
+def _traffic_rows(ledger_url: str, since: str | None, key_ids: set[str] | None) -> list[dict]:
+    backend = open_backend(ledger_url)
+    try:
+        return traffic_summary(backend, since, key_ids=key_ids)
+    finally:
+        backend.close()
 
 
 def _no_run(run_id: str) -> str:

@@ -1,5 +1,5 @@
-"""What the ledger, trace and traffic pages show. Each call opens the ledger, reads, and closes it: the dashboard
-holds no connection that a gateway writing the same ledger could trip over."""
+"""What the ledger and trace pages show (traffic_data.py has the traffic page's). Each call opens the ledger,
+reads, and closes it: the dashboard holds no connection that a gateway writing the same ledger could trip over."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ import orjson
 
 from gensandbox.ledger.events import CALL, CHECKPOINT, TOOL, Head
 from gensandbox.ledger.reading import call_records
-from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.traces import CallStep, Timeline, ToolStep, session_timeline
 from gensandbox.ledger.writer import open_backend
-from gensandbox.store import SQLStore
-from gensandbox.store.gateway import GatewayStore, KeyRecord
 from gensandbox.ui.paging import Pager, make_pager
 
 RECORDS_PER_PAGE = 50
@@ -70,12 +67,6 @@ class Bar:
     label: str
     failed: bool
     tool: bool = False
-
-
-@dataclass(frozen=True)
-class Traffic:
-    rows: list[dict]  # per key and model, as `gensandbox traffic --json` gives them
-    keys: list[KeyRecord]
 
 
 def ledger_page(ledger_url: str, requested_page: str | None,
@@ -156,17 +147,3 @@ def waterfall(timeline: Timeline, width: float = 720.0, row_height: float = 22.0
                         f"tool {step.name}" if tool else step.model, step.status != "ok", tool))
     return bars
 
-
-def traffic(store: SQLStore, ledger_url: str, key_ids: set[str] | None = None, since: str | None = None) -> Traffic:
-    """Requests from the ledger's gateway events (their one record), keys from the store; `key_ids`: only these
-    keys' (a project's), None for all; `since`: the store's time form."""
-    backend = open_backend(ledger_url)
-    try:
-        rows = traffic_summary(backend, since)
-    finally:
-        backend.close()
-    keys = GatewayStore(store).keys()
-    if key_ids is not None:
-        rows = [row for row in rows if row.get("key_id") in key_ids]
-        keys = [key for key in keys if key.key_id in key_ids]
-    return Traffic(rows, keys)

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from gensandbox.access import Principal
-from gensandbox.errors import NotFoundError
-from gensandbox.ui import ledger_data
+from gensandbox.errors import NotFoundError, UserError
+from gensandbox.reports.vega import script_json
+from gensandbox.ui import ledger_data, traffic_data
 from gensandbox.ui.guard import needs, principal
-from gensandbox.ui.rendering import language
+from gensandbox.ui.rendering import language, with_query
 from gensandbox.ui.scope import Scope, scope_of
 from gensandbox.ui.state import dashboard
 from gensandbox.ui.text import t
+from gensandbox.ui.traffic_charts import EMBED_OPTIONS, empty_charts, traffic_chart_specs
+from gensandbox.ui.traffic_data import CUSTOM
 from gensandbox.ui.verifying import message, run_verification
 
 
 @needs("traffic.aggregate")
 async def traffic_page(request: Request) -> Response:
-    board = dashboard(request)
-    scope = await board.read(scope_of, board.store, principal(request))
-    traffic = await board.read(ledger_data.traffic, board.store, board.config.ledger_url, scope.project_keys())
-    return board.page(request, "traffic.html.j2", section="traffic", title=t(language(request), "traffic.title"),
-                      traffic=traffic)
+    """The span comes from the query (range=hour|today|7d|30d|all, or from/to), so a link or a bookmark keeps
+    it; a bad one is answered 400 with the form still there to fix it."""
+    board, lang = dashboard(request), language(request)
+    params, title = request.query_params, t(lang, "traffic.title")
+    spans = [(span, t(lang, f"traffic.range.{span}"), with_query(request, range=span, **{"from": None, "to": None}))
+             for span in traffic_data.SPANS]
+    now = datetime.now(UTC)
+    try:
+        window = traffic_data.traffic_window(params.get("range"), params.get("from"), params.get("to"), lang, now)
+    except UserError as error:
+        return board.page(request, "traffic.html.j2", status=400, section="traffic", title=title, spans=spans,
+                          problem=str(error), traffic=None, window=traffic_data.TrafficWindow(CUSTOM, None, None,
+                          params.get("from") or "", params.get("to") or ""))
+    scope = await board.read(scope_of, board.store, principal(request))  # a project's own keys; an admin's: all
+    traffic = await board.read(traffic_data.read_traffic, board.store, board.config.ledger_url, window,
+                               scope.project_keys())
+    return board.page(request, "traffic.html.j2", section="traffic", title=title, spans=spans, problem=None,
+                      traffic=traffic, window=window, bounds=traffic_data.span_bounds(traffic, lang),
+                      bucket=traffic_data.bucket_words(traffic.bucket_s, lang),
+                      data_json=script_json(traffic_data.chart_rows(traffic.series, lang)),
+                      specs_json=script_json(traffic_chart_specs(lang, traffic_data.span_ms(traffic, now))),
+                      embed_json=script_json(EMBED_OPTIONS), empty_charts=empty_charts(traffic.series),
+                      failed_text=t(lang, "traffic.chart_failed"))
 
 
 @needs("ledger.read")

@@ -28,15 +28,14 @@ class Scope:
         return self.sees_project(self.run_projects.get(run_id))
 
     def event_project(self, record: dict) -> str:
-        """An event's project: written on it (newer events), else its key's or its run's."""
-        if record.get("gensandbox.project"):
-            return record["gensandbox.project"]
+        """An event's project: its run's (the store says who owns a run, whoever started it), else its key's, else
+        the one written on it."""
         key_id, run_id = record.get("gensandbox.key_id"), record.get("gensandbox.run_id")
-        if key_id and key_id in self.key_projects:
-            return self.key_projects[key_id]
         if run_id and run_id in self.run_projects:
             return self.run_projects[run_id]
-        return DEFAULT_PROJECT
+        if key_id and key_id in self.key_projects:
+            return self.key_projects[key_id]
+        return record.get("gensandbox.project") or DEFAULT_PROJECT
 
     def sees_event(self, record: dict) -> bool:
         return self.everything or self.event_project(record) == self.principal.project_id
