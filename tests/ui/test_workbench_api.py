@@ -5,11 +5,13 @@ other roles and other projects cannot start, watch or cancel."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
 from starlette.testclient import TestClient
 
+from gensandbox.runner import jobs
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
 from tests.ui.access_world import World, build_world
@@ -79,6 +81,25 @@ def test_a_tester_uploads_a_korean_suite_and_runs_it_with_a_cap(world, ui):
     for who in ("developer", "regulator", "foreign"):
         assert ui.post("/api/runs", headers=world.headers(who), json=request).status_code == 403
         assert ui.post(f"/api/runs/{run_id}/cancel", headers=world.headers(who)).status_code == 403
+
+
+def test_a_runs_live_page_opens_before_its_thread_has_stored_it(world, ui, monkeypatch):
+    """The workbench opens the live page right after POST /api/runs; a run still waiting for its thread (queued, or
+    not yet created in the store) must show its page, not a 404, and is watched from memory."""
+    gate, open_store = threading.Event(), jobs.open_store
+    monkeypatch.setattr(jobs, "open_store", lambda config: gate.wait(10) and open_store(config))
+    started = ui.post("/api/runs", headers=world.headers("tester"),
+                      json={"models": ["echo"], "suites": ["basics-ko"], "limit": 1})
+    run_id = started.json()["run_id"]
+    try:
+        for who in ("tester", "regulator", "admin"):
+            page = ui.get(f"/runs/{run_id}/live", headers=world.headers(who))
+            assert page.status_code == 200 and run_id in page.text, who
+        progress = ui.get(f"/api/runs/{run_id}/progress", headers=world.headers("tester")).json()
+        assert progress["status"] in ("queued", "running") and progress["done"] == 0
+    finally:
+        gate.set()
+    assert wait_until_ended(ui, world, run_id)["status"] == "finished"
 
 
 def test_a_run_names_only_its_projects_models_and_suites(world, ui):
