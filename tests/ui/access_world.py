@@ -4,9 +4,12 @@ session id (one of them spoofing the other's)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from gensandbox.access import OPERATOR
@@ -19,6 +22,7 @@ from gensandbox.store import SQLiteStore, open_store
 from gensandbox.store.audits import AuditStore
 from gensandbox.store.base import RunRecord, SampleRecord
 from tests.helpers import write_config
+from tests.upstream import UpstreamServer
 
 SESSION = "shared-session"
 PROMPT = "acme's secret plan"
@@ -39,6 +43,19 @@ class World:
             return {}
         secret = self.revoked if who == "revoked" else self.keys[who]
         return {"authorization": f"Bearer {secret}"}
+
+
+@contextmanager
+def world_in(home: Path) -> Iterator[World]:
+    """A shared sandbox in `home` (its own store, ledger and keys: GENSANDBOX_HOME points there meanwhile) in front
+    of a scripted upstream, for a test module."""
+    upstream = UpstreamServer().start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GENSANDBOX_HOME", str(home))
+        try:
+            yield build_world(home, upstream.url)
+        finally:
+            upstream.stop()
 
 
 def build_world(home: Path, upstream_url: str) -> World:

@@ -14,8 +14,7 @@ from gensandbox.access import RIGHTS
 from gensandbox.gateway import create_app
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
-from tests.ui.access_world import SESSION, World, build_world
-from tests.upstream import UpstreamServer
+from tests.ui.access_world import SESSION, World, world_in
 
 CALLERS = ("admin", "developer", "tester", "regulator", "foreign", "revoked", "anonymous")
 ROLE = {"admin": "admin", "developer": "developer", "tester": "tester", "regulator": "regulator",
@@ -40,14 +39,8 @@ class Case:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
-    home = tmp_path_factory.mktemp("shared")
-    upstream = UpstreamServer().start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GENSANDBOX_HOME", str(home))  # its own store, ledger and signing key
-        try:
-            yield build_world(home, upstream.url)
-        finally:
-            upstream.stop()
+    with world_in(tmp_path_factory.mktemp("shared")) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,7 @@ from starlette.testclient import TestClient
 from gensandbox.runner import jobs
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
-from tests.ui.access_world import World, build_world
-from tests.upstream import UpstreamServer
+from tests.ui.access_world import World, world_in
 
 ITEMS = [{"id": f"k{n}", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
           "messages": [{"role": "user", "content": f"대한민국의 수도는 서울입니다 ({n})."}]} for n in range(3)]
@@ -27,14 +26,8 @@ def jsonl(rows) -> bytes:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
-    home = tmp_path_factory.mktemp("workbench")
-    upstream = UpstreamServer().start()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GENSANDBOX_HOME", str(home))
-        try:
-            yield build_world(home, upstream.url)
-        finally:
-            upstream.stop()
+    with world_in(tmp_path_factory.mktemp("workbench")) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")

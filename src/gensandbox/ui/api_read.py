@@ -11,19 +11,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gensandbox.access import ProjectStore
 from gensandbox.canonical import parse_since, stored_form
 from gensandbox.errors import Denied, GatewayError, NotFoundError, UserError
 from gensandbox.ledger.requests import traffic_summary
 from gensandbox.ledger.writer import open_backend
 from gensandbox.runner import aggregate
 from gensandbox.runner.results import by_model_and_suite, results_json
-from gensandbox.store.audits import AuditStore
 from gensandbox.ui import ledger_data
 from gensandbox.ui.api_common import json_response
 from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.ledger_pages import traceable
-from gensandbox.ui.scope import reads_text, run_in_scope, scope_of
+from gensandbox.ui.scope import reads_text, run_in_scope, scope_of, visible_audit, visible_audits
 from gensandbox.ui.state import dashboard
 from gensandbox.ui.verifying import run_verification
 
@@ -77,29 +75,16 @@ async def run_samples(request: Request) -> Response:
 
 @needs("audits.read")
 async def list_audits(request: Request) -> Response:
-    board, who = dashboard(request), principal(request)
-
-    def visible():
-        owners = ProjectStore(board.store).audit_projects()
-        return [{"audit_id": audit.audit_id, "kind": audit.kind, "title": audit.title,
-                 "created_at": audit.created_at, "project": owners.get(audit.audit_id)}
-                for audit in AuditStore(board.store).list()
-                if who.is_admin or owners.get(audit.audit_id) == who.project_id]
-
-    return json_response(await board.read(visible))
+    board = dashboard(request)
+    audits = await board.read(visible_audits, board.store, principal(request))
+    return json_response([{"audit_id": audit.audit_id, "kind": audit.kind, "title": audit.title,
+                           "created_at": audit.created_at, "project": project} for audit, project in audits])
 
 
 @needs("audits.read")
 async def audit_result(request: Request) -> Response:
-    board, who, audit_id = dashboard(request), principal(request), request.path_params["audit_id"]
-
-    def visible():
-        owner = ProjectStore(board.store).audit_project(audit_id)
-        if owner is not None and not (who.is_admin or owner == who.project_id):
-            raise NotFoundError(f"no audit `{audit_id}`; `gensandbox audit list` shows them")
-        return AuditStore(board.store).get(audit_id)
-
-    audit = await board.read(visible)
+    board = dashboard(request)
+    audit = await board.read(visible_audit, board.store, principal(request), request.path_params["audit_id"])
     return json_response({"audit_id": audit.audit_id, "kind": audit.kind, "title": audit.title,
                           "created_at": audit.created_at, "result": audit.result})
 

@@ -9,6 +9,7 @@ environments only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import Field
@@ -128,14 +129,7 @@ async def start_run(request: Request) -> Response:
     await board.read(check_models, board, who, body.models)
     suites = suite_paths(board.config, who, body.suites)
     config = board.config
-
-    def owned(run_id: str) -> None:  # on the run's thread, before any model is called
-        store = open_store(config)
-        try:
-            ProjectStore(store).assign_run(run_id, who.project_id, who.key_id)
-        finally:
-            store.close()
-
+    owned = owner_recorder(config, lambda projects, run_id: projects.assign_run(run_id, who.project_id, who.key_id))
     job = board.runs.start(config, body.models, suites, max_cost_usd=body.max_cost_usd, on_started=owned,
                            limit=body.limit, epochs=body.epochs)
     board.run_owners[job.run_id] = who.project_id
@@ -162,10 +156,28 @@ async def run_progress(request: Request) -> Response:
 @needs("runs.start")
 async def cancel_run(request: Request) -> Response:
     board, who, run_id = dashboard(request), principal(request), request.path_params["run_id"]
-    owner = board.run_owners.get(run_id)
-    if owner is None or not (who.is_admin or owner == who.project_id):
-        raise NotFoundError(f"no run `{run_id}` is running here")
+    started_here(board.run_owners, who, run_id, f"no run `{run_id}` is running here")
     return json_response(progress_json(board.runs.cancel(run_id), language(request)))
+
+
+def started_here(owners: dict[str, str], who: Principal, job_id: str, not_found: str) -> None:
+    """A run or audit this server started, for its own project (an admin: any); otherwise "not found"."""
+    owner = owners.get(job_id)
+    if owner is None or not (who.is_admin or owner == who.project_id):
+        raise NotFoundError(not_found)
+
+
+def owner_recorder(config: Config, assign) -> Callable[[str], None]:
+    """What a run's or audit's thread calls with its id: records its project in the store, on a connection of
+    that thread's own."""
+    def record(job_id: str) -> None:
+        store = open_store(config)
+        try:
+            assign(ProjectStore(store), job_id)
+        finally:
+            store.close()
+
+    return record
 
 
 def progress_json(progress, lang: str) -> dict:
@@ -199,13 +211,7 @@ async def start_audit(request: Request) -> Response:
     board, who = dashboard(request), principal(request)
     body = await body_of(request, AuditRequest)
     config = board.config
-
-    def owned(audit_id: str) -> None:
-        store = open_store(config)
-        try:
-            ProjectStore(store).assign_audit(audit_id, who.project_id)
-        finally:
-            store.close()
+    owned = owner_recorder(config, lambda projects, audit_id: projects.assign_audit(audit_id, who.project_id))
 
     if body.kind == "switching":
         if not (body.from_model and body.to_model and body.suite) or body.from_model == body.to_model:
@@ -229,9 +235,7 @@ async def start_audit(request: Request) -> Response:
 @needs("audits.read")
 async def audit_job(request: Request) -> Response:
     board, who, job_id = dashboard(request), principal(request), request.path_params["job_id"]
-    owner = board.audit_owners.get(job_id)
-    if owner is None or not (who.is_admin or owner == who.project_id):
-        raise NotFoundError(f"no audit job `{job_id}`")
+    started_here(board.audit_owners, who, job_id, f"no audit job `{job_id}`")
     return json_response(audit_job_json(board.audits.progress(job_id), language(request)))
 
 

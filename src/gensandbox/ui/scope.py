@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gensandbox.access import DEFAULT_PROJECT, Principal, ProjectRecord, ProjectStore, may_read_text
 from gensandbox.errors import NotFoundError
 from gensandbox.store import SQLStore
+from gensandbox.store.audits import AuditRecord, AuditStore
 from gensandbox.store.gateway import GatewayStore
 
 
@@ -63,3 +64,19 @@ def run_in_scope(store: SQLStore, principal: Principal, run_id: str, not_found: 
 
 def reads_text(store: SQLStore, principal: Principal, project: ProjectRecord) -> bool:
     return may_read_text(principal, project.privacy, project.regulator_text)
+
+
+def visible_audits(store: SQLStore, principal: Principal) -> list[tuple[AuditRecord, str | None]]:
+    """The audits the principal may read, each with its project."""
+    owners = ProjectStore(store).audit_projects()
+    return [(audit, owners.get(audit.audit_id)) for audit in AuditStore(store).list()
+            if principal.is_admin or owners.get(audit.audit_id) == principal.project_id]
+
+
+def visible_audit(store: SQLStore, principal: Principal, audit_id: str) -> AuditRecord:
+    """One audit, if the principal may read it; another project's is "not found" in the very words of an audit
+    that does not exist, so its id cannot be confirmed."""
+    owner = ProjectStore(store).audit_project(audit_id)
+    if owner is not None and not (principal.is_admin or owner == principal.project_id):
+        raise NotFoundError(f"no audit `{audit_id}`; `gensandbox audit list` shows them")
+    return AuditStore(store).get(audit_id)
