@@ -298,3 +298,22 @@ def test_a_project_key_holder_checks_a_text_against_its_events(world, capsys):
     assert capsys.readouterr().out.startswith("no match")
     assert main(["ledger", "digest", "a guess", "--key", acme_key, "--seq", str(seq), *config]) == 0
     assert capsys.readouterr().out.startswith("no match")
+
+
+def test_a_developer_registers_a_variant_of_its_projects_model(world, ui):
+    export = {"format": "gensandbox-variant", "format_version": 1, "name": "polite-ko", "version": "v",
+              "definition": {"base": "echo", "system": "존댓말로 답하세요."}, "documents": []}
+    for who in ("tester", "regulator"):
+        assert ui.post("/api/variants", headers=world.headers(who), json={"export": export}).status_code == 403
+    other_base = ui.post("/api/variants", headers=world.headers("developer"), json={"export": export, "base": "pricey"})
+    assert other_base.status_code == 400 and "pricey" in other_base.json()["error"]["message"]
+    made = ui.post("/api/variants", headers=world.headers("developer"), json={"export": export})
+    assert made.status_code == 201, made.text
+    assert made.json()["variant"] == "variant:polite-ko"
+    acme = next(p for p in ui.get("/api/projects", headers=world.headers("developer")).json()
+                if p["project_id"] == "acme")
+    assert "variant:polite-ko" in acme["models"]
+    traversal = {**export, "name": "escape", "documents": [{"path": "../../x.md", "encoding": "utf-8",
+                                                             "content": "x"}]}
+    refused = ui.post("/api/variants", headers=world.headers("developer"), json={"export": traversal})
+    assert refused.status_code == 400 and "not a relative" in refused.json()["error"]["message"]

@@ -3,6 +3,9 @@ rights table and recorded on the ledger (gensandbox.access does both)."""
 
 from __future__ import annotations
 
+import json
+import secrets
+import shutil
 from dataclasses import asdict
 
 from starlette.concurrency import run_in_threadpool
@@ -13,11 +16,15 @@ from gensandbox.access import ProjectStore
 from gensandbox.access.keys import KeyAdmin
 from gensandbox.access.projects import ProjectAdmin
 from gensandbox.access.record import AdminRecorder
+from gensandbox.config import VARIANT_PREFIX
+from gensandbox.errors import GatewayError
 from gensandbox.store.gateway import KeyRecord
 from gensandbox.store.models import register_model, remove_model, with_registered_models
 from gensandbox.ui.api_common import Body, body_of, json_response
+from gensandbox.ui.api_work import check_models
 from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.state import dashboard
+from gensandbox.variants.catalogue import import_variant
 
 
 class NewProject(Body):
@@ -115,6 +122,11 @@ async def revoke_key(request: Request) -> Response:
     return json_response(key_json(record))
 
 
+class NewVariant(Body):
+    export: dict  # what `gensandbox variant export` writes
+    base: str | None = None  # re-base it on this model (one the project shares)
+
+
 class NewModel(Body):
     """A [[models]] entry (validated by gensandbox.toml's own schema), and whether a loopback or LAN endpoint is
     meant (never a link-local one, such as a cloud's metadata address)."""
@@ -161,3 +173,37 @@ def key_json(key: KeyRecord) -> dict:
     record = asdict(key)
     record.pop("key_hash")
     return record
+
+
+@needs("variants.register")
+async def register_variant(request: Request) -> Response:
+    """Install a variant from the file `gensandbox variant export` writes (its documents travel inside it), on
+    one of the project's models; it joins the project's models, and the act is on the ledger. A gateway already
+    serving offers it after a restart, as it does registered models."""
+    board, who = dashboard(request), principal(request)
+    body = await body_of(request, NewVariant)
+    base = body.base or (body.export.get("definition") or {}).get("base")
+    if not isinstance(base, str) or not base:
+        raise GatewayError(400, "the export names no base model: send `base`", "invalid_request_error",
+                           "invalid_value", "base")
+    await board.read(check_models, board, who, [base])
+
+    def install():
+        folder = board.config.home / "uploads" / who.project_id / f"variant-{secrets.token_hex(8)}"
+        folder.mkdir(parents=True)
+        path = folder / "variant.json"
+        path.write_text(json.dumps(body.export, ensure_ascii=False), encoding="utf-8")
+        try:
+            return import_variant(board.config, path, base)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    installed = await run_in_threadpool(install)
+    name = VARIANT_PREFIX + installed.variant.name
+    projects = ProjectStore(board.store)
+    project = await board.read(projects.get, who.project_id)
+    if not project.allows_model(name):
+        await board.read(projects.change, who.project_id, {"models": [*project.models, name]})
+    await run_in_threadpool(AdminRecorder(board.config).record, who, "variant.registered", who.project_id,
+                            {"variant": name, "base": base, "version": installed.version})
+    return json_response({"variant": name, "base": base, "version": installed.version}, 201)

@@ -39,6 +39,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("POST", "/api/models", api_admin.register,
              "Register a model endpoint (checked: no internal address unless allowed, never link-local)"),
     Endpoint("DELETE", "/api/models/{name}", api_admin.unregister, "Remove a registered model"),
+    Endpoint("POST", "/api/variants", api_admin.register_variant,
+             "Install a variant (a `gensandbox variant export` file) on one of the project's models"),
     Endpoint("GET", "/api/runs", api_read.list_runs, "The project's evaluations"),
     Endpoint("POST", "/api/suites", api_work.upload_suite,
              "Upload a suite file (multipart `file`: JSONL, CSV or YAML, at most 5 MB); checked as the CLI checks it"),
