@@ -127,9 +127,12 @@ def test_an_export_cut_anywhere_is_caught_even_just_after_a_checkpoint(home, tmp
     config = write_config(tmp_path, upstream.url, {"echo": "echo"}, extra="[ledger]\ncheckpoint_every = 5\n")
     items = [{"id": f"i{n}", "language": "en", "category": "c", "target": "x", "scorer": "includes",
               "messages": [{"role": "user", "content": f"x {n}"}]} for n in range(20)]
-    code, _, err = cli(capsys, "run", "-c", str(config), "-m", "echo", "-s", str(write_suite(tmp_path, "t", items)),
-                       "--no-cache")
-    assert code == 0, err
+    # Two runs: each ends with a signed checkpoint, whatever groups its events were flushed in (a fast run may
+    # flush all its events at once, so `checkpoint_every` alone does not promise a checkpoint mid-run).
+    for part, chunk in enumerate((items[:10], items[10:])):
+        code, _, err = cli(capsys, "run", "-c", str(config), "-m", "echo", "-s",
+                           str(write_suite(tmp_path, f"t{part}", chunk)), "--no-cache")
+        assert code == 0, err
     lines = _export_lines(capsys, config, tmp_path / "full.jsonl")
     kinds = [orjson.loads(line)["kind"] for line in lines]
     assert kinds.count("gensandbox.checkpoint") >= 3 and kinds[-1] == "gensandbox.checkpoint"
