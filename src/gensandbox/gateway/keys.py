@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from gensandbox.access import ProjectRecord, ProjectStore, require
+from gensandbox.access import Principal, ProjectRecord, ProjectStore, require
 from gensandbox.access.keys import RELOAD_AFTER_S, hash_key, principal_of
 from gensandbox.errors import Denied
 from gensandbox.store.gateway import GatewayStore, KeyRecord
@@ -32,10 +32,18 @@ LEASE_TTL_S = 30.0  # a lease not renewed for this long belongs to a process tha
 @dataclass
 class KeyState:
     record: KeyRecord
+    principal: Principal = field(init=False)  # who the key stands for, made when the record is (re)loaded
     reserved_usd: float = 0.0  # worst cases of this process's calls in flight
     lease_usd: float = 0.0  # budget this process holds and has not spent yet
     leased_at: float = 0.0  # when the lease was last claimed or renewed (time.time())
     recent: deque = field(default_factory=deque)  # monotonic times of requests in the last minute
+
+    def __post_init__(self) -> None:
+        self.principal = principal_of(self.record)
+
+    def refresh(self, record: KeyRecord) -> None:
+        """A changed record (a new budget, role or project) applies at once; the lease and rate state stay."""
+        self.record, self.principal = record, principal_of(record)
 
 
 class KeyGate:
@@ -62,7 +70,7 @@ class KeyGate:
                 continue
             known = self._by_hash.get(record.key_hash)
             if known is not None:
-                known.record = record  # e.g. a new budget applies at once
+                known.refresh(record)
             states[record.key_hash] = known or KeyState(record)
         self._by_hash = states
         if self._projects_store is not None:
@@ -82,11 +90,11 @@ class KeyGate:
         if token is None:
             raise Denied(401, "no API key: send `Authorization: Bearer <key>`; create a key with "
                          "`gensandbox keys create`", "missing_api_key")
-        state = self._by_hash.get(hash_key(token))
+        state = self._find(token)
         if state is None:
             raise Denied(401, "this API key is not valid (unknown or revoked); `gensandbox keys list` shows "
                          "the active ones", "invalid_api_key")
-        require(principal_of(state.record), "gateway.call")
+        require(state.principal, "gateway.call")
         return state
 
     def authorize(self, authorization: str | None, action: str, *, every_project: bool = False) -> None:
@@ -96,11 +104,11 @@ class KeyGate:
         if self.open:
             return
         token = _bearer(authorization)
-        state = self._by_hash.get(hash_key(token)) if token else None
+        state = self._find(token)
         if state is None:
             raise Denied(401, "this endpoint needs an API key: send `Authorization: Bearer <key>`",
                          "missing_api_key" if token is None else "invalid_api_key")
-        principal = principal_of(state.record)
+        principal = state.principal
         require(principal, action)
         if every_project and principal.role not in ("admin", "regulator"):
             raise Denied(403, "this endpoint shows every project's traffic: it takes an admin or a regulator key",
@@ -165,9 +173,11 @@ class KeyGate:
     def identify(self, authorization: str | None) -> str | None:
         """The id of the valid key this header carries, if any (for the record of a refused request)."""
         self._reload_when_due()
-        token = _bearer(authorization)
-        state = self._by_hash.get(hash_key(token)) if token else None
+        state = self._find(_bearer(authorization))
         return state.record.key_id if state else None
+
+    def _find(self, token: str | None) -> KeyState | None:
+        return self._by_hash.get(hash_key(token)) if token else None
 
     def _reload_when_due(self) -> None:
         if time.monotonic() - self._loaded_at > RELOAD_AFTER_S:
