@@ -19,10 +19,11 @@ from gensandbox.access.record import AdminRecorder
 from gensandbox.config import VARIANT_PREFIX
 from gensandbox.errors import GatewayError
 from gensandbox.store.gateway import KeyRecord
-from gensandbox.store.models import register_model, remove_model, with_registered_models
+from gensandbox.store.models import register_model, remove_model
 from gensandbox.ui.api_common import Body, body_of, json_response
 from gensandbox.ui.api_work import check_models
 from gensandbox.ui.guard import needs, principal
+from gensandbox.ui.scope import usable_models
 from gensandbox.ui.state import dashboard
 from gensandbox.variants.catalogue import import_variant
 
@@ -138,12 +139,10 @@ class NewModel(Body):
 @needs(None)
 async def list_models(request: Request) -> Response:
     """The models the caller's project shares with it (every configured and registered model for an admin)."""
-    board, who = dashboard(request), principal(request)
-    project = await board.read(lambda: ProjectStore(board.store).get(who.project_id))
-    config = await board.read(with_registered_models, board.config, board.store)
-    shown = [{"name": name, "provider": model.provider, "vendor": model.vendor, "origin": model.origin}
-             for name, model in config.models.items() if who.is_admin or project.allows_model(name)]
-    return json_response(shown)
+    board = dashboard(request)
+    usable = await board.read(usable_models, board.config, board.store, principal(request))
+    return json_response([{"name": name, "provider": model.provider, "vendor": model.vendor, "origin": model.origin}
+                          for name, model in usable.items()])
 
 
 @needs("models.register")

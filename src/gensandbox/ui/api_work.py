@@ -24,11 +24,10 @@ from gensandbox.runner import builtin_suite_names
 from gensandbox.runner.jobs import estimate
 from gensandbox.runner.uploads import open_uploaded_suite, save_upload
 from gensandbox.store import open_store
-from gensandbox.store.models import with_registered_models
 from gensandbox.ui.api_common import Body, body_of, json_response
 from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.rendering import language
-from gensandbox.ui.scope import run_in_scope
+from gensandbox.ui.scope import run_in_scope, usable_models
 from gensandbox.ui.state import dashboard
 from gensandbox.ui.text import t
 
@@ -69,10 +68,9 @@ def suite_paths(config: Config, who: Principal, suites: list[str]) -> list[str]:
 
 
 def check_models(board, who: Principal, models: list[str]) -> None:
-    config = with_registered_models(board.config, board.store)
-    project = ProjectStore(board.store).get(who.project_id)
+    usable = usable_models(board.config, board.store, who)
     for model in models:
-        if model not in config.models or not (who.is_admin or project.allows_model(model)):
+        if model not in usable:
             raise GatewayError(400, f"model `{model}` is not one your project may run; GET /api/models lists them",
                                "invalid_request_error", "model_not_found", "models")
 

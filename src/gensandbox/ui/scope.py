@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gensandbox.access import DEFAULT_PROJECT, Principal, ProjectRecord, ProjectStore, may_read_text
+from gensandbox.config import Config, ModelConfig
 from gensandbox.errors import NotFoundError
 from gensandbox.store import SQLStore
 from gensandbox.store.audits import AuditRecord, AuditStore
 from gensandbox.store.gateway import GatewayStore
+from gensandbox.store.models import with_registered_models
 
 
 @dataclass(frozen=True)
@@ -80,3 +82,13 @@ def visible_audit(store: SQLStore, principal: Principal, audit_id: str) -> Audit
     if owner is not None and not (principal.is_admin or owner == principal.project_id):
         raise NotFoundError(f"no audit `{audit_id}`; `gensandbox audit list` shows them")
     return AuditStore(store).get(audit_id)
+
+
+def usable_models(config: Config, store: SQLStore, principal: Principal) -> dict[str, ModelConfig]:
+    """The models the principal's project shares with it (every one for an admin): gensandbox.toml's, the built-in
+    and the registered ones, by name."""
+    models = with_registered_models(config, store).models
+    if principal.is_admin:
+        return dict(models)
+    project = ProjectStore(store).get(principal.project_id)
+    return {name: model for name, model in models.items() if project.allows_model(name)}

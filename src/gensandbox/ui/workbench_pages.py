@@ -12,10 +12,9 @@ from gensandbox.access import ROLES, ProjectStore
 from gensandbox.errors import NotFoundError, UserError
 from gensandbox.runner import builtin_suite_names, resolve_suite
 from gensandbox.store.gateway import GatewayStore
-from gensandbox.store.models import with_registered_models
 from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.rendering import language
-from gensandbox.ui.scope import run_in_scope
+from gensandbox.ui.scope import run_in_scope, usable_models
 from gensandbox.ui.state import dashboard
 from gensandbox.ui.text import t
 
@@ -24,13 +23,6 @@ from gensandbox.ui.text import t
 class SuiteChoice:
     name: str
     items: int
-
-
-def shared_models(board, who) -> list[str]:
-    """The models the caller's project may run (every one for an admin), local and registered ones included."""
-    config = with_registered_models(board.config, board.store)
-    project = ProjectStore(board.store).get(who.project_id)
-    return [name for name in config.models if who.is_admin or project.allows_model(name)]
 
 
 def suite_choices(config) -> list[SuiteChoice]:
@@ -47,7 +39,7 @@ def suite_choices(config) -> list[SuiteChoice]:
 @needs("runs.start")
 async def workbench(request: Request) -> Response:
     board, who = dashboard(request), principal(request)
-    models = await board.read(shared_models, board, who)
+    models = list(await board.read(usable_models, board.config, board.store, who))
     suites = await board.read(suite_choices, board.config)
     return board.page(request, "workbench.html.j2", section="workbench", title=t(language(request), "wb.title"),
                       models=models, suites=suites)
