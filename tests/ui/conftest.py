@@ -34,9 +34,10 @@ def scenario(tmp_path_factory, answering_upstream) -> Scenario:
 
 
 def dashboard_client(config: Config, **options) -> TestClient:
-    # The dashboard answers only loopback Host headers; TestClient's default would be "testserver".
+    # The dashboard answers only loopback Host headers (TestClient's default would be "testserver"), and before any
+    # key exists only a caller on this machine: the client says it is 127.0.0.1, as a local browser would be.
     return TestClient(create_ui_app(config, SQLiteStore(config.database_path)), base_url="http://127.0.0.1",
-                      **options)
+                      client=("127.0.0.1", 50000), **options)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from gensandbox.access import RIGHTS
+from gensandbox.config import load_config
 from gensandbox.gateway import create_app
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
@@ -317,3 +318,16 @@ def test_a_developer_registers_a_variant_of_its_projects_model(world, ui):
                                                              "content": "x"}]}
     refused = ui.post("/api/variants", headers=world.headers("developer"), json={"export": traversal})
     assert refused.status_code == 400 and "not a relative" in refused.json()["error"]["message"]
+
+
+def test_before_any_key_only_this_machine_is_the_operator(tmp_path, monkeypatch, upstream):
+    """With no keys yet the dashboard answers its own machine as an admin, and nobody else."""
+    from tests.helpers import write_config
+
+    monkeypatch.setenv("GENSANDBOX_HOME", str(tmp_path))
+    config = load_config(write_config(tmp_path, upstream.url, {"echo": "echo"}))
+    app = create_ui_app(config, SQLiteStore(config.database_path), allowed_hosts=["*"])
+    local = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 50000))
+    assert local.get("/api/me").json()["role"] == "admin"
+    remote = TestClient(app, base_url="http://127.0.0.1", client=("192.0.2.7", 50000))
+    assert remote.get("/api/me").status_code == 401

@@ -33,7 +33,7 @@ FAILURES_ALLOWED = 5  # wrong keys per address within FAILURE_WINDOW_S before si
 FAILURE_WINDOW_S = 300.0
 FAILURES_ALLOWED_ALL = 50  # wrong keys from every address together within FAILURE_WINDOW_S
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-LOOPBACK_CLIENTS = ("127.0.0.1", "::1", "localhost", "testclient")
+LOOPBACK_CLIENTS = ("127.0.0.1", "::1", "localhost")
 
 
 @dataclass
