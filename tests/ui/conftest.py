@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from gensandbox.config import Config
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
+from tests.ui.access_world import World, world_in
 from tests.ui.scenario import Scenario, answering_app, build_in
 from tests.upstream import BackgroundServer
 
@@ -31,6 +32,13 @@ def answering_upstream() -> Iterator[BackgroundServer]:
 @pytest.fixture(scope="session")
 def scenario(tmp_path_factory, answering_upstream) -> Scenario:
     return build_in(tmp_path_factory.mktemp("ui-home"), answering_upstream.url)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, request) -> Iterator[World]:
+    """A sandbox shared by two projects (tests/ui/access_world.py), one per test module."""
+    with world_in(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])) as built:
+        yield built
 
 
 def dashboard_client(config: Config, **options) -> TestClient:

@@ -15,7 +15,7 @@ from gensandbox.config import load_config
 from gensandbox.gateway import create_app
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
-from tests.ui.access_world import SESSION, World, world_in
+from tests.ui.access_world import SESSION, World
 
 CALLERS = ("admin", "developer", "tester", "regulator", "foreign", "revoked", "anonymous")
 ROLE = {"admin": "admin", "developer": "developer", "tester": "tester", "regulator": "regulator",
@@ -36,12 +36,6 @@ class Case:
     @property
     def name(self) -> str:
         return f"{self.method} {self.path}"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> World:
-    with world_in(tmp_path_factory.mktemp("shared")) as built:
-        yield built
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from starlette.testclient import TestClient
 from gensandbox.runner import jobs
 from gensandbox.store import SQLiteStore
 from gensandbox.ui import create_ui_app
-from tests.ui.access_world import World, world_in
 
 ITEMS = [{"id": f"k{n}", "language": "ko", "category": "knowledge", "target": "서울", "scorer": "includes",
           "messages": [{"role": "user", "content": f"대한민국의 수도는 서울입니다 ({n})."}]} for n in range(3)]
@@ -22,12 +21,6 @@ ITEMS = [{"id": f"k{n}", "language": "ko", "category": "knowledge", "target": "�
 
 def jsonl(rows) -> bytes:
     return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory) -> World:
-    with world_in(tmp_path_factory.mktemp("workbench")) as built:
-        yield built
 
 
 @pytest.fixture(scope="module")
