@@ -180,8 +180,7 @@ def owner_recorder(config: Config, assign) -> Callable[[str], None]:
 
 def progress_json(progress, lang: str) -> dict:
     status = progress.status
-    message = t(lang, f"live.status.{status}", error=progress.message or "") if status != "failed" or progress.message \
-        else t(lang, "live.status.failed", error="")
+    message = t(lang, f"live.status.{status}", error=progress.message or "")  # only "failed" shows the error
     if status == "cancelled" and progress.message:
         message = f"{message} — {progress.message}"
     return {"run_id": progress.id, "status": status, "done": progress.done, "total": progress.total,
