@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +22,6 @@ from gensandbox.ui.guard import needs, principal
 from gensandbox.ui.ledger_pages import traceable
 from gensandbox.ui.scope import reads_text, run_in_scope, scope_of, visible_audit, visible_audits
 from gensandbox.ui.state import dashboard
-from gensandbox.ui.verifying import run_verification
 
 SAMPLES_PER_PAGE = 100
 
@@ -101,25 +99,7 @@ async def traffic(request: Request) -> Response:
     scope = await board.read(scope_of, board.store, principal(request))
     moment = None if since is None else stored_form(since)
     rows = await run_in_threadpool(_traffic_rows, board.config.ledger_url, moment, scope.project_keys())
-    return json_response({"since": None if since is None else stored_form(since), "traffic": rows})
-
-
-@needs("ledger.read")
-async def start_verification(request: Request) -> Response:
-    board = dashboard(request)
-    job = board.jobs.new()
-    task = BackgroundTask(run_verification, job, board.config.ledger_url, board.config.signing_key_path)
-    answer = json_response(job.as_json("en"), 202)
-    answer.background = task
-    return answer
-
-
-@needs("ledger.read")
-async def verification(request: Request) -> Response:
-    job = dashboard(request).jobs.get(request.path_params["job_id"])
-    if job is None:
-        raise NotFoundError("no such verification; start another with POST /api/ledger/verify")
-    return json_response(job.as_json("en"))
+    return json_response({"since": moment, "traffic": rows})
 
 
 @needs(None)

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gensandbox.access import RIGHTS
-from gensandbox.ui import api_admin, api_read, api_work, signin_pages
+from gensandbox.ui import api_admin, api_read, api_work, ledger_pages, signin_pages
 from gensandbox.ui.guard import public
 
 
@@ -58,8 +58,9 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/api/audits/jobs/{job_id}", api_work.audit_job, "An audit job's progress, and its audit id"),
     Endpoint("GET", "/api/audits/{audit_id}", api_read.audit_result, "One audit's findings and method"),
     Endpoint("GET", "/api/traffic", api_read.traffic, "Gateway traffic per key and model (?since=)"),
-    Endpoint("POST", "/api/ledger/verify", api_read.start_verification, "Start checking the whole ledger"),
-    Endpoint("GET", "/api/ledger/verify/{job_id}", api_read.verification, "A verification's progress and verdict"),
+    Endpoint("POST", "/api/ledger/verify", ledger_pages.start_verification, "Start checking the whole ledger"),
+    Endpoint("GET", "/api/ledger/verify/{job_id}", ledger_pages.verification_status,
+             "A verification's progress and verdict"),
     Endpoint("GET", "/api/traces/{session}", api_read.trace, "A session's steps the caller may see"),
 ]
 

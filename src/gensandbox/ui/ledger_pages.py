@@ -65,12 +65,13 @@ async def ledger_page(request: Request) -> Response:
 
 @needs("ledger.read")
 async def start_verification(request: Request) -> Response:
-    """Starts checking the whole chain after answering: the page polls the job for progress. A plain form post
-    (no script) is sent back to the ledger page, which shows the same job."""
+    """Starts checking the whole chain after answering: the page (or a program, through POST /api/ledger/verify)
+    polls the job for progress. A plain form post (no script) is sent back to the ledger page, which shows the
+    same job."""
     board = dashboard(request)
     job = board.jobs.new()
     task = BackgroundTask(run_verification, job, board.config.ledger_url, board.config.signing_key_path)
-    if "application/json" in request.headers.get("accept", ""):
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         return JSONResponse(job.as_json(language(request)), status_code=202, background=task)
     return RedirectResponse(f"/ledger?verify={job.job_id}", status_code=303, background=task)
 
@@ -78,8 +79,8 @@ async def start_verification(request: Request) -> Response:
 @needs("ledger.read")
 async def verification_status(request: Request) -> Response:
     job = dashboard(request).jobs.get(request.path_params["job_id"])
-    if job is None:
-        return JSONResponse({"error": "no such verification; start another"}, status_code=404)
+    if job is None:  # answered in the API's error shape: a poll asks for JSON
+        raise NotFoundError("no such verification; start another (POST /api/ledger/verify)")
     return JSONResponse(job.as_json(language(request)))
 
 
